@@ -1,0 +1,468 @@
+"""``kpi load``: files into the raw contract, validated, all or nothing per file.
+
+Accepted files are named after a raw table: ``<table>.csv``, ``<table>.jsonl``
+(or ``.ndjson``) and ``<table>.parquet``. Their columns (CSV header, JSON keys,
+Parquet fields) must be contract column names; order is free, optional columns
+may be left out.
+
+For each file, in one transaction:
+
+1. COPY it into a temporary all-text table with a record ordinal (CSV is
+   streamed to the server unparsed; JSON Lines and Parquet rows go through
+   psycopg's COPY ``write_row``);
+2. validate: required columns non-null, no duplicate primary key inside the
+   file, every value castable to its column type (PostgreSQL's own
+   ``pg_input_is_valid`` on 16+, a PL/pgSQL fallback on 15);
+3. create the ``events_raw`` monthly partitions the rows need;
+4. upsert into ``raw.<table>`` on the primary key, touching only rows whose
+   values changed (``is distinct from``; inserted = rows whose key was absent,
+   updated = rows written minus inserted), so loading a file twice changes
+   nothing and a corrected file updates exactly the corrected rows.
+
+Any failure rolls the file back and raises :class:`~kpiwh.errors.UsageError`
+with one line naming the file, line and column.
+
+NULL versus empty string (CSV): an unquoted empty field is NULL; a quoted empty
+field ``""`` is an empty string in text columns and NULL in typed columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from . import contract
+from .errors import DatabaseError, UsageError
+
+SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+# tables loaded first so a folder loads in a stable, readable order
+_ORDER = ["tenants", "locations", "partners", "customers", "referral_profiles", "bookings", "payments",
+          "deals", "deal_state_changes", "disputes", "dispute_evidence", "ledger_entries", "events_raw"]
+_TEXT_TYPES = {"text", "character varying", "uuid", "jsonb", "json"}
+_CHUNK = 1 << 20
+
+
+@dataclass
+class FileResult:
+    """Outcome of loading one file.
+
+    Attributes:
+        path: the file. table: raw table written. rows: records in the file.
+        inserted: new rows. updated: existing rows whose values changed.
+        partitions: events_raw partitions created for it.
+    """
+
+    path: Path
+    table: str
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    partitions: list[str] = field(default_factory=list)
+
+    @property
+    def unchanged(self) -> int:
+        """Rows present with identical values (neither inserted nor updated)."""
+        return self.rows - self.inserted - self.updated
+
+
+def discover(path: Path) -> list[tuple[Path, str, str]]:
+    """List loadable files under ``path``.
+
+    Args:
+        path: a file or a folder (not searched recursively).
+    Returns:
+        ``[(file, table, format)]`` in load order.
+    Raises:
+        UsageError: the path does not exist, holds no loadable file, or a file's
+            suffix is not supported.
+    """
+    if not path.exists():
+        raise UsageError(f"{path}: no such file or folder")
+    if path.is_file():
+        files = [path]
+    else:
+        files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+        files = [p for p in files if p.suffix.lower() in SUFFIXES or p.suffix.lower() in {".json", ".tsv", ".txt"}]
+    out = []
+    for f in files:
+        fmt = SUFFIXES.get(f.suffix.lower())
+        if fmt is None:
+            raise UsageError(f"{f.name}: unsupported file type '{f.suffix}' (use .csv, .jsonl or .parquet)")
+        out.append((f, f.stem, fmt))
+    if not out:
+        raise UsageError(f"{path}: no .csv, .jsonl or .parquet files to load")
+    rank = {t: i for i, t in enumerate(_ORDER)}
+    return sorted(out, key=lambda x: (rank.get(x[1], len(rank)), x[0].name))
+
+
+# --------------------------------------------------------------------------- readers
+def _csv_header(path: Path) -> list[str]:
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), None)
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.name} line 1: not UTF-8 text") from None
+    if not header:
+        raise UsageError(f"{path.name}: empty file (a header line is required)")
+    return [h.strip() for h in header]
+
+
+def _csv_line_of_record(path: Path, ordinal: int) -> int:
+    """Physical line where data record ``ordinal`` (1-based) starts."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        reader = csv.reader(fh)
+        prev_end = 0
+        for i, _ in enumerate(reader):
+            if i == ordinal:
+                return prev_end + 1
+            prev_end = reader.line_num
+    return prev_end + 1
+
+
+def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line number, record)`` for each non-blank line of a JSON Lines file."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise UsageError(f"{path.name} line {lineno}: invalid JSON ({exc.msg})") from None
+                if not isinstance(rec, dict):
+                    raise UsageError(f"{path.name} line {lineno}: a JSON object is required")
+                yield lineno, rec
+    except UnicodeDecodeError:
+        raise UsageError(f"{path.name}: not UTF-8 text") from None
+
+
+def _to_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+# --------------------------------------------------------------------------- validation SQL
+_TRY_CAST_FN = """
+create or replace function pg_temp.kpi_is_valid(v text, t text) returns boolean
+language plpgsql immutable as $$
+begin
+  execute format('select %L::' || t, v);
+  return true;
+exception when others then
+  return false;
+end $$;
+"""
+
+
+def _first_bad_value(conn, stage: sql.Identifier, col: contract.Column, has_pg16: bool):
+    validator = "pg_input_is_valid" if has_pg16 else "pg_temp.kpi_is_valid"
+    return conn.execute(
+        sql.SQL("select ord, {c} from {s} where {c} is not null and not {fn}({c}, %s) order by ord limit 1").format(
+            c=sql.Identifier(col.name), s=stage, fn=sql.SQL(validator)
+        ),
+        (col.type,),
+    ).fetchone()
+
+
+_KIND = {
+    "timestamp with time zone": "timestamp",
+    "date": "date",
+    "bigint": "integer",
+    "integer": "integer",
+    "uuid": "UUID",
+    "jsonb": "JSON value",
+}
+
+
+def _kind(typ: str) -> str:
+    if typ.startswith("numeric"):
+        return "number"
+    return _KIND.get(typ, typ)
+
+
+# --------------------------------------------------------------------------- main entry
+def load_file(
+    conn: psycopg.Connection,
+    path: Path,
+    table_name: str,
+    fmt: str,
+    tables: dict[str, contract.Table],
+) -> FileResult:
+    """Load one file into ``raw.<table_name>`` in a single transaction.
+
+    Args:
+        conn: open connection (not in a transaction).
+        path: the file; fmt: ``csv`` | ``jsonl`` | ``parquet``.
+        tables: the contract (:func:`kpiwh.contract.tables`).
+    Returns:
+        counts of rows inserted/updated and partitions created.
+    Raises:
+        UsageError: bad input; nothing of the file is written.
+        DatabaseError: the database failed for another reason (connection lost, ...).
+    """
+    name = path.name
+    table = tables.get(table_name)
+    if table is None:
+        known = ", ".join(sorted(tables))
+        raise UsageError(f"{name}: unknown table '{table_name}' (raw tables: {known})")
+    result = FileResult(path, table_name)
+
+    # -- columns -----------------------------------------------------------------
+    records: Iterator | None = None
+    if fmt == "csv":
+        header = _csv_header(path)
+    elif fmt == "jsonl":
+        # every contract column; a key left out of a record is NULL
+        records = _jsonl_rows(path)
+        header = [c.name for c in table.columns]
+    else:
+        header, records = _parquet_rows(path)
+    seen = set()
+    for col in header:
+        if col in seen:
+            raise UsageError(f"{name} line 1: column '{col}' appears twice")
+        seen.add(col)
+        if table.column(col) is None:
+            raise UsageError(f"{name} line 1: column '{col}' is not in raw.{table_name}")
+    for c in table.columns:
+        if fmt != "jsonl" and (c.required or c.name in table.primary_key) and c.name not in seen:
+            raise UsageError(f"{name} line 1: required column '{c.name}' is missing")
+    cols = [table.column(h) for h in header]
+
+    stage = sql.Identifier("kpi_stage")
+    typed = sql.Identifier("kpi_typed")
+    col_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
+    try:
+        with conn.transaction():
+            conn.execute("set local client_min_messages = warning")
+            conn.execute(
+                sql.SQL("create temp table {s} (ord bigint generated always as identity, {defs}) on commit drop").format(
+                    s=stage, defs=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c.name)) for c in cols)
+                )
+            )
+            # -- COPY -------------------------------------------------------------
+            line_of: Callable[[int], int]
+            if fmt == "csv":
+                force_null = [c for c in cols if c.type not in _TEXT_TYPES]
+                opts = sql.SQL("format csv, header true")
+                if force_null:
+                    opts += sql.SQL(", force_null ({})").format(
+                        sql.SQL(", ").join(sql.Identifier(c.name) for c in force_null)
+                    )
+                stmt = sql.SQL("copy {s} ({c}) from stdin with ({o})").format(s=stage, c=col_ids, o=opts)
+                try:
+                    with conn.cursor().copy(stmt) as cp, path.open("rb") as fh:
+                        while chunk := fh.read(_CHUNK):
+                            cp.write(chunk)
+                except psycopg.errors.DataError as exc:
+                    raise UsageError(_copy_error(name, exc)) from None
+                except (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotInRepertoire,
+                        psycopg.errors.UntranslatableCharacter) as exc:
+                    raise UsageError(_copy_error(name, exc)) from None
+                line_of = lambda ord_: _csv_line_of_record(path, ord_)  # noqa: E731
+            else:
+                lines: list[int] = []
+                stmt = sql.SQL("copy {s} ({c}) from stdin").format(s=stage, c=col_ids)
+                with conn.cursor().copy(stmt) as cp:
+                    for lineno, rec in records:
+                        extra = [k for k in rec if k not in seen]
+                        if extra:
+                            raise UsageError(f"{name} line {lineno}: column '{extra[0]}' is not in raw.{table_name}")
+                        cp.write_row([_to_text(rec.get(h)) for h in header])
+                        lines.append(lineno)
+                line_of = lambda ord_: lines[ord_ - 1]  # noqa: E731
+
+            result.rows = conn.execute(sql.SQL("select count(*) from {}").format(stage)).fetchone()[0]
+
+            # -- NULL keys / required ------------------------------------------------
+            for c in cols:
+                if c.required or c.name in table.primary_key:
+                    bad = conn.execute(
+                        sql.SQL("select min(ord) from {s} where {c} is null").format(s=stage, c=sql.Identifier(c.name))
+                    ).fetchone()[0]
+                    if bad is not None:
+                        raise UsageError(f"{name} line {line_of(bad)}, column {c.name}: value is required (NULL/empty)")
+            # -- duplicate keys inside the file ----------------------------------
+            if table.primary_key:
+                pk = sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key)
+                dup = conn.execute(
+                    sql.SQL(
+                        "select min(ord), max(ord) from (select ord, count(*) over (partition by {pk}) n, "
+                        "row_number() over (partition by {pk} order by ord) r from {s}) d where n > 1 and r <= 2 "
+                        "group by n order by 1 limit 1"
+                    ).format(pk=pk, s=stage)
+                ).fetchone()
+                if dup and dup[0] is not None:
+                    first_line, second_line = line_of(dup[0]), line_of(dup[1])
+                    raise UsageError(
+                        f"{name} line {second_line}, column {','.join(table.primary_key)}: "
+                        f"duplicate key (first seen on line {first_line})"
+                    )
+            # -- types ------------------------------------------------------------------
+            casts = sql.SQL(", ").join(
+                (sql.SQL("coalesce({c}::{t}, {d}) as {c}").format(
+                    c=sql.Identifier(c.name), t=sql.SQL(c.type), d=sql.SQL(c.default))
+                 if c.default else
+                 sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.type)))
+                for c in cols
+            )
+            conn.execute("savepoint kpi_cast")
+            try:
+                conn.execute(sql.SQL("create temp table {t} on commit drop as select {x} from {s}").format(
+                    t=typed, x=casts, s=stage))
+                conn.execute("release savepoint kpi_cast")
+            except psycopg.errors.DataError as exc:
+                conn.execute("rollback to savepoint kpi_cast")
+                has_pg16 = conn.info.server_version >= 160000
+                if not has_pg16:
+                    conn.execute(_TRY_CAST_FN)
+                for c in cols:
+                    if c.type == "text":
+                        continue
+                    bad = _first_bad_value(conn, stage, c, has_pg16)
+                    if bad:
+                        shown = bad[1] if len(bad[1]) <= 40 else bad[1][:37] + "..."
+                        raise UsageError(
+                            f"{name} line {line_of(bad[0])}, column {c.name}: '{shown}' is not a valid {_kind(c.type)}"
+                        ) from None
+                raise UsageError(f"{name}: {_first_line(exc)}") from None
+
+            # -- partitions -------------------------------------------------------------
+            if table_name == contract.PARTITIONED_TABLE:
+                months = [r[0] for r in conn.execute(sql.SQL(
+                    "select distinct date_trunc('month', occurred_at at time zone 'UTC')::date from {}").format(typed))]
+                result.partitions = contract.ensure_partitions(conn, months)
+
+            # -- upsert -----------------------------------------------------------------
+            target = sql.Identifier(contract.RAW_SCHEMA, table_name)
+            non_key = [c for c in cols if c.name not in table.primary_key]
+            if non_key:
+                sets = sql.SQL(", ").join(
+                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key
+                ) + sql.SQL(", _loaded_at = excluded._loaded_at")
+                changed = sql.SQL("({}) is distinct from ({})").format(
+                    sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
+                    sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
+                )
+                if len(non_key) == 1:  # a one-column row constructor needs ROW()
+                    changed = sql.SQL("t.{c} is distinct from excluded.{c}").format(c=sql.Identifier(non_key[0].name))
+                action = sql.SQL("do update set {s} where {w}").format(s=sets, w=changed)
+            else:
+                action = sql.SQL("do nothing")
+            conflict = sql.SQL("on conflict ({})").format(
+                sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key))
+            # rows already present (by key) = rows that can only be updated or left alone;
+            # `returning (xmax = 0)` would tell them apart but is refused on partitioned tables
+            key_join = sql.SQL(" and ").join(
+                sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key)
+            existing = conn.execute(
+                sql.SQL("select count(*) from {typed} s where exists (select 1 from {tgt} t where {j})").format(
+                    typed=typed, tgt=target, j=key_join)
+            ).fetchone()[0]
+            cur = conn.execute(
+                sql.SQL(
+                    "insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}"
+                ).format(tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action)
+            )
+            inserted = result.rows - existing
+            row = (inserted, cur.rowcount - inserted)
+            result.inserted, result.updated = row
+    except psycopg.errors.IntegrityError as exc:
+        raise UsageError(f"{name}: {_first_line(exc)}") from None
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"{name}: database error: {_first_line(exc)}") from None
+    except psycopg.errors.DataError as exc:
+        raise UsageError(f"{name}: {_first_line(exc)}") from None
+    return result
+
+
+def _parquet_rows(path: Path):
+    try:
+        import pyarrow.parquet as pq  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        raise UsageError("reading Parquet needs pyarrow (pip install pyarrow)") from None
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises ArrowInvalid and friends
+        raise UsageError(f"{path.name}: not a readable Parquet file ({_first_line(exc)})") from None
+    header = list(pf.schema_arrow.names)
+
+    def records():
+        n = 0
+        for batch in pf.iter_batches(batch_size=65536):
+            for rec in batch.to_pylist():
+                n += 1
+                yield n + 1, rec  # "line" = data row number + 1 (as if a header were line 1)
+
+    return header, records()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+_COPY_LINE = re.compile(r"line (\d+)(?:, column (\w+))?")
+
+
+def _copy_error(name: str, exc: psycopg.Error) -> str:
+    ctx = getattr(exc.diag, "context", None) or ""
+    m = _COPY_LINE.search(ctx)
+    where = f" line {m.group(1)}" + (f", column {m.group(2)}" if m.group(2) else "") if m else ""
+    return f"{name}{where}: {exc.diag.message_primary or _first_line(exc)}"
+
+
+def load_path(
+    conn: psycopg.Connection,
+    path: Path,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> list[FileResult]:
+    """Load every file under ``path`` (see :func:`discover`), one transaction each.
+
+    Creates the raw contract first if missing. Stops at the first bad file:
+    files loaded before it stay loaded, nothing of the bad file is written.
+
+    Args:
+        conn: open connection.
+        path: file or folder.
+        on_file: called with each file's result as it completes.
+    Returns:
+        one :class:`FileResult` per file.
+    Raises:
+        UsageError: bad input (one line naming file, line and column).
+        DatabaseError: the database failed.
+    """
+    files = discover(path)
+    contract.apply(conn)
+    tables = contract.tables(conn)
+    for f, table, _ in files:
+        if table not in tables:
+            raise UsageError(f"{f.name}: unknown table '{table}' (raw tables: {', '.join(sorted(tables))})")
+    results = []
+    for f, table, fmt in files:
+        r = load_file(conn, f, table, fmt, tables)
+        results.append(r)
+        if on_file:
+            on_file(r)
+    return results

@@ -1,0 +1,324 @@
+"""The ``kpi`` command line (Typer). Commands only parse, call a module, render.
+
+Exit status: 0 success; 1 a failed build, test or database; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import config
+from .errors import KpiError, UsageError
+
+app = typer.Typer(
+    help="kpi-warehouse: dbt on PostgreSQL — load raw data, build KPI marts, report.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The embedded PostgreSQL (default target).", no_args_is_help=True)
+refresh_app = typer.Typer(help="Recompute a mart on demand.", no_args_is_help=True)
+partitions_app = typer.Typer(help="Monthly partitions of raw.events_raw.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(refresh_app, name="refresh")
+app.add_typer(partitions_app, name="partitions")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int) -> None:
+    """Print ``error: message`` on one line to stderr and exit with ``code``."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def handled(fn):
+    """Turn :class:`KpiError` and database errors into one line and an exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        import psycopg  # noqa: PLC0415
+
+        try:
+            return fn(*args, **kwargs)
+        except KpiError as exc:
+            fail(str(exc), exc.exit_code)
+        except psycopg.OperationalError as exc:
+            fail(f"database error: {' '.join(str(exc).split())[:300]}", 1)
+        except psycopg.Error as exc:
+            fail(f"database error: {' '.join(str(exc).split())[:300]}", 1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+    return wrapper
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """Parse ``YYYY-MM-DD`` or raise :class:`UsageError` naming ``option``."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+@app.callback()
+def main_options(
+    target: Annotated[Optional[str], typer.Option(
+        "--target", "-t", help="dbt target: embedded (default) or postgres (PG* env vars). Env: KPI_TARGET.")] = None,
+) -> None:
+    """kpi-warehouse: dbt on PostgreSQL — load raw data, build KPI marts, report."""
+    if target:
+        os.environ["KPI_TARGET"] = target
+
+
+# --------------------------------------------------------------------------- db
+@db_app.command("start")
+@handled
+def db_start() -> None:
+    """Start the embedded PostgreSQL (idempotent; restarts a crashed one)."""
+    from . import db  # noqa: PLC0415
+
+    _require_embedded()
+    st = db.start()
+    out.print(f"running  pid {st.pid}  data {st.pgdata}")
+
+
+@db_app.command("stop")
+@handled
+def db_stop() -> None:
+    """Stop the embedded PostgreSQL (always safe)."""
+    from . import db  # noqa: PLC0415
+
+    stopped = db.stop(config.pgdata())
+    out.print("stopped" if stopped else "not running")
+
+
+@db_app.command("status")
+@handled
+def db_status(fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table") -> None:
+    """Report whether the embedded PostgreSQL is running (exit 1 if not)."""
+    from . import db  # noqa: PLC0415
+
+    st = db.state()
+    info = {"running": st.running, "pid": st.pid if st.running else None, "pgdata": str(st.pgdata),
+            "initialised": st.initialised, "socket_dir": str(st.socket_dir) if st.running else None}
+    if fmt == "json":
+        out.print_json(json.dumps(info))
+    else:
+        out.print(("running" if st.running else "stopped") + f"  data {st.pgdata}" +
+                  (f"  pid {st.pid}" if st.running else ""))
+    if not st.running:
+        raise typer.Exit(1)
+
+
+@db_app.command("url")
+@handled
+def db_url() -> None:
+    """Print a libpq URI for psql and BI tools (starts the embedded server if needed)."""
+    from . import db  # noqa: PLC0415
+
+    print(db.url())
+
+
+@db_app.command("env")
+@handled
+def db_env() -> None:
+    """Print shell exports so plain `dbt` uses the embedded server: eval "$(kpi db env)"."""
+    from . import db  # noqa: PLC0415
+
+    env = db.dbt_env()
+    env["DBT_PROFILES_DIR"] = str(config.profiles_dir())
+    for k, v in env.items():
+        print(f"export {k}='{v}'")
+
+
+def _require_embedded() -> None:
+    if not config.is_embedded():
+        raise UsageError(f"target '{config.target()}' is a real server: the CLI does not start or stop it")
+
+
+# --------------------------------------------------------------------------- init / partitions
+@app.command("init")
+@handled
+def init(
+    months_ahead: Annotated[int, typer.Option(help="Also create events_raw partitions this many months ahead.")] = 2,
+) -> None:
+    """Create schema raw and every raw-contract table (idempotent), plus partitions."""
+    from . import contract, db  # noqa: PLC0415
+
+    with db.connect() as conn:
+        contract.apply(conn)
+        with conn.transaction():
+            created = contract.ensure_partitions(conn, contract.months_ahead(date.today(), months_ahead))
+        n = len(contract.tables(conn))
+    out.print(f"raw contract ready: {n} tables; partitions created: {', '.join(created) or 'none'}")
+
+
+@partitions_app.command("ensure")
+@handled
+def partitions_ensure(
+    months_ahead: Annotated[int, typer.Option(help="Months after the current one to create.")] = 2,
+) -> None:
+    """Create missing monthly partitions of raw.events_raw up to N months ahead."""
+    from . import contract, db  # noqa: PLC0415
+
+    with db.connect() as conn:
+        contract.apply(conn)
+        with conn.transaction():
+            created = contract.ensure_partitions(conn, contract.months_ahead(date.today(), months_ahead))
+    out.print(f"partitions created: {', '.join(created) or 'none (all present)'}")
+
+
+# --------------------------------------------------------------------------- load / generate
+@app.command("load")
+@handled
+def load(
+    path: Annotated[Path, typer.Argument(help="Folder or file: <raw_table>.csv | .jsonl | .parquet")],
+) -> None:
+    """Load files into the raw contract: validated, upserted on the primary key, one transaction per file."""
+    from . import db, load as loader  # noqa: PLC0415
+
+    table = Table(title=f"kpi load {path}")
+    for col in ("file", "table", "rows", "inserted", "updated", "unchanged"):
+        table.add_column(col, justify="left" if col in ("file", "table") else "right")
+    with db.connect() as conn, err.status("loading...") as status:
+        def on_file(r):
+            status.update(f"loaded {r.path.name}")
+            table.add_row(r.path.name, r.table, f"{r.rows:,}", f"{r.inserted:,}", f"{r.updated:,}",
+                          f"{r.unchanged:,}")
+        try:
+            results = loader.load_path(conn, path, on_file)
+        finally:
+            if table.row_count:
+                out.print(table)
+    tot_i = sum(r.inserted for r in results)
+    tot_u = sum(r.updated for r in results)
+    out.print(f"{len(results)} files: {tot_i:,} inserted, {tot_u:,} updated")
+
+
+@app.command("generate")
+@handled
+def generate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write <table>.csv files into.")],
+    tenants: Annotated[int, typer.Option(min=1, help="Tenants across the five products.")] = 12,
+    days: Annotated[int, typer.Option(min=1, help="Days of history.")] = 120,
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")] = "2025-06-02",
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
+    scale: Annotated[float, typer.Option(min=0.001, help="Multiplier of per-tenant daily volumes.")] = 1.0,
+) -> None:
+    """Write a deterministic, realistic data set for every raw table (CSV, what `kpi load` reads)."""
+    from . import generate as gen  # noqa: PLC0415
+
+    start_d = parse_date(start, "--start")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out_dir}: {exc.strerror}") from None
+    with err.status("generating...") as status:
+        def progress(table: str, rows: int) -> None:
+            status.update(f"generating {table}: {rows:,} rows")
+        try:
+            counts = gen.generate(out_dir, tenants=tenants, days=days, start=start_d, seed=seed, scale=scale,
+                                  progress=progress)
+        except OSError as exc:
+            raise KpiError(f"writing to {out_dir}: {exc.strerror or exc}") from None
+    t = Table(title=f"kpi generate → {out_dir}")
+    t.add_column("table")
+    t.add_column("rows", justify="right")
+    for k, v in counts.items():
+        t.add_row(k, f"{v:,}")
+    out.print(t)
+
+
+# --------------------------------------------------------------------------- build / refresh
+def _vars_arg(vars_: dict) -> list[str]:
+    return ["--vars", json.dumps(vars_)] if vars_ else []
+
+
+@app.command("build")
+@handled
+def build(
+    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="dbt selector (repeatable).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
+    full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
+    vars_: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML/JSON.")] = None,
+) -> None:
+    """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table."""
+    from . import runner  # noqa: PLC0415
+
+    cmd = ["build"]
+    for s in select or []:
+        cmd += ["--select", s]
+    for x in exclude or []:
+        cmd += ["--exclude", x]
+    if full_refresh:
+        cmd.append("--full-refresh")
+    if vars_:
+        cmd += ["--vars", vars_]
+    summary = runner.invoke(cmd, raise_on_failure=False)
+    out.print(runner.summary_table(summary))
+    if select and not summary.nodes:
+        raise UsageError(f"--select {' '.join(select)} matched no node")
+    if not summary.success:
+        for n in summary.failed[:10]:
+            err.print(f"[red]FAILED[/red] {n.unique_id}: {' '.join(str(n.message or '').split())[:200]}",
+                      highlight=False)
+        raise typer.Exit(1)
+
+
+@refresh_app.command("customers")
+@handled
+def refresh_customers(
+    mode: Annotated[str, typer.Option(help="recent: customers active in the last 90 days (var customer_recent_days); "
+                                           "full: every customer.")] = "recent",
+    as_of: Annotated[Optional[str], typer.Option(help="Reference time for recency (default: now).")] = None,
+) -> None:
+    """Recompute customer_analytics (seed 002's full vs recent refresh)."""
+    from . import runner  # noqa: PLC0415
+
+    if mode not in ("recent", "full"):
+        raise UsageError(f"--mode: '{mode}' is not recent or full")
+    vars_ = {"customer_refresh_mode": mode}
+    if as_of:
+        vars_["as_of"] = as_of
+    cmd = ["build", "--select", "+customer_analytics", *_vars_arg(vars_)]
+    if mode == "full":
+        cmd.append("--full-refresh")
+    summary = runner.invoke(cmd)
+    out.print(runner.summary_table(summary))
+
+
+# --------------------------------------------------------------------------- demo
+@app.command("demo")
+@handled
+def demo(
+    data: Annotated[Optional[Path], typer.Option(help="Load this folder instead of generating one.")] = None,
+    tenants: Annotated[int, typer.Option(min=5, help="Tenants to generate.")] = 12,
+    days: Annotated[int, typer.Option(min=14, help="Days to generate.")] = 120,
+) -> None:
+    """THE MAIN JOB: start the embedded db, generate + load a data set, build, test, print KPIs."""
+    from . import demo as demo_mod  # noqa: PLC0415
+
+    demo_mod.run(out, err, data=data, tenants=tenants, days=days)
+
+
+def main() -> None:  # console-script entry point
+    """Entry point of the ``kpi`` console script."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
