@@ -30,7 +30,12 @@ from . import config
 from .errors import DatabaseError
 
 PG_USER = "postgres"
-PG_DATABASE = "postgres"
+PG_DATABASE = "postgres"  # the maintenance database, always present
+
+
+def database() -> str:
+    """Database the warehouse lives in on the embedded server (``KPI_PGDATABASE``, default ``postgres``)."""
+    return os.environ.get("KPI_PGDATABASE") or PG_DATABASE
 _START_ATTEMPTS = 4
 
 
@@ -218,7 +223,7 @@ def conninfo() -> str:
     """
     if config.is_embedded():
         st = start()
-        return psycopg.conninfo.make_conninfo(host=str(st.socket_dir), user=PG_USER, dbname=PG_DATABASE)
+        return psycopg.conninfo.make_conninfo(host=str(st.socket_dir), user=PG_USER, dbname=database())
     return ""
 
 
@@ -230,7 +235,7 @@ def url() -> str:
     """
     if config.is_embedded():
         st = start()
-        return f"postgresql://{PG_USER}@/{PG_DATABASE}?host={st.socket_dir}"
+        return f"postgresql://{PG_USER}@/{database()}?host={st.socket_dir}"
     env = os.environ
     auth = env.get("PGUSER", "postgres")
     return (
@@ -260,10 +265,12 @@ def dbt_env() -> dict[str, str]:
     """Environment variables dbt's profile needs for the current target.
 
     Returns:
-        ``{"KPI_TARGET": ..., "KPI_PGHOST": <socket dir>}`` for embedded (server started),
+        ``{"KPI_TARGET": ..., "KPI_PGHOST": <socket dir>, "KPI_PGDATABASE": ...}`` for embedded
+        (server started),
         ``{"KPI_TARGET": ...}`` otherwise.
     """
     env = {"KPI_TARGET": config.target()}
     if config.is_embedded():
         env["KPI_PGHOST"] = str(start().socket_dir)
+        env["KPI_PGDATABASE"] = database()
     return env

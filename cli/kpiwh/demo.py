@@ -1,0 +1,130 @@
+"""``kpi demo``: the main job end to end on the embedded default.
+
+start the database → generate a data set (or take ``--data``) → ``kpi load`` it
+→ ``dbt build`` (models + tests) → print a KPI summary read from the marts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from . import config, db, runner
+from . import load as loader
+from .errors import KpiError
+
+
+def _generate_if_needed(err: Console, tenants: int, days: int) -> Path:
+    from . import generate as gen  # noqa: PLC0415
+
+    params = {"tenants": tenants, "days": days, "start": "2025-06-02", "seed": 42}
+    folder = config.state_dir() / "demo-data"
+    marker = folder / ".params.json"
+    if marker.exists() and json.loads(marker.read_text()) == params:
+        err.print(f"using the demo data set in {folder}")
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.unlink(missing_ok=True)
+    with err.status("generating the demo data set...") as st:
+        gen.generate(folder, tenants=tenants, days=days, start=date.fromisoformat(params["start"]),
+                     seed=params["seed"], progress=lambda t, n: st.update(f"generating {t}: {n:,} rows"))
+    marker.write_text(json.dumps(params))
+    return folder
+
+
+def as_of_from_data(conn) -> datetime | None:
+    """The demo's reference time: midnight UTC after the latest booking start.
+
+    Returns None when there are no bookings.
+    """
+    row = conn.execute("select date_trunc('day', max(start_at) at time zone 'UTC') from raw.bookings").fetchone()
+    return None if row[0] is None else row[0] + timedelta(days=1)
+
+
+def kpi_summary(conn, as_of: datetime) -> tuple[Table, Table]:
+    """Query the bookings marts for the headline KPIs.
+
+    Args:
+        conn: connection to the warehouse.
+        as_of: reference time (naive UTC) for "last 7 days".
+    Returns:
+        (headline table, top-locations table) ready for Rich.
+    """
+    head = conn.execute(
+        """
+        select count(*) as customers,
+               count(*) filter (where first_booking_at is not null) as booked_customers,
+               count(*) filter (where first_booking_at >= %(as_of)s::timestamp at time zone 'UTC' - interval '7 days'
+                                  and first_booking_at < %(as_of)s::timestamp at time zone 'UTC') as new_7d,
+               coalesce(sum(total_revenue_cents), 0) as revenue_cents,
+               sum(total_no_shows)::numeric / nullif(sum(total_no_shows + total_accepted_bookings), 0) as no_show_rate,
+               count(*) filter (where is_referrer) as referrers
+        from marts.customer_analytics
+        """,
+        {"as_of": as_of},
+    ).fetchone()
+    t = Table(title=f"Bookings KPIs (seed 002) as of {as_of:%Y-%m-%d %H:%M} UTC")
+    t.add_column("KPI")
+    t.add_column("value", justify="right")
+    customers, booked, new_7d, revenue, nsr, referrers = head
+    t.add_row("customers (profiles + bookers)", f"{customers:,}")
+    t.add_row("customers with an accepted booking", f"{booked:,}")
+    t.add_row("new customers, last 7 days (by first_booking_at)", f"{new_7d:,}")
+    t.add_row("revenue (completed payments)", f"{revenue / 100:,.2f}")
+    t.add_row("no-show rate", "n/a" if nsr is None else f"{float(nsr):.1%}")
+    t.add_row("referrers", f"{referrers:,}")
+    for seg, n in conn.execute(
+        "select customer_segment, count(*) from marts.customer_analytics group by 1 order by 2 desc"
+    ):
+        t.add_row(f"segment: {seg}", f"{n:,}")
+
+    locs = Table(title="Top locations by accepted appointments")
+    for col in ("organization", "location", "accepted", "new customers", "no-shows", "revenue"):
+        locs.add_column(col, justify="left" if col in ("organization", "location") else "right")
+    for org, loc, acc, new, ns, rev in conn.execute(
+        """
+        select organization_id, coalesce(location_id, '(none)'), sum(accepted_appointments),
+               sum(new_customers), sum(no_shows), sum(completed_revenue_cents)
+        from marts.fct_appointments_by_location_daily
+        group by 1, 2 order by 3 desc, 1, 2 limit 5
+        """
+    ):
+        locs.add_row(org, loc, f"{acc:,}", f"{new:,}", f"{ns:,}", f"{(rev or 0) / 100:,.2f}")
+    return t, locs
+
+
+def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: int) -> None:
+    """Run the demo and print the KPI summary.
+
+    Args:
+        out/err: consoles for results and progress.
+        data: folder to load instead of generating one.
+        tenants/days: size of the generated data set.
+    Raises:
+        KpiError: any step failed (its one-line reason).
+    """
+    t0 = time.monotonic()
+    if config.is_embedded():
+        st = db.start()
+        err.print(f"embedded PostgreSQL running (data {st.pgdata})")
+    folder = data or _generate_if_needed(err, tenants, days)
+    with db.connect() as conn:
+        with err.status("loading...") as status:
+            results = loader.load_path(conn, folder, lambda r: status.update(f"loaded {r.path.name}"))
+        err.print(f"loaded {sum(r.rows for r in results):,} rows from {len(results)} files "
+                  f"({sum(r.inserted for r in results):,} new, {sum(r.updated for r in results):,} updated)")
+        as_of = as_of_from_data(conn)
+    if as_of is None:
+        raise KpiError(f"{folder}: no bookings loaded, nothing to report")
+    summary = runner.invoke(["build", "--vars", json.dumps({"as_of": as_of.isoformat() + "+00:00"})])
+    out.print(runner.summary_table(summary))
+    with db.connect() as conn:
+        head, locs = kpi_summary(conn, as_of)
+    out.print(head)
+    out.print(locs)
+    out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$(kpi db url)\"")

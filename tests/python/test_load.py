@@ -1,0 +1,207 @@
+"""`kpi load`: validated upserts, idempotence, and one clear error per kind of bad input.
+
+Each bad-input case checks the exact one-line message (file, line, column),
+exit status 2, and that the target table is unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_kpi, write_csv
+
+BOOKING_COLS = ["booking_id", "organization_id", "location_id", "customer_id", "start_at", "status",
+                "customer_note", "created_at", "updated_at"]
+GOOD_BOOKINGS = [
+    ["b1", "org_1", "loc_1", "c1", "2025-03-01T10:00:00+00:00", "ACCEPTED", 'says "hi", twice\nand more',
+     "2025-02-20T10:00:00+00:00", "2025-02-20T10:00:00+00:00"],
+    ["b2", "org_1", "loc_1", "c2", "2025-03-02T10:00:00+00:00", "NO_SHOW", None,
+     "2025-02-21T10:00:00+00:00", "2025-02-21T10:00:00+00:00"],
+    ["b3", "org_2", None, "c3", "2025-03-03T09:30:00+00:00", "ACCEPTED", "日本語 ✓",
+     "2025-02-22T10:00:00+00:00", "2025-02-22T10:00:00+00:00"],
+]
+
+
+def snapshot(conn, table: str) -> list[tuple]:
+    cols = "*"
+    return conn.execute(f"select {cols} from raw.{table} order by 1").fetchall()
+
+
+def counts(stdout: str) -> tuple[int, int]:
+    m = re.search(r"(\d[\d,]*) inserted, (\d[\d,]*) updated", stdout)
+    assert m, stdout
+    return int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
+
+
+@pytest.fixture
+def loaded(tmp_path, conn):
+    """raw.bookings holding GOOD_BOOKINGS, loaded through the CLI."""
+    d = tmp_path / "good"
+    write_csv(d / "bookings.csv", BOOKING_COLS, GOOD_BOOKINGS)
+    r = run_kpi("load", str(d))
+    assert r.returncode == 0, r.stderr
+    return d
+
+
+def test_load_twice_changes_nothing_and_a_corrected_file_updates(loaded, conn):
+    before = conn.execute("select booking_id, status, customer_note, _loaded_at from raw.bookings order by 1").fetchall()
+    assert [r[:3] for r in before] == [("b1", "ACCEPTED", 'says "hi", twice\nand more'),
+                                       ("b2", "NO_SHOW", None), ("b3", "ACCEPTED", "日本語 ✓")]
+    r = run_kpi("load", str(loaded))
+    assert r.returncode == 0, r.stderr
+    assert counts(r.stdout) == (0, 0)
+    after = conn.execute("select booking_id, status, customer_note, _loaded_at from raw.bookings order by 1").fetchall()
+    assert after == before  # not even _loaded_at moved
+
+    corrected = [row[:] for row in GOOD_BOOKINGS]
+    corrected[1][5] = "ACCEPTED"
+    corrected.append(["b4", "org_1", "loc_1", "c1", "2025-03-04T10:00:00+00:00", "PENDING", None, None, None])
+    write_csv(loaded / "bookings.csv", BOOKING_COLS, corrected)
+    r = run_kpi("load", str(loaded))
+    assert r.returncode == 0, r.stderr
+    assert counts(r.stdout) == (1, 1)
+    assert conn.execute("select status from raw.bookings where booking_id = 'b2'").fetchone() == ("ACCEPTED",)
+
+
+BAD_CASES = {
+    "unknown table": (
+        "bookingz.csv", BOOKING_COLS, GOOD_BOOKINGS[:1],
+        r"^error: bookingz\.csv: unknown table 'bookingz' \(raw tables: .*bookings.*\)$"),
+    "missing required column": (
+        "bookings.csv", [c for c in BOOKING_COLS if c != "status"], [r[:5] + r[6:] for r in GOOD_BOOKINGS],
+        r"^error: bookings\.csv line 1: required column 'status' is missing$"),
+    "extra column": (
+        "bookings.csv", BOOKING_COLS + ["email"], [r + ["x@example.com"] for r in GOOD_BOOKINGS],
+        r"^error: bookings\.csv line 1: column 'email' is not in raw\.bookings$"),
+    "unparsable timestamp": (
+        "bookings.csv", BOOKING_COLS,
+        [GOOD_BOOKINGS[0], GOOD_BOOKINGS[1][:4] + ["2025-13-45 25:00"] + GOOD_BOOKINGS[1][5:]],
+        r"^error: bookings\.csv line 4, column start_at: '2025-13-45 25:00' is not a valid timestamp$"),
+    "NULL key": (
+        "bookings.csv", BOOKING_COLS, [GOOD_BOOKINGS[0], [None] + GOOD_BOOKINGS[1][1:]],
+        r"^error: bookings\.csv line 4, column booking_id: value is required \(NULL/empty\)$"),
+    "duplicate key": (
+        "bookings.csv", BOOKING_COLS, [GOOD_BOOKINGS[0], GOOD_BOOKINGS[2], GOOD_BOOKINGS[0]],
+        r"^error: bookings\.csv line 5, column booking_id: duplicate key \(first seen on line 2\)$"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_CASES))
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(case, loaded, conn, tmp_path):
+    # line numbers count the header as line 1 and the note with a newline in record 1 as two lines
+    fname, header, rows, pattern = BAD_CASES[case]
+    before = snapshot(conn, "bookings")
+    d = tmp_path / "bad"
+    write_csv(d / fname, header, rows)
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert re.match(pattern, r.stderr.strip()), r.stderr
+    assert snapshot(conn, "bookings") == before
+
+
+def test_unparsable_number_names_line_and_column(conn, tmp_path):
+    d = tmp_path / "bad"
+    write_csv(d / "payments.csv", ["payment_id", "organization_id", "amount_cents", "status", "created_at"],
+              [["p1", "o", "1200", "COMPLETED", "2025-03-01T10:00:00+00:00"],
+               ["p2", "o", "12.5x", "COMPLETED", "2025-03-01T10:00:00+00:00"]])
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: payments.csv line 3, column amount_cents: '12.5x' is not a valid integer"
+    assert conn.execute("select count(*) from raw.payments").fetchone() == (0,)
+
+
+def test_malformed_csv_row(conn, tmp_path):
+    d = tmp_path / "bad"
+    (d).mkdir()
+    (d / "bookings.csv").write_text(
+        ",".join(BOOKING_COLS) + "\n" + "b1,org_1,loc_1,c1,2025-03-01T10:00:00+00:00,ACCEPTED,,,,surplus\n")
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: bookings.csv line 2: extra data after last expected column"
+
+
+def test_bad_file_in_a_folder_keeps_earlier_files_and_writes_none_of_itself(conn, tmp_path):
+    d = tmp_path / "mixed"
+    write_csv(d / "bookings.csv", BOOKING_COLS, GOOD_BOOKINGS)
+    write_csv(d / "payments.csv", ["payment_id", "organization_id", "amount_cents", "status", "created_at"],
+              [["p1", "o", "100", "COMPLETED", "2025-03-01T10:00:00+00:00"],
+               ["p2", "o", "200", "COMPLETED", "not a time"]])
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert "payments.csv line 3, column created_at" in r.stderr
+    assert conn.execute("select count(*) from raw.bookings").fetchone() == (3,)
+    assert conn.execute("select count(*) from raw.payments").fetchone() == (0,)
+
+
+def test_empty_string_versus_null(conn, tmp_path):
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "bookings.csv").write_text(
+        ",".join(BOOKING_COLS) + "\n"
+        'b1,org_1,,c1,2025-03-01T10:00:00+00:00,ACCEPTED,"",,""\n')
+    r = run_kpi("load", str(d))
+    assert r.returncode == 0, r.stderr
+    row = conn.execute("select location_id, customer_note, created_at, updated_at from raw.bookings").fetchone()
+    # unquoted empty = NULL; quoted "" = empty text, and NULL in a typed column
+    assert row == (None, "", None, None)
+
+
+def test_events_jsonl_creates_month_partitions_and_json_metadata(conn, tmp_path):
+    d = tmp_path / "ev"
+    d.mkdir()
+    events = [
+        {"event_id": "3f1c6f0e-8a4e-4a53-9a0e-2b1b1d1c0a01", "occurred_at": "2025-03-31T23:59:59Z",
+         "event_domain": "orders", "event_type": "order_created", "metadata": {"is_gold": True}},
+        {"event_id": "3f1c6f0e-8a4e-4a53-9a0e-2b1b1d1c0a02", "occurred_at": "2025-04-01T00:00:00Z",
+         "event_domain": "payments", "event_type": "payment_succeeded", "amount_cents": 1999},
+    ]
+    (d / "events_raw.jsonl").write_text("\n".join(json.dumps(e) for e in events) + "\n")
+    r = run_kpi("load", str(d))
+    assert r.returncode == 0, r.stderr
+    rows = conn.execute(
+        "select tableoid::regclass::text, metadata, amount_cents, schema_version from raw.events_raw order by occurred_at"
+    ).fetchall()
+    assert rows == [("raw.events_raw_2025_03", {"is_gold": True}, None, 1),
+                    ("raw.events_raw_2025_04", None, 1999, 1)]
+    (d / "events_raw.jsonl").write_text(json.dumps(events[0]) + "\n{not json\n")
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert r.stderr.strip().startswith("error: events_raw.jsonl line 2: invalid JSON")
+
+
+def test_parquet_loads_and_rejects_bad_uuid(conn, tmp_path):
+    d = tmp_path / "pq"
+    d.mkdir()
+    tbl = pa.table({"payment_id": ["p1", "p2"], "organization_id": ["o", "o"], "amount_cents": [100, 250],
+                    "status": ["COMPLETED", "FAILED"],
+                    "created_at": pa.array([1740823200000000, 1740826800000000], pa.timestamp("us", tz="UTC"))})
+    pq.write_table(tbl, d / "payments.parquet")
+    r = run_kpi("load", str(d))
+    assert r.returncode == 0, r.stderr
+    got = conn.execute("select payment_id, amount_cents, created_at::text from raw.payments order by 1").fetchall()
+    assert got == [("p1", 100, "2025-03-01 10:00:00+00"), ("p2", 250, "2025-03-01 11:00:00+00")]
+
+
+def test_check_constraint_violation_is_bad_input(conn, tmp_path):
+    d = tmp_path / "t"
+    write_csv(d / "tenants.csv", ["tenant_id", "kind", "name"], [["t1", "merchant", "A"], ["t2", "bank", "B"]])
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: tenants.csv: ") and "tenants_kind_check" in r.stderr
+    assert conn.execute("select count(*) from raw.tenants").fetchone() == (0,)
+
+
+def test_missing_path_and_unsupported_suffix(conn, tmp_path):
+    r = run_kpi("load", str(tmp_path / "nope"))
+    assert r.returncode == 2 and "no such file or folder" in r.stderr
+    f = tmp_path / "bookings.xlsx"
+    f.write_text("x")
+    r = run_kpi("load", str(f))
+    assert r.returncode == 2 and "unsupported file type '.xlsx'" in r.stderr
