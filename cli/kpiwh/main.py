@@ -279,6 +279,31 @@ def build(
         raise typer.Exit(1)
 
 
+@app.command("backfill")
+@handled
+def backfill(
+    start: Annotated[str, typer.Option(help="First day to rebuild (YYYY-MM-DD, inclusive).")],
+    end: Annotated[str, typer.Option(help="Day AFTER the last one to rebuild (YYYY-MM-DD, EXCLUSIVE).")],
+    select: Annotated[Optional[list[str]], typer.Option(
+        "--select", "-s", help="dbt selector (default: every microbatch model, i.e. the daily facts).")] = None,
+) -> None:
+    """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
+    from . import runner  # noqa: PLC0415
+
+    start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
+    if end_d <= start_d:
+        raise UsageError(f"--end {end_d} must be after --start {start_d} (the end day is exclusive)")
+    cmd = ["build"]
+    for s_ in select or ["config.incremental_strategy:microbatch"]:
+        cmd += ["--select", s_]
+    cmd += ["--event-time-start", start_d.isoformat(), "--event-time-end", end_d.isoformat()]
+    summary = runner.invoke(cmd)
+    out.print(runner.summary_table(summary))
+    if select and not summary.nodes:
+        raise UsageError(f"--select {' '.join(select)} matched no node")
+    out.print(f"backfilled {(end_d - start_d).days} day(s): {start_d} .. {end_d} (exclusive)")
+
+
 @refresh_app.command("customers")
 @handled
 def refresh_customers(

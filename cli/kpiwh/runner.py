@@ -98,6 +98,7 @@ def invoke(
         TimeElapsedColumn(), console=console, transient=True, disable=not progress,
     )
     task = bar.add_task(f"dbt {command[0]}", total=None)
+    batches = bar.add_task("batches (days)", total=None, visible=False)
     errors: list[str] = []
 
     def on_event(event) -> None:
@@ -107,6 +108,10 @@ def invoke(
         elif name == "NodeFinished":
             ni = event.data.node_info
             bar.update(task, advance=1, description=f"dbt {command[0]}: {ni.node_name} {ni.node_status}")
+        elif name == "LogBatchResult":  # one microbatch = one day of one model
+            d = event.data
+            bar.update(batches, visible=True, total=d.total_batches, completed=d.batch_index,
+                       description=f"  {d.description.split(' ')[-1] if d.description else 'batch'}")
         elif name in ("MainEncounteredError", "RunResultError") and event.info.level == "error":
             errors.append(event.info.msg)
 
