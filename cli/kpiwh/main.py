@@ -233,6 +233,8 @@ def generate(
         try:
             counts = gen.generate(out_dir, tenants=tenants, days=days, start=start_d, seed=seed, scale=scale,
                                   progress=progress)
+        except ValueError as exc:
+            raise UsageError(str(exc).splitlines()[0]) from None
         except OSError as exc:
             raise KpiError(f"writing to {out_dir}: {exc.strerror or exc}") from None
     t = Table(title=f"kpi generate → {out_dir}")
