@@ -121,7 +121,9 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
         as_of = as_of_from_data(conn)
     if as_of is None:
         raise KpiError(f"{folder}: no bookings loaded, nothing to report")
-    summary = runner.invoke(["build", "--vars", json.dumps({"as_of": as_of.isoformat() + "+00:00"})])
+    vars_json = json.dumps({"as_of": as_of.isoformat() + "+00:00"})
+    summary = runner.build_with_window(["build", "--vars", vars_json], full_refresh=False, vars_json=vars_json,
+                                       console=err)
     out.print(runner.summary_table(summary))
     with db.connect() as conn:
         head, locs = kpi_summary(conn, as_of)

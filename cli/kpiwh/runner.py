@@ -66,12 +66,85 @@ def base_args() -> list[str]:
     ]
 
 
+def parse(vars_json: str | None = None):
+    """Parse the project once and return dbt's Manifest (reusable by :func:`invoke`).
+
+    Args:
+        vars_json: the same ``--vars`` the following invocation will get (vars shape configs).
+    Raises:
+        UsageError: the project does not parse (one line).
+    """
+    os.environ.update(db.dbt_env())
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415
+
+    args = ["--quiet", "--no-use-colors", "parse", *base_args()]
+    if vars_json:
+        args += ["--vars", vars_json]
+    res = dbtRunner().invoke(args)
+    if not res.success or res.result is None:
+        raise UsageError(f"dbt parse failed: {_one_line(res.exception)}")
+    return res.result
+
+
+def microbatch_window(manifest, conn, full_refresh: bool) -> tuple[str, str] | None:
+    """Event-time window a first (or full-refresh) build of the microbatch models needs.
+
+    dbt's first build of a microbatch model runs one batch per day from its
+    ``begin`` to now: with history older than ``begin`` it silently skips data,
+    and with a distant ``begin`` it runs hundreds of empty batches. When any
+    microbatch model's table is missing (or ``full_refresh``), the window is
+    instead the days the data covers: ``[min day, max day + 1)`` over every
+    source or model that declares an ``event_time`` (UTC days).
+
+    Args:
+        manifest: dbt Manifest from :func:`parse`.
+        conn: psycopg connection to the warehouse.
+        full_refresh: the build rebuilds incremental models from scratch.
+    Returns:
+        ``(start, end)`` ISO dates (end exclusive) or None when incremental runs suffice
+        (every microbatch table exists) or there is no microbatch model.
+    """
+    from psycopg import sql  # noqa: PLC0415
+
+    batch_nodes = [n for n in manifest.nodes.values()
+                   if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"]
+    if not batch_nodes:
+        return None
+    if not full_refresh:
+        missing = [n for n in batch_nodes if conn.execute(
+            "select to_regclass(%s) is null", (f'"{n.schema}"."{n.alias}"',)).fetchone()[0]]
+        if not missing:
+            return None
+    lo = hi = None
+    for src in manifest.sources.values():
+        col = src.config.get("event_time") if hasattr(src.config, "get") else getattr(src.config, "event_time", None)
+        if not col:
+            continue
+        rel = sql.Identifier(src.schema, src.identifier)
+        if conn.execute("select to_regclass(%s) is null", (f'"{src.schema}"."{src.identifier}"',)).fetchone()[0]:
+            continue
+        a, b = conn.execute(sql.SQL(
+            "select min({c} at time zone 'UTC')::date, max({c} at time zone 'UTC')::date from {r}").format(
+                c=sql.Identifier(col), r=rel)).fetchone()
+        if a is not None:
+            lo = a if lo is None else min(lo, a)
+            hi = b if hi is None else max(hi, b)
+    if lo is None:  # no data: create the tables empty with a single batch
+        from datetime import date  # noqa: PLC0415
+
+        lo = hi = date.today()
+    from datetime import timedelta  # noqa: PLC0415
+
+    return lo.isoformat(), (hi + timedelta(days=1)).isoformat()
+
+
 def invoke(
     command: list[str],
     *,
     console: Console | None = None,
     progress: bool = True,
     raise_on_failure: bool = True,
+    manifest=None,
 ) -> RunSummary:
     """Run one dbt command (e.g. ``["build", "--select", "x"]``) in-process.
 
@@ -80,6 +153,7 @@ def invoke(
         console: where progress goes (stderr console by default).
         progress: show a Rich progress bar fed by dbt's per-node events.
         raise_on_failure: raise :class:`BuildFailed` when anything failed.
+        manifest: a Manifest from :func:`parse` (skips dbt's own parse).
     Returns:
         a :class:`RunSummary`.
     Raises:
@@ -118,7 +192,7 @@ def invoke(
     args = ["--quiet", "--no-use-colors", *command, *base_args()]
     started = time.monotonic()
     with bar:
-        res = dbtRunner(callbacks=[on_event]).invoke(args)
+        res = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(args)
     seconds = time.monotonic() - started
 
     exc = res.exception
@@ -154,7 +228,31 @@ def invoke(
 
 def _one_line(obj) -> str:
     text = str(obj or "").strip()
-    return " ".join(text.split()) [:300] if text else "no details"
+    return " ".join(text.split())[:300] if text else "no details"
+
+
+def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
+                      console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
+    """``dbt build`` that bounds a first/full build of microbatch models to the data's days.
+
+    Parses once, decides the window with :func:`microbatch_window` and adds
+    ``--event-time-start/--event-time-end`` unless ``command`` already has them.
+
+    Args:
+        command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
+        full_refresh: whether ``command`` holds ``--full-refresh``.
+        vars_json: the ``--vars`` value in ``command`` (parse must see the same vars).
+    Returns / Raises: as :func:`invoke`.
+    """
+    manifest = parse(vars_json)
+    if "--event-time-start" not in command:
+        with db.connect() as conn:
+            window = microbatch_window(manifest, conn, full_refresh)
+        if window:
+            command = [*command, "--event-time-start", window[0], "--event-time-end", window[1]]
+            (console or Console(stderr=True)).print(
+                f"first build of the daily models: event-time window {window[0]} .. {window[1]} (end exclusive)")
+    return invoke(command, console=console, raise_on_failure=raise_on_failure, manifest=manifest)
 
 
 def summary_table(summary: RunSummary) -> Table:
