@@ -388,6 +388,9 @@ def load_file(
             inserted = result.rows - existing
             row = (inserted, cur.rowcount - inserted)
             result.inserted, result.updated = row
+        # fresh planner statistics: the models that read this table next are planned on them
+        if result.inserted or result.updated:
+            conn.execute(sql.SQL("analyze {}").format(sql.Identifier(contract.RAW_SCHEMA, table_name)))
     except psycopg.errors.IntegrityError as exc:
         raise UsageError(f"{name}: {_first_line(exc)}") from None
     except psycopg.OperationalError as exc:

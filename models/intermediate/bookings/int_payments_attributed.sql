@@ -1,3 +1,10 @@
+{#- A table: read by every daily batch of the appointments fact through its
+    event_time (attributed_at), which the index serves. -#}
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['attributed_at']}],
+) }}
+
 -- Each payment with the customer and the booking (location, day) it belongs to.
 -- A payment's customer is its own customer_id, else the customer of its booking.
 -- A payment is attributed to its booking's start (location and UTC day) when the
