@@ -182,6 +182,31 @@ def partitions_ensure(
     out.print(f"partitions created: {', '.join(created) or 'none (all present)'}")
 
 
+@partitions_app.command("prune")
+@handled
+def partitions_prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Retention window, e.g. 90d (seed 004) or 12w.")] = "90d",
+    export: Annotated[Optional[Path], typer.Option("--export", help="Write each partition to DIR/<name>.parquet first.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be dropped.")] = False,
+) -> None:
+    """Drop whole events_raw partitions past the retention window (never one with rows inside it)."""
+    from . import db, partitions  # noqa: PLC0415
+
+    age = partitions.parse_age(older_than)
+    with db.connect() as conn:
+        contract_ready = conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]
+        if not contract_ready:
+            raise UsageError("raw.events_raw does not exist: run `kpi init` first")
+        done = partitions.prune(conn, age, export, dry_run)
+    t = Table(title=f"partitions older than {older_than}" + (" (dry run)" if dry_run else ""))
+    for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
+        t.add_column(col)
+    for part, path in done:
+        t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
+                  str(path or "-"), "no" if dry_run else "yes")
+    out.print(t if done else f"no partition is entirely older than {older_than}")
+
+
 # --------------------------------------------------------------------------- load / generate
 @app.command("load")
 @handled
@@ -292,9 +317,16 @@ def backfill(
     """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
     from . import runner  # noqa: PLC0415
 
+    from . import db, partitions  # noqa: PLC0415
+
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     if end_d <= start_d:
         raise UsageError(f"--end {end_d} must be after --start {start_d} (the end day is exclusive)")
+    with db.connect() as conn:
+        horizon = partitions.pruned_until(conn)
+    if horizon is not None and start_d < horizon.date():
+        raise UsageError(f"--start {start_d}: raw events before {horizon.date()} were pruned (retention); "
+                         "backfilling those days would erase history the marts still hold")
     # `+`: the daily models' parents (views, whole-history tables such as first bookings) are
     # rebuilt too so a batch never reads stale inputs; cautious: tests run only when every
     # model they read was rebuilt (a test spanning a mart outside the backfill is skipped)

@@ -1,0 +1,199 @@
+"""Retention of ``raw.events_raw``: drop whole monthly partitions past the window.
+
+Seed 004 keeps raw events 90 days. A partition ``[lo, hi)`` is dropped only
+when ``hi <= now - retention``: no row it can hold lies inside the window, so a
+partition that still has rows inside the window is never touched. With an
+export folder each partition is first written to Parquet
+(``events_raw_YYYY_MM.parquet``) and the file's row count is checked against
+the partition's before the drop; any failure drops nothing.
+
+Each prune is recorded in ``ops.pruned_partitions``; ``kpi backfill`` refuses
+days before the newest pruned bound, since re-running them on an empty raw
+table would erase history the marts still hold.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from . import contract
+from .errors import KpiError, UsageError
+
+OPS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.pruned_partitions (
+    partition_name  text primary key,
+    range_start     timestamptz not null,
+    range_end       timestamptz not null,
+    row_count       bigint not null,
+    exported_to     text,
+    pruned_at       timestamptz not null default now()
+);
+"""
+
+
+@dataclass
+class Partition:
+    """One monthly partition: name, bounds [start, end) in UTC, row count."""
+
+    name: str
+    start: datetime
+    end: datetime
+    rows: int | None = None
+
+
+def parse_age(text: str) -> timedelta:
+    """Parse ``90d``, ``12w`` or a bare number of days.
+
+    Raises:
+        UsageError: anything else.
+    """
+    m = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text or "")
+    if not m or int(m.group(1)) == 0:
+        raise UsageError(f"--older-than: '{text}' is not an age like 90d or 12w")
+    n = int(m.group(1))
+    return timedelta(weeks=n) if m.group(2) == "w" else timedelta(days=n)
+
+
+def list_partitions(conn: psycopg.Connection) -> list[Partition]:
+    """The partitions of raw.events_raw with their bounds, oldest first."""
+    rows = conn.execute(
+        """
+        select c.relname, pg_get_expr(c.relpartbound, c.oid)
+        from pg_inherits i
+        join pg_class c on c.oid = i.inhrelid
+        join pg_class p on p.oid = i.inhparent
+        join pg_namespace n on n.oid = p.relnamespace
+        where n.nspname = %s and p.relname = %s
+        """,
+        (contract.RAW_SCHEMA, contract.PARTITIONED_TABLE),
+    ).fetchall()
+    out = []
+    for name, bound in rows:
+        m = re.search(r"FROM \('([^']+)'\) TO \('([^']+)'\)", bound or "")
+        if not m:  # a DEFAULT partition has no range: never pruned
+            continue
+        lo, hi = (conn.execute("select %s::timestamptz", (v,)).fetchone()[0] for v in m.groups())
+        out.append(Partition(name, lo, hi))
+    return sorted(out, key=lambda p: p.start)
+
+
+def prunable(conn: psycopg.Connection, older_than: timedelta, now: datetime | None = None) -> list[Partition]:
+    """Partitions entirely older than ``now - older_than`` (with their row counts)."""
+    now = now or datetime.now(timezone.utc)
+    cutoff = now - older_than
+    parts = [p for p in list_partitions(conn) if p.end <= cutoff]
+    for p in parts:
+        p.rows = conn.execute(sql.SQL("select count(*) from {}").format(
+            sql.Identifier(contract.RAW_SCHEMA, p.name))).fetchone()[0]
+    return parts
+
+
+def _export(conn: psycopg.Connection, part: Partition, folder: Path) -> Path:
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{part.name}.parquet"
+    tmp = target.with_suffix(".parquet.partial")
+    cols = [r[0] for r in conn.execute(
+        "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped "
+        "order by attnum", (f"{contract.RAW_SCHEMA}.{part.name}",))]
+    written = 0
+    writer = None
+    try:
+        with conn.transaction(), conn.cursor(name="kpi_export") as cur:
+            cur.itersize = 50_000
+            cur.execute(sql.SQL("select {} from {} order by occurred_at, event_id").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            while rows := cur.fetchmany(50_000):
+                data = {c: [_plain(r[i]) for r in rows] for i, c in enumerate(cols)}
+                table = pa.table(data)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+                written += len(rows)
+        if writer is None:  # empty partition: still leave a file with the schema
+            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in cols}), tmp)
+        else:
+            writer.close()
+            writer = None
+    except OSError as exc:
+        raise KpiError(f"exporting {part.name} to {folder}: {exc.strerror or exc}") from None
+    finally:
+        if writer is not None:
+            writer.close()
+    if written != part.rows or pq.ParquetFile(tmp).metadata.num_rows != part.rows:
+        tmp.unlink(missing_ok=True)
+        raise KpiError(f"exporting {part.name}: wrote {written} rows, partition holds {part.rows}; nothing dropped")
+    tmp.replace(target)
+    return target
+
+
+def _plain(v):
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True)
+    if hasattr(v, "hex") and type(v).__name__ == "UUID":
+        return str(v)
+    if type(v).__name__ == "Decimal":
+        return float(v)
+    return v
+
+
+def prune(conn: psycopg.Connection, older_than: timedelta, export_dir: Path | None = None,
+          dry_run: bool = False, now: datetime | None = None) -> list[tuple[Partition, Path | None]]:
+    """Drop (optionally after exporting) every partition entirely past the retention window.
+
+    Args:
+        conn: autocommit connection.
+        older_than: retention window (seed 004: 90 days).
+        export_dir: write each partition to Parquet here first.
+        dry_run: report what would be dropped, change nothing.
+        now: reference time (tests); default the current time.
+    Returns:
+        ``[(partition, exported file or None)]`` in age order.
+    Raises:
+        KpiError: an export failed (that partition and later ones are kept).
+    """
+    conn.execute(OPS_DDL)
+    done = []
+    for part in prunable(conn, older_than, now):
+        if dry_run:
+            done.append((part, None))
+            continue
+        path = _export(conn, part, export_dir) if export_dir else None
+        with conn.transaction():
+            # re-check under lock: nothing inside the window, count unchanged since export
+            conn.execute(sql.SQL("lock table {} in access exclusive mode").format(
+                sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            now_rows = conn.execute(sql.SQL("select count(*) from {}").format(
+                sql.Identifier(contract.RAW_SCHEMA, part.name))).fetchone()[0]
+            if path is not None and now_rows != part.rows:
+                raise KpiError(f"{part.name} changed during export ({part.rows} → {now_rows} rows); nothing dropped")
+            conn.execute(sql.SQL("alter table {} detach partition {}").format(
+                sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE),
+                sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            conn.execute(sql.SQL("drop table {}").format(sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            conn.execute(
+                "insert into ops.pruned_partitions (partition_name, range_start, range_end, row_count, exported_to) "
+                "values (%s, %s, %s, %s, %s) on conflict (partition_name) do update set row_count = excluded.row_count,"
+                " exported_to = excluded.exported_to, pruned_at = now()",
+                (part.name, part.start, part.end, now_rows, str(path) if path else None))
+        done.append((part, path))
+    return done
+
+
+def pruned_until(conn: psycopg.Connection) -> datetime | None:
+    """End of the newest pruned partition (raw events before it are gone), or None."""
+    exists = conn.execute("select to_regclass('ops.pruned_partitions') is not null").fetchone()[0]
+    if not exists:
+        return None
+    return conn.execute("select max(range_end) from ops.pruned_partitions").fetchone()[0]
