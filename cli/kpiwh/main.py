@@ -313,6 +313,7 @@ def backfill(
     end: Annotated[str, typer.Option(help="Day AFTER the last one to rebuild (YYYY-MM-DD, EXCLUSIVE).")],
     select: Annotated[Optional[list[str]], typer.Option(
         "--select", "-s", help="dbt selector (default: every microbatch model, i.e. the daily facts).")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
 ) -> None:
     """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
     from . import runner  # noqa: PLC0415
@@ -333,6 +334,8 @@ def backfill(
     cmd = ["build", "--indirect-selection", "cautious"]
     for s_ in select or ["+config.incremental_strategy:microbatch"]:
         cmd += ["--select", s_]
+    for x in exclude or []:
+        cmd += ["--exclude", x]
     cmd += ["--event-time-start", start_d.isoformat(), "--event-time-end", end_d.isoformat()]
     summary = runner.invoke(cmd)
     out.print(runner.summary_table(summary))
