@@ -6,6 +6,7 @@ stays instant. One invocation at a time per process (dbt's own limit).
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -86,7 +87,29 @@ def parse(vars_json: str | None = None):
     return res.result
 
 
-def microbatch_window(manifest, conn, full_refresh: bool) -> tuple[str, str] | None:
+def selected_ids(manifest, command: list[str]) -> set[str] | None:
+    """unique_ids the ``--select/--exclude`` flags of ``command`` pick (``dbt ls`` on ``manifest``).
+
+    Returns None when ``command`` has no selection flag (everything is selected).
+    """
+    sel: list[str] = []
+    it = iter(range(len(command)))
+    for i in it:
+        if command[i] in ("--select", "-s", "--exclude", "--selector") and i + 1 < len(command):
+            sel += [command[i], command[i + 1]]
+            next(it, None)
+    if not any(f in sel for f in ("--select", "-s", "--selector")):
+        return None
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415
+
+    res = dbtRunner(manifest=manifest).invoke(
+        ["--quiet", "ls", *sel, "--output", "json", "--output-keys", "unique_id", *base_args()])
+    if not res.success:
+        raise UsageError(f"dbt ls: {_one_line(res.exception)}")
+    return {json.loads(line)["unique_id"] for line in res.result or []}
+
+
+def microbatch_window(manifest, conn, full_refresh: bool, selected: set[str] | None = None) -> tuple[str, str] | None:
     """Event-time window a first (or full-refresh) build of the microbatch models needs.
 
     dbt's first build of a microbatch model runs one batch per day from its
@@ -107,7 +130,8 @@ def microbatch_window(manifest, conn, full_refresh: bool) -> tuple[str, str] | N
     from psycopg import sql  # noqa: PLC0415
 
     batch_nodes = [n for n in manifest.nodes.values()
-                   if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"]
+                   if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"
+                   and (selected is None or n.unique_id in selected)]
     if not batch_nodes:
         return None
     if not full_refresh:
@@ -245,9 +269,13 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
     Returns / Raises: as :func:`invoke`.
     """
     manifest = parse(vars_json)
+    selected = selected_ids(manifest, command)
+    if selected is not None and not selected:
+        picked = " ".join(command[i + 1] for i in range(len(command) - 1) if command[i] in ("--select", "-s"))
+        raise UsageError(f"--select {picked} matched no node")
     if "--event-time-start" not in command:
         with db.connect() as conn:
-            window = microbatch_window(manifest, conn, full_refresh)
+            window = microbatch_window(manifest, conn, full_refresh, selected)
         if window:
             command = [*command, "--event-time-start", window[0], "--event-time-end", window[1]]
             (console or Console(stderr=True)).print(

@@ -53,3 +53,22 @@ def test_generate_into_an_unwritable_place_is_a_clear_error(tmp_path):
     assert r.returncode == 2
     assert r.stderr.strip().startswith(f"error: --out {blocker / 'sub'}: ")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_build_exits_1_naming_the_failed_test_and_2_for_a_selector_matching_nothing(conn, tmp_path):
+    from conftest import write_csv
+
+    d = tmp_path / "d"
+    write_csv(d / "bookings.csv", ["booking_id", "organization_id", "customer_id", "start_at", "status"],
+              [["b1", "org_1", "c1", "2025-03-01T10:00:00+00:00", "ACCEPTED"],
+               ["b2", "org_1", "c2", "2025-03-02T10:00:00+00:00", "MAYBE"]])
+    assert run_kpi("load", str(d)).returncode == 0
+    r = run_kpi("build", "--select", "stg_bookings__bookings")
+    assert r.returncode == 1
+    assert "FAILED" in r.stderr and "accepted_values_stg_bookings__bookings_status" in r.stderr
+    assert "dbt build: FAILED" in r.stdout
+
+    r = run_kpi("build", "--select", "no_such_model_anywhere")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: --select no_such_model_anywhere matched no node"
