@@ -24,10 +24,10 @@ side_by_side as (
         max(target) as target,
         max(case when template_version = 1 then value end) as v1_value,
         max(case when template_version = 1 then denominator end) as v1_denominator,
-        bool_or(case when template_version = 1 then is_met end) as v1_met,
+        {{ dbt.bool_or("case when template_version = 1 then is_met end") }} as v1_met,
         max(case when template_version = 2 then value end) as v2_value,
         max(case when template_version = 2 then denominator end) as v2_denominator,
-        bool_or(case when template_version = 2 then is_met end) as v2_met
+        {{ dbt.bool_or("case when template_version = 2 then is_met end") }} as v2_met
     from kpis
     group by kpi
 
