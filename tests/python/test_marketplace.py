@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -60,6 +61,12 @@ def use_built_db(built, monkeypatch):
 
 def test_fct_deals_matches_hand_computed(built):
     assert_relation_equals_csv(built, "marts.fct_deals", FIX / "expected" / "fct_deals.csv")
+    # each deal carries the parameters of its own (pinned) version
+    params = dict((r[0], r[1:]) for r in built.execute(
+        "select deal_id, inspection_ttl_days, dispute_ttl_hours, immediate_ratio, holdback_ratio "
+        "from marts.fct_deals where deal_id in ('D1', 'D4')").fetchall())
+    assert params["D1"] == (3, 48, Decimal("0.85"), Decimal("0.15"))
+    assert params["D4"] == (2, 36, Decimal("0.90"), Decimal("0.10"))
 
 
 def test_pilot_kpis_cumulative_rows_match_hand_computed(built):
