@@ -29,9 +29,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="The embedded PostgreSQL (default target).", no_args_is_help=True)
 refresh_app = typer.Typer(help="Recompute a mart on demand.", no_args_is_help=True)
 partitions_app = typer.Typer(help="Monthly partitions of raw.events_raw.", no_args_is_help=True)
+export_app = typer.Typer(help="Export raw records for audit.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(refresh_app, name="refresh")
 app.add_typer(partitions_app, name="partitions")
+app.add_typer(export_app, name="export")
 
 out = Console()
 err = Console(stderr=True)
@@ -378,6 +380,27 @@ def demo(
     from . import demo as demo_mod  # noqa: PLC0415
 
     demo_mod.run(out, err, data=data, tenants=tenants, days=days)
+
+
+@export_app.command("deals")
+@handled
+def export_deals(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write deals_timeline.<ext> and ledger_entries.<ext> into.")],
+    fmt: Annotated[str, typer.Option("--format", help="csv | jsonl")] = "csv",
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Only state changes / ledger entries on or after this UTC day (YYYY-MM-DD).")] = None,
+    deal_id: Annotated[Optional[str], typer.Option("--deal-id", help="Only this deal.")] = None,
+) -> None:
+    """Export deal timelines and ledger entries for audit (seed 003 rollback plan), streamed."""
+    from . import db, export  # noqa: PLC0415
+
+    since_d = parse_date(since, "--since")
+    if fmt not in export.FORMATS:
+        raise UsageError(f"--format: '{fmt}' is not one of {', '.join(export.FORMATS)}")
+    with db.connect(autocommit=False) as conn, err.status("exporting..."):
+        results = export.export_deals(conn, out_dir, fmt=fmt, since=since_d, deal_id=deal_id)
+    for r in results:
+        out.print(f"{r.path}: {r.rows:,} rows", highlight=False)
 
 
 def main() -> None:  # console-script entry point
