@@ -19,7 +19,8 @@ FIX = FIXTURES / "bookings_small"
 AS_OF = "2025-03-31T00:00:00+00:00"
 # only the bookings product and its parents: other products' daily models would
 # add empty batches over the fixture's eight months
-SELECT = ["--select", "+customer_analytics", "--select", "+fct_appointments_by_location_daily"]
+SELECT = ["--select", "+customer_analytics", "--select", "+fct_appointments_by_location_daily",
+          "--select", "stg_core__locations stg_core__tenants"]
 CUTOFF = "2025-03-20"  # the "older extract" ends before this day
 
 
