@@ -76,15 +76,15 @@ counts_weekly as (
         week_start,
         count(distinct metric_date) as days_with_activity,
         count(distinct location_id) as locations_active,
-        sum(issue_transactions) as issue_transactions,
-        sum(redeem_transactions) as redeem_transactions,
-        sum(adjust_transactions) as adjust_transactions,
-        sum(reverse_transactions) as reverse_transactions,
-        sum(transactions_total) as transactions_total,
-        sum(scan_errors_total) as scan_errors_total,
-        sum(scan_errors_expired_qr) as scan_errors_expired_qr,
-        sum(scan_errors_insufficient_balance) as scan_errors_insufficient_balance,
-        sum(scan_errors_unauthorized_device) as scan_errors_unauthorized_device
+        cast(sum(issue_transactions) as {{ dbt.type_bigint() }}) as issue_transactions,
+        cast(sum(redeem_transactions) as {{ dbt.type_bigint() }}) as redeem_transactions,
+        cast(sum(adjust_transactions) as {{ dbt.type_bigint() }}) as adjust_transactions,
+        cast(sum(reverse_transactions) as {{ dbt.type_bigint() }}) as reverse_transactions,
+        cast(sum(transactions_total) as {{ dbt.type_bigint() }}) as transactions_total,
+        cast(sum(scan_errors_total) as {{ dbt.type_bigint() }}) as scan_errors_total,
+        cast(sum(scan_errors_expired_qr) as {{ dbt.type_bigint() }}) as scan_errors_expired_qr,
+        cast(sum(scan_errors_insufficient_balance) as {{ dbt.type_bigint() }}) as scan_errors_insufficient_balance,
+        cast(sum(scan_errors_unauthorized_device) as {{ dbt.type_bigint() }}) as scan_errors_unauthorized_device
     from daily
     group by tenant_id, week_start
 
@@ -96,7 +96,7 @@ customer_weeks as (
         tenant_id,
         week_start,
         customer_id,
-        sum(transactions) as transactions
+        cast(sum(transactions) as {{ dbt.type_bigint() }}) as transactions
     from customer_days
     group by tenant_id, week_start, customer_id
 
@@ -109,7 +109,7 @@ customers_weekly as (
         tenant_id,
         week_start,
         count(*) as active_customers,
-        sum(case when transactions >= 2 then 1 else 0 end) as repeat_customers
+        cast(sum(case when transactions >= 2 then 1 else 0 end) as {{ dbt.type_bigint() }}) as repeat_customers
     from customer_weeks
     group by tenant_id, week_start
 
@@ -121,8 +121,8 @@ rewards_weekly as (
         tenant_id,
         week_start,
         reward_id,
-        sum(redemptions) as redemptions,
-        sum(points_redeemed) as points_redeemed
+        cast(sum(redemptions) as {{ dbt.type_bigint() }}) as redemptions,
+        cast(sum(points_redeemed) as {{ dbt.type_bigint() }}) as points_redeemed
     from reward_days
     group by tenant_id, week_start, reward_id
 
