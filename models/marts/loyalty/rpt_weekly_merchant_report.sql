@@ -202,7 +202,23 @@ weekly as (
 compared as (
 
     select
-        weekly.*,
+        weekly.tenant_id,
+        weekly.week_start,
+        weekly.days_with_activity,
+        weekly.locations_active,
+        weekly.active_customers,
+        weekly.repeat_customers,
+        weekly.issue_transactions,
+        weekly.redeem_transactions,
+        weekly.adjust_transactions,
+        weekly.reverse_transactions,
+        weekly.transactions_total,
+        weekly.redemption_rate,
+        weekly.scan_errors_total,
+        weekly.scan_errors_expired_qr,
+        weekly.scan_errors_insufficient_balance,
+        weekly.scan_errors_unauthorized_device,
+        weekly.error_rate,
         previous_week.week_start is not null as has_previous_week
         {%- for m in compared %}
         , previous_week.{{ m }} as previous_{{ m }}
