@@ -62,6 +62,11 @@ def test_onboarding_funnel_matches_hand_computed_rows(db):
     assert_relation_equals_csv(db, "marts.fct_onboarding_funnel", FIX / "expected" / "fct_onboarding_funnel.csv")
 
 
+def test_reward_usage_and_customer_activity_match_hand_computed_rows(db):
+    assert_relation_equals_csv(db, "marts.fct_reward_usage", FIX / "expected" / "fct_reward_usage.csv")
+    assert_relation_equals_csv(db, "marts.fct_customer_activity", FIX / "expected" / "fct_customer_activity.csv")
+
+
 def test_backfill_of_one_day_reads_the_lookback_and_changes_nothing(built, db):
     # a one-day batch: 2025-01-13's repeat customers need 01-08 (outside the batch)
     _ok(run_kpi("backfill", "--start", "2025-01-13", "--end", "2025-01-14", "-s", "fct_pilot_daily_metrics",
