@@ -129,4 +129,27 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
         head, locs = kpi_summary(conn, as_of)
     out.print(head)
     out.print(locs)
+    print_merchant_report(out, err)
     out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$(kpi db url)\"")
+
+
+def print_merchant_report(out: Console, err: Console) -> None:
+    """Print the busiest merchant's weekly loyalty report (seed 000) for its latest complete ISO week, in Markdown.
+
+    Prints a one-line note instead when there is no loyalty data or no complete week.
+    """
+    from rich.markdown import Markdown  # noqa: PLC0415
+
+    from . import report  # noqa: PLC0415
+
+    with db.connect() as conn:
+        if conn.execute("select to_regclass('marts.rpt_weekly_merchant_report')").fetchone()[0] is None:
+            err.print("no loyalty marts built: skipping the weekly merchant report")
+            return
+        tenant = report.busiest_merchant(conn)
+        week = report.latest_complete_week(conn, tenant) if tenant else None
+        if week is None:
+            err.print("no complete week of loyalty data: skipping the weekly merchant report")
+            return
+        text = report.render_markdown(report.build_report(conn, tenant, week))
+    out.print(Markdown(text))

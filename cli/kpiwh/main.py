@@ -34,6 +34,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(refresh_app, name="refresh")
 app.add_typer(partitions_app, name="partitions")
 app.add_typer(export_app, name="export")
+report_app = typer.Typer(help="Reports read from the marts.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
 
 out = Console()
 err = Console(stderr=True)
@@ -366,6 +368,34 @@ def refresh_customers(
     cmd = ["build", "--select", "+customer_analytics", "--indirect-selection", "cautious", *_vars_arg(vars_)]
     summary = runner.invoke(cmd)
     out.print(runner.summary_table(summary))
+
+
+# --------------------------------------------------------------------------- report
+@report_app.command("weekly")
+@handled
+def report_weekly(
+    tenant: Annotated[str, typer.Option("--tenant", help="Merchant tenant id (e.g. mer_001).")],
+    week: Annotated[str, typer.Option("--week", help="ISO week YYYY-Www (e.g. 2025-W03), past or current.")],
+    fmt: Annotated[str, typer.Option("--format", help="md | json | html")] = "md",
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Seed 000's weekly merchant report: summary, week-over-week change, plain-English summary, top rewards."""
+    from . import db, report  # noqa: PLC0415
+
+    if fmt not in report.FORMATS:
+        raise UsageError(f"--format: '{fmt}' is not one of {', '.join(report.FORMATS)}")
+    report.parse_week(week)
+    with db.connect() as conn:
+        data = report.build_report(conn, tenant, week)
+    text = report.render(data, fmt)
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
+    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
 
 
 # --------------------------------------------------------------------------- demo

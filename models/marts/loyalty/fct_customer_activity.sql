@@ -1,0 +1,67 @@
+{#-
+  Seed 000's pilot_customer_activity: one row per tenant, customer and UTC day on
+  which the customer made at least one loyalty transaction (issue, redeem,
+  adjust, reverse). Microbatch by day on the batch's own events; the weekly
+  report counts distinct and repeat customers from it.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='activity_date',
+    batch_size='day',
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='customer_day_key',
+) }}
+
+with
+
+transactions as (
+
+    -- filtered to the batch's days by dbt (event_time occurred_at)
+    select
+        tenant_id,
+        customer_id,
+        location_id,
+        event_date,
+        occurred_at,
+        transaction_type
+    from {{ ref('int_loyalty_events_classified') }}
+    where is_transaction
+        and tenant_id is not null
+        and customer_id is not null
+
+),
+
+daily as (
+
+    select
+        {{ surrogate_key(['tenant_id', 'customer_id', 'event_date']) }} as customer_day_key,
+        tenant_id,
+        customer_id,
+        event_date as activity_date,
+        count(*) as transactions,
+        sum(case when transaction_type = 'issue' then 1 else 0 end) as issue_transactions,
+        sum(case when transaction_type = 'redeem' then 1 else 0 end) as redeem_transactions,
+        sum(case when transaction_type in ('adjust', 'reverse') then 1 else 0 end) as correction_transactions,
+        count(distinct location_id) as locations_visited,
+        min(occurred_at) as first_transaction_at,
+        max(occurred_at) as last_transaction_at
+    from transactions
+    group by tenant_id, customer_id, event_date
+
+)
+
+select
+    customer_day_key,
+    tenant_id,
+    customer_id,
+    activity_date,
+    transactions,
+    issue_transactions,
+    redeem_transactions,
+    correction_transactions,
+    locations_visited,
+    first_transaction_at,
+    last_transaction_at
+from daily

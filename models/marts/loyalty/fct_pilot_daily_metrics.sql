@@ -1,0 +1,213 @@
+{#-
+  Seed 000's pilot_daily_metrics: one row per tenant, location and UTC day with at
+  least one loyalty transaction or scan error.
+  Microbatch by day. Counts read the batch's own events (event_time filter on
+  int_loyalty_events_classified). Repeat customers need the 6 days BEFORE the
+  batch too: that input is read with .render() (dbt's documented opt-out of the
+  automatic event_time filter) and filtered here to
+  [batch start - 6 days, batch end) — docs/DECISIONLOG.md.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='metric_date',
+    batch_size='day',
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='pilot_day_key',
+) }}
+
+{%- set batch = model.get('batch') -%}
+{%- set batch_start = batch.event_time_start if batch else none -%}
+{%- set batch_end = batch.event_time_end if batch else none %}
+
+with
+
+events as (
+
+    -- filtered to the batch's days by dbt (event_time occurred_at)
+    select
+        tenant_id,
+        location_id,
+        event_date,
+        customer_id,
+        transaction_type,
+        is_transaction,
+        is_scan_error,
+        scan_error_code
+    from {{ ref('int_loyalty_events_classified') }}
+    where tenant_id is not null
+        and (is_transaction or is_scan_error)
+
+),
+
+trailing_transactions as (
+
+    -- NOT filtered by dbt (.render()): the batch's days plus the 6 days before them
+    select
+        tenant_id,
+        customer_id,
+        event_date
+    from {{ ref('int_loyalty_events_classified').render() }}
+    where is_transaction
+        and tenant_id is not null
+        and customer_id is not null
+        {%- if batch_start %}
+        and occurred_at >= {{ dbt.dateadd('day', -6, "cast('" ~ batch_start ~ "' as " ~ type_timestamp_tz() ~ ")") }}
+        {%- endif %}
+        {%- if batch_end %}
+        and occurred_at < cast('{{ batch_end }}' as {{ type_timestamp_tz() }})
+        {%- endif %}
+
+),
+
+customer_days as (
+
+    -- transactions per tenant, customer and day over the look-back span
+    select
+        tenant_id,
+        customer_id,
+        event_date,
+        count(*) as transactions
+    from trailing_transactions
+    group by tenant_id, customer_id, event_date
+
+),
+
+active_customer_days as (
+
+    -- who was active where, on the batch's days
+    select distinct
+        tenant_id,
+        location_id,
+        event_date,
+        customer_id
+    from events
+    where is_transaction
+        and customer_id is not null
+
+),
+
+repeat_flags as (
+
+    -- a repeat customer: active at this location that day, with >= 2 transactions at the
+    -- tenant (any location) in the 7 days ending that day
+    select
+        active_customer_days.tenant_id,
+        active_customer_days.location_id,
+        active_customer_days.event_date,
+        active_customer_days.customer_id,
+        sum(customer_days.transactions) >= 2 as is_repeat
+    from active_customer_days
+    inner join customer_days
+        on active_customer_days.tenant_id = customer_days.tenant_id
+        and active_customer_days.customer_id = customer_days.customer_id
+        and customer_days.event_date <= active_customer_days.event_date
+        and customer_days.event_date > {{ dbt.dateadd('day', -7, 'active_customer_days.event_date') }}
+    group by
+        active_customer_days.tenant_id,
+        active_customer_days.location_id,
+        active_customer_days.event_date,
+        active_customer_days.customer_id
+
+),
+
+customers_daily as (
+
+    select
+        tenant_id,
+        location_id,
+        event_date,
+        count(*) as active_customers,
+        sum(case when is_repeat then 1 else 0 end) as repeat_customers
+    from repeat_flags
+    group by tenant_id, location_id, event_date
+
+),
+
+counts_daily as (
+
+    select
+        tenant_id,
+        location_id,
+        event_date,
+        sum(case when transaction_type = 'issue' then 1 else 0 end) as issue_transactions,
+        sum(case when transaction_type = 'redeem' then 1 else 0 end) as redeem_transactions,
+        sum(case when transaction_type = 'adjust' then 1 else 0 end) as adjust_transactions,
+        sum(case when transaction_type = 'reverse' then 1 else 0 end) as reverse_transactions,
+        sum(case when is_transaction then 1 else 0 end) as transactions_total,
+        sum(case when is_scan_error then 1 else 0 end) as scan_errors_total,
+        sum(case when scan_error_code = 'expired_qr' then 1 else 0 end) as scan_errors_expired_qr,
+        sum(case when scan_error_code = 'insufficient_balance' then 1 else 0 end) as scan_errors_insufficient_balance,
+        sum(case when scan_error_code = 'unauthorized_device' then 1 else 0 end) as scan_errors_unauthorized_device
+    from events
+    group by tenant_id, location_id, event_date
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['counts_daily.tenant_id', 'counts_daily.location_id', 'counts_daily.event_date']) }} as pilot_day_key,
+        counts_daily.tenant_id,
+        counts_daily.location_id,
+        counts_daily.event_date as metric_date,
+        coalesce(customers_daily.active_customers, 0) as active_customers,
+        coalesce(customers_daily.repeat_customers, 0) as repeat_customers,
+        counts_daily.issue_transactions,
+        counts_daily.redeem_transactions,
+        counts_daily.adjust_transactions,
+        counts_daily.reverse_transactions,
+        counts_daily.transactions_total,
+        case
+            when counts_daily.issue_transactions > 0
+                then least(
+                    cast(1 as {{ dbt.type_numeric() }}),
+                    round(cast(counts_daily.redeem_transactions as {{ dbt.type_numeric() }})
+                        / counts_daily.issue_transactions, 4)
+                )
+        end as redemption_rate,
+        counts_daily.scan_errors_total,
+        counts_daily.scan_errors_expired_qr,
+        counts_daily.scan_errors_insufficient_balance,
+        counts_daily.scan_errors_unauthorized_device,
+        counts_daily.scan_errors_total
+            - counts_daily.scan_errors_expired_qr
+            - counts_daily.scan_errors_insufficient_balance
+            - counts_daily.scan_errors_unauthorized_device as scan_errors_other,
+        case
+            when counts_daily.transactions_total > 0
+                then round(cast(counts_daily.scan_errors_total as {{ dbt.type_numeric() }})
+                    / counts_daily.transactions_total, 4)
+        end as error_rate,
+        round(cast(counts_daily.scan_errors_total as {{ dbt.type_numeric() }})
+            / (counts_daily.transactions_total + counts_daily.scan_errors_total), 4) as scan_failure_share
+    from counts_daily
+    left join customers_daily
+        on counts_daily.tenant_id = customers_daily.tenant_id
+        and counts_daily.event_date = customers_daily.event_date
+        and coalesce(counts_daily.location_id, '') = coalesce(customers_daily.location_id, '')
+
+)
+
+select
+    pilot_day_key,
+    tenant_id,
+    location_id,
+    metric_date,
+    active_customers,
+    repeat_customers,
+    issue_transactions,
+    redeem_transactions,
+    adjust_transactions,
+    reverse_transactions,
+    transactions_total,
+    redemption_rate,
+    scan_errors_total,
+    scan_errors_expired_qr,
+    scan_errors_insufficient_balance,
+    scan_errors_unauthorized_device,
+    scan_errors_other,
+    error_rate,
+    scan_failure_share
+from final
