@@ -58,25 +58,40 @@ def parse_evaluated_at(value: str | None) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def evaluate(evaluated_at: str, console=None):
-    """Run ``dbt build`` of the alert models with var ``alerts_evaluated_at``.
+def evaluate(evaluated_at: str, console=None, manifest=None):
+    """Run ``dbt build`` of the alert models at an evaluation instant.
+
+    The instant reaches dbt as env var ``KPI_ALERTS_EVALUATED_AT`` (read by the
+    macro alerts_evaluated_at() when var ``alerts_evaluated_at`` is unset).
 
     Args:
         evaluated_at: ISO-8601 UTC instant (from :func:`parse_evaluated_at`).
         console: Rich console for progress (stderr by default).
+        manifest: a Manifest from ``runner.parse()`` to reuse (several evaluations in one
+            process parse once; the instant is rendered at run time, not at parse time).
     Returns:
         the runner's RunSummary.
     Raises:
         BuildFailed: a model or test failed (exit 1).
     """
+    import os  # noqa: PLC0415
+
     from . import runner  # noqa: PLC0415  (imports dbt lazily)
 
-    vars_json = json.dumps({"alerts_evaluated_at": evaluated_at})
+    # the env var, not --vars: a new --vars value forces dbt to re-parse the whole project
+    # (macros/alerts_evaluated_at.sql reads var alerts_evaluated_at, then this env var)
+    os.environ["KPI_ALERTS_EVALUATED_AT"] = evaluated_at
     cmd = ["build"]
     for s in EVALUATE_SELECT:
         cmd += ["--select", s]
-    cmd += ["--vars", vars_json]
-    return runner.build_with_window(cmd, full_refresh=False, vars_json=vars_json, console=console)
+    # unit tests belong to CI / `kpi build`, not to the hourly evaluation
+    cmd += ["--exclude-resource-type", "unit_test"]
+    try:
+        if manifest is not None:
+            return runner.invoke(cmd, console=console, manifest=manifest, progress=False)
+        return runner.build_with_window(cmd, full_refresh=False, vars_json=None, console=console)
+    finally:
+        os.environ.pop("KPI_ALERTS_EVALUATED_AT", None)
 
 
 def _table_exists(conn) -> bool:
