@@ -117,8 +117,8 @@ def built(pg_server, tmp_path_factory):
 DAILY_COLS = ["metric_date", "signups_started", "signups_completed", "signups_failed", "signup_conversion_rate",
               "applications_pending", "applications_approved", "applications_rejected", "avg_approval_time_hours",
               "median_approval_time_hours", "invites_sent", "invites_accepted", "invites_expired",
-              "invite_acceptance_rate", "emails_sent", "emails_failed", "approval_emails_failed",
-              "rejection_emails_sent", "invite_emails_sent", "partners_active", "partners_pending",
+              "invite_acceptance_rate", "mails_sent", "mails_failed", "approval_mails_failed",
+              "rejection_mails_sent", "invite_mails_sent", "partners_active", "partners_pending",
               "partners_with_mechanics", "mechanics_active", "avg_mechanics_per_partner", "dashboard_logins",
               "profile_updates", "api_errors", "api_success_rate"]
 DAILY_EXPECTED = [
@@ -143,7 +143,7 @@ def test_daily_metrics_match_hand_computed_values(built, tmp_path):
     rel = ("(select * from marts.fct_partner_metrics_daily where metric_date in "
            "('2025-07-01', '2025-07-02', '2025-07-03', '2025-07-04', '2025-07-11')) as d")
     assert_relation_equals_csv(built, rel, _daily_expected_csv(tmp_path))
-    rate = built.execute("select round(email_success_rate, 4) from marts.fct_partner_metrics_daily "
+    rate = built.execute("select round(mail_success_rate, 4) from marts.fct_partner_metrics_daily "
                          "where metric_date = '2025-07-03'").fetchone()[0]
     assert float(rate) == pytest.approx(0.6667)
     days = built.execute("select min(metric_date)::text, max(metric_date)::text, count(*) "

@@ -26,7 +26,7 @@
         'subject_column': none,
         'ref': true,
         'metrics': [
-            'signup_conversion_rate', 'email_success_rate', 'avg_approval_time_hours',
+            'signup_conversion_rate', 'mail_success_rate', 'avg_approval_time_hours',
             'median_approval_time_hours', 'applications_pending', 'partners_active',
             'invite_acceptance_rate', 'api_success_rate',
         ],

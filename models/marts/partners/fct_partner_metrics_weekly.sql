@@ -10,8 +10,8 @@
     'signups_started', 'signups_completed', 'signups_failed',
     'applications_approved', 'applications_rejected', 'applications_decided', 'approval_times_measured',
     'invites_sent', 'invites_accepted', 'invites_expired',
-    'emails_sent', 'emails_failed', 'approval_emails_sent', 'approval_emails_failed',
-    'rejection_emails_sent', 'rejection_emails_failed', 'invite_emails_sent', 'invite_emails_failed',
+    'mails_sent', 'mails_failed', 'approval_mails_sent', 'approval_mails_failed',
+    'rejection_mails_sent', 'rejection_mails_failed', 'invite_mails_sent', 'invite_mails_failed',
     'dashboard_logins', 'profile_updates', 'api_successes', 'api_errors',
 ] -%}
 {%- set end_of_week = [
@@ -102,7 +102,7 @@ select
         as avg_approval_time_hours,
     cast(medians.median_approval_time_hours as {{ dbt.type_numeric() }}) as median_approval_time_hours,
     {{ partner_rate('sums.invites_accepted', 'sums.invites_accepted + sums.invites_expired') }} as invite_acceptance_rate,
-    {{ partner_rate('sums.emails_sent', 'sums.emails_sent + sums.emails_failed') }} as email_success_rate,
+    {{ partner_rate('sums.mails_sent', 'sums.mails_sent + sums.mails_failed') }} as mail_success_rate,
     {{ partner_rate('sums.api_successes', 'sums.api_successes + sums.api_errors') }} as api_success_rate,
     {% for c in end_of_week -%}
     week_end_states.{{ c }},

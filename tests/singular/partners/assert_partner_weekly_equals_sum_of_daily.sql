@@ -4,7 +4,7 @@
 {%- set additive = [
     'signups_started', 'signups_completed', 'signups_failed', 'applications_approved',
     'applications_rejected', 'invites_sent', 'invites_accepted', 'invites_expired',
-    'emails_sent', 'emails_failed', 'dashboard_logins', 'profile_updates', 'api_successes', 'api_errors',
+    'mails_sent', 'mails_failed', 'dashboard_logins', 'profile_updates', 'api_successes', 'api_errors',
 ] %}
 
 with
