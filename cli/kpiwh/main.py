@@ -396,6 +396,62 @@ def report_weekly(
     except OSError as exc:
         raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
     err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+# --------------------------------------------------------------------------- alerts
+@app.command("alerts")
+@handled
+def alerts(
+    open_only: Annotated[bool, typer.Option("--open", help="Only open alerts.")] = False,
+    severity: Annotated[Optional[str], typer.Option(help="Only this severity: info | warning | critical.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    fail_on: Annotated[Optional[str], typer.Option(
+        "--fail-on", help="Exit 3 when an open alert of this severity or higher exists: warning | critical.")] = None,
+    evaluate: Annotated[bool, typer.Option(
+        "--evaluate", help="First run `dbt build` of the alert models (rules seed + tag:alerts).")] = False,
+    evaluated_at: Annotated[Optional[str], typer.Option(
+        "--evaluated-at", help="Evaluation instant for --evaluate (ISO timestamp, UTC; default now).")] = None,
+    webhook: Annotated[Optional[str], typer.Option(
+        "--webhook", help="POST new and resolved alerts not yet notified to this URL (JSON).")] = None,
+) -> None:
+    """List alerts from marts.fct_alerts (seed 001); optionally evaluate first and notify a webhook.
+
+    Exit status: 0 ok; 1 failed build, database or webhook; 2 bad usage; 3 --fail-on matched.
+    """
+    from . import alerts as alerts_mod, db  # noqa: PLC0415
+
+    if severity is not None and severity not in alerts_mod.SEVERITY_RANK:
+        raise UsageError(f"--severity: '{severity}' is not info, warning or critical")
+    if fail_on is not None and fail_on not in ("warning", "critical"):
+        raise UsageError(f"--fail-on: '{fail_on}' is not warning or critical")
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
+    if evaluated_at is not None and not evaluate:
+        raise UsageError("--evaluated-at needs --evaluate")
+    if evaluate:
+        at = alerts_mod.parse_evaluated_at(evaluated_at)
+        summary = alerts_mod.evaluate(at, console=err)
+        err.print(f"alerts evaluated at {at}: {len(summary.nodes)} dbt nodes OK", highlight=False)
+    with db.connect() as conn:
+        rows = alerts_mod.list_alerts(conn, open_only=open_only, severity=severity)
+        if fmt == "json":
+            print(json.dumps([alerts_mod.to_jsonable(r) for r in rows], indent=2))
+        else:
+            t = Table(title=f"alerts ({len(rows)})")
+            for col in ("rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
+                        "occurrences", "resolved_at", "message"):
+                t.add_column(col)
+            for r in rows:
+                t.add_row(*["" if r[c] is None else str(r[c]) for c in (
+                    "rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
+                    "occurrences", "resolved_at", "message")])
+            out.print(t)
+        if webhook:
+            sent = alerts_mod.post_webhook(conn, webhook)
+            err.print(f"webhook: {sent} alert(s) posted", highlight=False)
+        if fail_on is not None:
+            every_open = alerts_mod.list_alerts(conn, open_only=True)
+            if alerts_mod.worst_open_rank(every_open) >= alerts_mod.SEVERITY_RANK[fail_on]:
+                err.print(f"open alert(s) at {fail_on} or higher", highlight=False)
+                raise typer.Exit(3)
 
 
 # --------------------------------------------------------------------------- demo
