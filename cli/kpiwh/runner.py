@@ -102,8 +102,14 @@ def selected_ids(manifest, command: list[str]) -> set[str] | None:
         return None
     from dbt.cli.main import dbtRunner  # noqa: PLC0415
 
-    res = dbtRunner(manifest=manifest).invoke(
-        ["--quiet", "ls", *sel, "--output", "json", "--output-keys", "unique_id", *base_args()])
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    # `dbt ls` prints its results even with --quiet: keep them off our stdout
+    with contextlib.redirect_stdout(io.StringIO()):
+        res = dbtRunner(manifest=manifest).invoke(
+            ["--quiet", "--log-level", "none", "ls", *sel, "--output", "json", "--output-keys", "unique_id",
+             *base_args()])
     if not res.success:
         raise UsageError(f"dbt ls: {_one_line(res.exception)}")
     return {json.loads(line)["unique_id"] for line in res.result or []}
