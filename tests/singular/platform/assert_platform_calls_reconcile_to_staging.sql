@@ -1,6 +1,7 @@
 -- Seed 004 calls: the daily mart's calls_attempted, summed over all days and
--- services, equals the distinct calls with a call_started event in staging
--- (no call lost or counted twice by the start-day attribution).
+-- services, equals the calls with a call_started event (int_calls_lifecycle,
+-- itself one row per distinct started call of staging): no call lost or
+-- counted twice by the start-day attribution.
 with
 
 mart as (
@@ -9,17 +10,13 @@ mart as (
 
 ),
 
-staging as (
+lifecycle as (
 
-    select count(distinct entity_id) as calls
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'calls'
-        and event_type = 'call_started'
-        and entity_id is not null
+    select count(*) as calls from {{ ref('int_calls_lifecycle') }}
 
 )
 
-select mart.calls as mart_calls, staging.calls as staging_calls
+select mart.calls as mart_calls, lifecycle.calls as lifecycle_calls
 from mart
-cross join staging
-where mart.calls <> staging.calls
+cross join lifecycle
+where mart.calls <> lifecycle.calls
