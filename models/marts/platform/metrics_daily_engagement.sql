@@ -23,6 +23,7 @@ events as (
 
     -- unfiltered by dbt on purpose: the 30-day look-back lies before the batch
     select
+        occurred_at,
         event_date,
         event_domain,
         event_type,
@@ -38,7 +39,7 @@ batch_days as (
     -- the days this batch writes (outside a batch: every day with an event)
     select distinct event_date as metric_date
     from events
-    where {{ batch_window_filter('cast(event_date as ' ~ type_timestamp_tz() ~ ')') }}
+    where {{ batch_window_filter('occurred_at') }}
 
 ),
 

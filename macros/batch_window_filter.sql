@@ -16,14 +16,3 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
-
-{#- the batch's first day as an SQL date literal expression, or null outside a batch -#}
-{% macro batch_start_date() -%}
-    {%- set batch = model.get("batch") if model is mapping else none -%}
-    {%- set start = batch.get("event_time_start") if batch else none -%}
-    {%- if start -%}
-        cast('{{ start.strftime("%Y-%m-%d") if start is not string else start[:10] }}' as date)
-    {%- else -%}
-        cast(null as date)
-    {%- endif -%}
-{%- endmacro %}
