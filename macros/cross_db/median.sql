@@ -1,13 +1,10 @@
 {#-
   median(expr)
   The median of expr over the group, as an aggregate (nulls ignored; null over
-  zero rows). percentile_cont(0.5) within group, which PostgreSQL, DuckDB and
-  Spark accept as an aggregate; dispatched so an engine without it can differ.
+  zero rows): the continuous 0.5 percentile, i.e. the mean of the two middle
+  values for an even count. Defined through percentile() so each engine's
+  dispatch lives in one place (macros/cross_db/percentile.sql).
 -#}
 {% macro median(expr) -%}
-    {{ return(adapter.dispatch('median', 'kpi_warehouse')(expr)) }}
-{%- endmacro %}
-
-{% macro default__median(expr) -%}
-    percentile_cont(0.5) within group (order by {{ expr }})
+    {{ percentile(expr, 0.5) }}
 {%- endmacro %}

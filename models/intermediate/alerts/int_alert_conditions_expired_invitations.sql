@@ -17,7 +17,7 @@ events as (
         event_type,
         entity_id as invite_id,
         occurred_at,
-        {{ json_extract_text('metadata', 'expires_at') }} as expires_at_text
+        {{ json_get_text('metadata', 'expires_at') }} as expires_at_text
     from {{ ref('stg_platform__events') }}
     where event_domain = 'partners'
         and event_type in ('invite_sent', 'invite_accepted')

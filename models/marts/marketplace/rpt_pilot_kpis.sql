@@ -59,7 +59,7 @@ deal_counts as (
         sum(case when settled_at is not null then 1 else 0 end) as deals_settled,
         sum(case when is_disputed then 1 else 0 end) as deals_disputed,
         avg(time_to_settle_hours) as avg_time_to_settle_hours,
-        {{ median_of('time_to_settle_hours') }} as median_time_to_settle_hours
+        {{ median('time_to_settle_hours') }} as median_time_to_settle_hours
     from deal_periods
     group by period_type, period, period_start, template_version
 

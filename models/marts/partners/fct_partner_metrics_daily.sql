@@ -41,7 +41,7 @@ events as (
         event_date,
         event_type,
         status,
-        {{ json_extract_text('metadata', 'email_type') }} as email_type
+        {{ json_get_text('metadata', 'email_type') }} as email_type
     from {{ ref('stg_platform__events') }}
     where event_domain = 'partners'
 

@@ -1,0 +1,50 @@
+{#-
+  One row per horoscope (entity_id of the content domain): first upload, first
+  approval, first publication and its zodiac sign (seed 004 content). A TABLE
+  rebuilt from the whole event log each run and read WHOLE by the content marts
+  (the upload may precede the approval's day; no event_time on purpose).
+-#}
+{{ config(materialized='table') }}
+
+with
+
+content_events as (
+
+    select
+        entity_id,
+        event_type,
+        occurred_at,
+        {{ json_get_text('metadata', 'zodiac_sign') }} as zodiac_sign
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'content'
+        and event_type in ('horoscope_uploaded', 'horoscope_approved', 'horoscope_rejected', 'horoscope_published')
+        and entity_id is not null
+
+),
+
+lifecycle as (
+
+    select
+        entity_id as horoscope_id,
+        min(lower(zodiac_sign)) as zodiac_sign,
+        min(case when event_type = 'horoscope_uploaded' then occurred_at end) as first_uploaded_at,
+        min(case when event_type = 'horoscope_approved' then occurred_at end) as first_approved_at,
+        min(case when event_type = 'horoscope_published' then occurred_at end) as first_published_at,
+        sum(case when event_type = 'horoscope_rejected' then 1 else 0 end) as rejections
+    from content_events
+    group by entity_id
+
+)
+
+select
+    horoscope_id,
+    zodiac_sign,
+    first_uploaded_at,
+    first_approved_at,
+    first_published_at,
+    rejections,
+    case
+        when first_uploaded_at is not null and first_approved_at is not null
+            then {{ dbt.datediff('first_uploaded_at', 'first_approved_at', 'second') }}
+    end as approval_latency_seconds
+from lifecycle

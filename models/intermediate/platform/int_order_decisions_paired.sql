@@ -1,0 +1,98 @@
+{#-
+  One row per approval decision on an order (order_approved or order_rejected
+  event), paired with the submission it answers: the latest order_submitted of
+  the same order at or before the decision (a rejected deliverable is
+  resubmitted, so one order can have several rounds). rejections_so_far counts
+  the order's rejections up to and including this decision.
+  A TABLE rebuilt from the whole event log each run (the submission may be on an
+  earlier day); event_time decided_at so the daily mart's batches read only
+  their own decisions.
+-#}
+{{ config(materialized='table', event_time='decided_at') }}
+
+with
+
+order_events as (
+
+    select
+        event_id,
+        entity_id,
+        event_type,
+        occurred_at,
+        service_code
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'orders'
+        and event_type in ('order_submitted', 'order_approved', 'order_rejected')
+        and entity_id is not null
+
+),
+
+decisions as (
+
+    select
+        event_id,
+        entity_id,
+        event_type,
+        occurred_at,
+        service_code
+    from order_events
+    where event_type in ('order_approved', 'order_rejected')
+
+),
+
+submissions as (
+
+    select entity_id, occurred_at
+    from order_events
+    where event_type = 'order_submitted'
+
+),
+
+paired as (
+
+    select
+        decisions.event_id,
+        max(submissions.occurred_at) as submitted_at
+    from decisions
+    left join submissions
+        on decisions.entity_id = submissions.entity_id
+        and submissions.occurred_at <= decisions.occurred_at
+    group by decisions.event_id
+
+),
+
+ranked as (
+
+    select
+        decisions.event_id as decision_event_id,
+        decisions.entity_id as order_id,
+        decisions.service_code,
+        decisions.occurred_at as decided_at,
+        {{ utc_date('decisions.occurred_at') }} as decided_date,
+        case when decisions.event_type = 'order_approved' then 'approved' else 'rejected' end as decision,
+        paired.submitted_at,
+        sum(case when decisions.event_type = 'order_rejected' then 1 else 0 end) over (
+            partition by decisions.entity_id
+            order by decisions.occurred_at, decisions.event_id
+            rows between unbounded preceding and current row
+        ) as rejections_so_far
+    from decisions
+    inner join paired
+        on decisions.event_id = paired.event_id
+
+)
+
+select
+    decision_event_id,
+    order_id,
+    service_code,
+    decided_at,
+    decided_date,
+    decision,
+    submitted_at,
+    case
+        when submitted_at is not null
+            then {{ dbt.datediff('submitted_at', 'decided_at', 'second') }}
+    end as approval_seconds,
+    rejections_so_far
+from ranked

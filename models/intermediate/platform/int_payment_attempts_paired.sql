@@ -1,0 +1,80 @@
+{#-
+  One row per payment attempt (payment_attempted event), paired with its
+  outcome: the first payment_succeeded / payment_failed of the same payment
+  (entity_id) with the same metadata is_fallback flag at or after the attempt
+  (a payment has at most one first attempt and one fallback attempt). Outcomes
+  count with their attempt's day, so successes + failures <= attempts holds on
+  every day even when an outcome lands after midnight (docs/DECISIONLOG.md).
+  A TABLE rebuilt from the whole event log each run (the outcome may be on the
+  next day); event_time attempted_at for metrics_daily_payments' batches.
+-#}
+{{ config(materialized='table', event_time='attempted_at') }}
+
+with
+
+payment_events as (
+
+    select
+        event_id,
+        entity_id,
+        event_type,
+        occurred_at,
+        country_code,
+        provider,
+        amount_cents,
+        lower(coalesce({{ json_get_text('metadata', 'is_fallback') }}, 'false')) = 'true' as is_fallback
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'payments'
+        and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
+
+),
+
+attempts as (
+
+    select * from payment_events where event_type = 'payment_attempted'
+
+),
+
+outcomes as (
+
+    select * from payment_events where event_type in ('payment_succeeded', 'payment_failed')
+
+),
+
+paired as (
+
+    select
+        attempts.event_id as attempt_event_id,
+        outcomes.event_type as outcome_type,
+        outcomes.amount_cents as outcome_amount_cents,
+        row_number() over (
+            partition by attempts.event_id
+            order by outcomes.occurred_at, outcomes.event_id
+        ) as outcome_rank
+    from attempts
+    inner join outcomes
+        on attempts.entity_id = outcomes.entity_id
+        and attempts.is_fallback = outcomes.is_fallback
+        and outcomes.occurred_at >= attempts.occurred_at
+
+)
+
+select
+    attempts.event_id as attempt_event_id,
+    attempts.entity_id as payment_id,
+    attempts.occurred_at as attempted_at,
+    {{ utc_date('attempts.occurred_at') }} as attempted_date,
+    attempts.country_code,
+    attempts.provider,
+    attempts.is_fallback,
+    case paired.outcome_type
+        when 'payment_succeeded' then 'succeeded'
+        when 'payment_failed' then 'failed'
+    end as outcome,
+    case when paired.outcome_type = 'payment_succeeded'
+        then coalesce(paired.outcome_amount_cents, attempts.amount_cents)
+    end as captured_cents
+from attempts
+left join paired
+    on attempts.event_id = paired.attempt_event_id
+    and paired.outcome_rank = 1

@@ -1,0 +1,120 @@
+{#-
+  Seed 004's metrics_cohort_retention: first-activity cohorts (daily and ISO
+  weekly) and their N-day retention for N in 1, 7, 30, 90 — "exact" (active on
+  the member's own first day + N) and "unbounded" (active on any day >= first
+  day + N). A rate is NULL while the cohort is too young (some member's day N
+  is after the observation end), never 0. Observation end = the last day with
+  an event, capped at the day before var as_of (null as_of = run time).
+  A table rebuilt from the whole retained log each run (DECISIONLOG).
+-#}
+{{ config(materialized='table', indexes=[{'columns': ['cohort_grain', 'cohort_start'], 'unique': true}]) }}
+
+{% set days = [1, 7, 30, 90] %}
+
+with
+
+user_days as (
+
+    select distinct
+        user_id,
+        event_date
+    from {{ ref('stg_platform__events') }}
+    where user_id is not null
+
+),
+
+observation as (
+
+    select
+        least(
+            max(event_date),
+            cast({{ dbt.dateadd('day', -1, utc_date(kpi_as_of())) }} as date)
+        ) as observation_end
+    from user_days
+
+),
+
+first_activity as (
+
+    select
+        user_id,
+        min(event_date) as first_date,
+        max(event_date) as last_date
+    from user_days
+    group by user_id
+
+),
+
+user_flags as (
+
+    select
+        first_activity.user_id,
+        first_activity.first_date,
+        {% for n in days %}
+        max(case
+            when user_days.event_date = {{ dbt.dateadd('day', n, 'first_activity.first_date') }} then 1 else 0
+        end) as active_d{{ n }},
+        case
+            when first_activity.last_date >= {{ dbt.dateadd('day', n, 'first_activity.first_date') }} then 1 else 0
+        end as active_d{{ n }}_plus{{ ',' if not loop.last }}
+        {% endfor %}
+    from first_activity
+    inner join user_days
+        on first_activity.user_id = user_days.user_id
+    group by first_activity.user_id, first_activity.first_date, first_activity.last_date
+
+),
+
+cohort_members as (
+
+    select
+        'day' as cohort_grain,
+        first_date as cohort_start,
+        first_date as cohort_last_day,
+        {% for n in days %}active_d{{ n }}, active_d{{ n }}_plus{{ ',' if not loop.last }}{% endfor %}
+    from user_flags
+    union all
+    select
+        'week' as cohort_grain,
+        cast({{ dbt.date_trunc('week', 'first_date') }} as date) as cohort_start,
+        cast({{ dbt.dateadd('day', 6, dbt.date_trunc('week', 'first_date')) }} as date) as cohort_last_day,
+        {% for n in days %}active_d{{ n }}, active_d{{ n }}_plus{{ ',' if not loop.last }}{% endfor %}
+    from user_flags
+
+),
+
+cohorts as (
+
+    select
+        cohort_grain,
+        cohort_start,
+        max(cohort_last_day) as cohort_last_day,
+        count(*) as cohort_size,
+        {% for n in days %}
+        sum(active_d{{ n }}) as retained_d{{ n }},
+        sum(active_d{{ n }}_plus) as retained_d{{ n }}_plus{{ ',' if not loop.last }}
+        {% endfor %}
+    from cohort_members
+    group by cohort_grain, cohort_start
+
+)
+
+select
+    {{ surrogate_key(['cohorts.cohort_grain', 'cohorts.cohort_start']) }} as cohort_key,
+    cohorts.cohort_grain,
+    cohorts.cohort_start,
+    observation.observation_end,
+    cohorts.cohort_size,
+    {% for n in days %}
+    {%- set mature = dbt.dateadd('day', n, 'cohorts.cohort_last_day') ~ ' <= observation.observation_end' %}
+    case when {{ mature }} then cohorts.retained_d{{ n }} end as retained_d{{ n }},
+    case when {{ mature }}
+        then round(cast(cohorts.retained_d{{ n }} as {{ dbt.type_numeric() }}) / cohorts.cohort_size, 4)
+    end as retention_rate_d{{ n }},
+    case when {{ mature }} then cohorts.retained_d{{ n }}_plus end as retained_d{{ n }}_plus,
+    case when {{ mature }}
+        then round(cast(cohorts.retained_d{{ n }}_plus as {{ dbt.type_numeric() }}) / cohorts.cohort_size, 4)
+    end as retention_rate_d{{ n }}_plus{{ ',' if not loop.last }}
+    {% endfor %}
+from cohorts
+cross join observation

@@ -1,0 +1,112 @@
+{#-
+  Seed 004's metrics_daily_engagement: one row per UTC day with any event.
+  DAU = distinct user_id with any event that day; WAU / MAU = distinct users
+  in the 7 / 30 days ending that day (rolling). A batch therefore reads the
+  event log WITHOUT dbt's event_time filter (ref(...).render()) and filters it
+  itself to [batch start - 29 days, batch end) (macro batch_window_filter);
+  only the batch's own days are emitted. Microbatch by day on metric_date.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='metric_date',
+    batch_size='day',
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='metric_date',
+    indexes=[{'columns': ['metric_date'], 'unique': true}],
+) }}
+
+with
+
+events as (
+
+    -- unfiltered by dbt on purpose: the 30-day look-back lies before the batch
+    select
+        occurred_at,
+        event_date,
+        event_domain,
+        event_type,
+        user_id,
+        metadata
+    from {{ ref('stg_platform__events').render() }}
+    where {{ batch_window_filter('occurred_at', 29) }}
+
+),
+
+batch_days as (
+
+    -- the days this batch writes (outside a batch: every day with an event)
+    select distinct event_date as metric_date
+    from events
+    where {{ batch_window_filter('occurred_at') }}
+
+),
+
+user_days as (
+
+    select distinct user_id, event_date
+    from events
+    where user_id is not null
+
+),
+
+active_users as (
+
+    select
+        batch_days.metric_date,
+        count(distinct case when user_days.event_date = batch_days.metric_date then user_days.user_id end) as dau,
+        count(distinct case
+            when user_days.event_date > {{ dbt.dateadd('day', -7, 'batch_days.metric_date') }}
+                then user_days.user_id
+        end) as wau,
+        count(distinct user_days.user_id) as mau
+    from batch_days
+    left join user_days
+        on user_days.event_date <= batch_days.metric_date
+        and user_days.event_date > {{ dbt.dateadd('day', -30, 'batch_days.metric_date') }}
+    group by batch_days.metric_date
+
+),
+
+day_events as (
+
+    select
+        event_date as metric_date,
+        sum(case when event_type = 'notification_sent' then 1 else 0 end) as notifications_sent,
+        sum(case when event_type = 'notification_delivered' then 1 else 0 end) as notifications_delivered,
+        sum(case when event_type = 'notification_opened' then 1 else 0 end) as notifications_opened,
+        sum(case when event_type = 'notification_opted_out' then 1 else 0 end) as notifications_opted_out,
+        sum(case when event_type = 'horoscope_played' then 1 else 0 end) as horoscope_plays,
+        avg(case
+            when event_type = 'horoscope_played'
+                then cast({{ json_get_text('metadata', 'listen_pct') }} as {{ dbt.type_numeric() }}) / 100
+        end) as listen_through_rate
+    from events
+    where event_date in (select metric_date from batch_days)
+        and event_domain in ('notifications', 'content')
+    group by event_date
+
+)
+
+select
+    batch_days.metric_date,
+    coalesce(active_users.dau, 0) as dau,
+    coalesce(active_users.wau, 0) as wau,
+    coalesce(active_users.mau, 0) as mau,
+    round(cast(active_users.dau as {{ dbt.type_numeric() }}) / nullif(active_users.mau, 0), 4) as stickiness,
+    coalesce(day_events.notifications_sent, 0) as notifications_sent,
+    coalesce(day_events.notifications_delivered, 0) as notifications_delivered,
+    coalesce(day_events.notifications_opened, 0) as notifications_opened,
+    coalesce(day_events.notifications_opted_out, 0) as notifications_opted_out,
+    round(cast(day_events.notifications_opened as {{ dbt.type_numeric() }})
+        / nullif(day_events.notifications_delivered, 0), 4) as notification_ctr,
+    round(cast(day_events.notifications_opted_out as {{ dbt.type_numeric() }})
+        / nullif(day_events.notifications_sent, 0), 4) as opt_out_rate,
+    coalesce(day_events.horoscope_plays, 0) as horoscope_plays,
+    round(day_events.listen_through_rate, 4) as listen_through_rate
+from batch_days
+left join active_users
+    on batch_days.metric_date = active_users.metric_date
+left join day_events
+    on batch_days.metric_date = day_events.metric_date

@@ -1,0 +1,169 @@
+{#-
+  Seed 004's metrics_daily_fulfillment: one row per UTC day and service_code.
+  Step counts are events on their own day. A duration counts on the day its
+  ENDING event occurs (TTF response: the order's first order_assigned; TTF
+  delivery: its first order_completed; TTF approval: each decision), with the
+  start read from int_orders_lifecycle WHOLE (it may lie before the batch) and
+  int_order_decisions_paired filtered to the batch by dbt (event_time
+  decided_at). Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='metric_date',
+    batch_size='day',
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='fulfillment_day_key',
+    indexes=[{'columns': ['metric_date', 'service_code']}],
+) }}
+
+with
+
+order_events as (
+
+    -- filtered to the batch's days by occurred_at (event_time)
+    select
+        event_date,
+        event_type,
+        entity_id,
+        occurred_at,
+        service_code
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'orders'
+
+),
+
+lifecycle as (
+
+    -- read whole on purpose (no event_time): created_at may precede the batch
+    select
+        order_id,
+        created_at,
+        assigned_at,
+        completed_at
+    from {{ ref('int_orders_lifecycle') }}
+
+),
+
+decisions as (
+
+    -- filtered to the batch's days by decided_at (event_time)
+    select
+        order_id,
+        decided_date,
+        service_code,
+        decision,
+        approval_seconds,
+        rejections_so_far
+    from {{ ref('int_order_decisions_paired') }}
+
+),
+
+step_durations as (
+
+    select
+        order_events.event_date,
+        order_events.service_code,
+        case
+            when order_events.event_type = 'order_assigned' and lifecycle.created_at <= lifecycle.assigned_at
+                then {{ dbt.datediff('lifecycle.created_at', 'lifecycle.assigned_at', 'second') }}
+        end as response_seconds,
+        case
+            when order_events.event_type = 'order_completed' and lifecycle.created_at <= lifecycle.completed_at
+                then {{ dbt.datediff('lifecycle.created_at', 'lifecycle.completed_at', 'second') }}
+        end as delivery_seconds
+    from order_events
+    inner join lifecycle
+        on order_events.entity_id = lifecycle.order_id
+        and (
+            (order_events.event_type = 'order_assigned' and order_events.occurred_at = lifecycle.assigned_at)
+            or (order_events.event_type = 'order_completed' and order_events.occurred_at = lifecycle.completed_at)
+        )
+
+),
+
+step_counts as (
+
+    select
+        event_date as metric_date,
+        service_code,
+        sum(case when event_type = 'order_created' then 1 else 0 end) as orders_created,
+        sum(case when event_type = 'order_assigned' then 1 else 0 end) as orders_assigned,
+        sum(case when event_type = 'order_completed' then 1 else 0 end) as orders_completed,
+        sum(case when event_type = 'order_cancelled' then 1 else 0 end) as orders_cancelled
+    from order_events
+    group by event_date, service_code
+
+),
+
+duration_stats as (
+
+    select
+        event_date as metric_date,
+        service_code,
+        avg(response_seconds) as avg_ttf_response_seconds,
+        {{ percentile('response_seconds', 0.95) }} as p95_ttf_response_seconds,
+        avg(delivery_seconds) as avg_ttf_delivery_seconds,
+        {{ percentile('delivery_seconds', 0.95) }} as p95_ttf_delivery_seconds
+    from step_durations
+    group by event_date, service_code
+
+),
+
+decision_stats as (
+
+    select
+        decided_date as metric_date,
+        service_code,
+        sum(case when decision = 'approved' then 1 else 0 end) as approvals,
+        sum(case when decision = 'rejected' then 1 else 0 end) as rejections,
+        count(distinct order_id) as orders_decided,
+        count(distinct case when rejections_so_far >= 2 then order_id end) as orders_rejected_repeatedly,
+        avg(approval_seconds) as avg_ttf_approval_seconds,
+        {{ percentile('approval_seconds', 0.95) }} as p95_ttf_approval_seconds
+    from decisions
+    group by decided_date, service_code
+
+),
+
+day_keys as (
+
+    select metric_date, service_code from step_counts
+    union
+    select metric_date, service_code from decision_stats
+
+)
+
+select
+    {{ surrogate_key(['day_keys.metric_date', 'day_keys.service_code']) }} as fulfillment_day_key,
+    day_keys.metric_date,
+    day_keys.service_code,
+    coalesce(step_counts.orders_created, 0) as orders_created,
+    coalesce(step_counts.orders_assigned, 0) as orders_assigned,
+    coalesce(step_counts.orders_completed, 0) as orders_completed,
+    coalesce(step_counts.orders_cancelled, 0) as orders_cancelled,
+    coalesce(decision_stats.approvals, 0) as approvals,
+    coalesce(decision_stats.rejections, 0) as rejections,
+    coalesce(decision_stats.orders_decided, 0) as orders_decided,
+    coalesce(decision_stats.orders_rejected_repeatedly, 0) as orders_rejected_repeatedly,
+    round(cast(decision_stats.approvals as {{ dbt.type_numeric() }})
+        / nullif(decision_stats.approvals + decision_stats.rejections, 0), 4) as approval_rate,
+    round(cast(decision_stats.orders_rejected_repeatedly as {{ dbt.type_numeric() }})
+        / nullif(decision_stats.orders_decided, 0), 4) as rejection_loop_rate,
+    round(cast(duration_stats.avg_ttf_response_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_response_seconds,
+    round(cast(duration_stats.p95_ttf_response_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_response_seconds,
+    round(cast(duration_stats.avg_ttf_delivery_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_delivery_seconds,
+    round(cast(duration_stats.p95_ttf_delivery_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_delivery_seconds,
+    round(cast(decision_stats.avg_ttf_approval_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_approval_seconds,
+    round(cast(decision_stats.p95_ttf_approval_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_approval_seconds
+from day_keys
+left join step_counts
+    on day_keys.metric_date = step_counts.metric_date
+    and coalesce(day_keys.service_code, '') = coalesce(step_counts.service_code, '')
+left join duration_stats
+    on day_keys.metric_date = duration_stats.metric_date
+    and coalesce(day_keys.service_code, '') = coalesce(duration_stats.service_code, '')
+left join decision_stats
+    on day_keys.metric_date = decision_stats.metric_date
+    and coalesce(day_keys.service_code, '') = coalesce(decision_stats.service_code, '')

@@ -1,0 +1,140 @@
+{#-
+  ISO-week rollup of metrics_daily_fulfillment: step counts summed, approval
+  rate recomputed from the sums; durations (avg/p95) and the rejection loop
+  rate recomputed from the week's orders and decisions (int models), with the
+  same "day of the ending event" rule — never averaged from daily values.
+-#}
+{{ config(materialized='table', indexes=[{'columns': ['week_start', 'service_code']}]) }}
+
+with
+
+daily as (
+
+    select
+        cast({{ dbt.date_trunc('week', 'metric_date') }} as date) as week_start,
+        service_code,
+        orders_created,
+        orders_assigned,
+        orders_completed,
+        orders_cancelled,
+        approvals,
+        rejections
+    from {{ ref('metrics_daily_fulfillment') }}
+
+),
+
+lifecycle as (
+
+    select
+        service_code,
+        created_at,
+        assigned_at,
+        completed_at
+    from {{ ref('int_orders_lifecycle') }}
+
+),
+
+decisions as (
+
+    select
+        cast({{ dbt.date_trunc('week', 'decided_date') }} as date) as week_start,
+        service_code,
+        order_id,
+        approval_seconds,
+        rejections_so_far
+    from {{ ref('int_order_decisions_paired') }}
+
+),
+
+step_durations as (
+
+    select
+        cast({{ dbt.date_trunc('week', utc_date('assigned_at')) }} as date) as week_start,
+        service_code,
+        {{ dbt.datediff('created_at', 'assigned_at', 'second') }} as response_seconds,
+        cast(null as {{ dbt.type_bigint() }}) as delivery_seconds
+    from lifecycle
+    where created_at <= assigned_at
+    union all
+    select
+        cast({{ dbt.date_trunc('week', utc_date('completed_at')) }} as date) as week_start,
+        service_code,
+        cast(null as {{ dbt.type_bigint() }}) as response_seconds,
+        {{ dbt.datediff('created_at', 'completed_at', 'second') }} as delivery_seconds
+    from lifecycle
+    where created_at <= completed_at
+
+),
+
+weekly as (
+
+    select
+        week_start,
+        service_code,
+        sum(orders_created) as orders_created,
+        sum(orders_assigned) as orders_assigned,
+        sum(orders_completed) as orders_completed,
+        sum(orders_cancelled) as orders_cancelled,
+        sum(approvals) as approvals,
+        sum(rejections) as rejections
+    from daily
+    group by week_start, service_code
+
+),
+
+duration_stats as (
+
+    select
+        week_start,
+        service_code,
+        avg(response_seconds) as avg_ttf_response_seconds,
+        {{ percentile('response_seconds', 0.95) }} as p95_ttf_response_seconds,
+        avg(delivery_seconds) as avg_ttf_delivery_seconds,
+        {{ percentile('delivery_seconds', 0.95) }} as p95_ttf_delivery_seconds
+    from step_durations
+    group by week_start, service_code
+
+),
+
+decision_stats as (
+
+    select
+        week_start,
+        service_code,
+        count(distinct order_id) as orders_decided,
+        count(distinct case when rejections_so_far >= 2 then order_id end) as orders_rejected_repeatedly,
+        avg(approval_seconds) as avg_ttf_approval_seconds,
+        {{ percentile('approval_seconds', 0.95) }} as p95_ttf_approval_seconds
+    from decisions
+    group by week_start, service_code
+
+)
+
+select
+    {{ surrogate_key(['weekly.week_start', 'weekly.service_code']) }} as fulfillment_week_key,
+    weekly.week_start,
+    weekly.service_code,
+    cast(weekly.orders_created as {{ dbt.type_bigint() }}) as orders_created,
+    cast(weekly.orders_assigned as {{ dbt.type_bigint() }}) as orders_assigned,
+    cast(weekly.orders_completed as {{ dbt.type_bigint() }}) as orders_completed,
+    cast(weekly.orders_cancelled as {{ dbt.type_bigint() }}) as orders_cancelled,
+    cast(weekly.approvals as {{ dbt.type_bigint() }}) as approvals,
+    cast(weekly.rejections as {{ dbt.type_bigint() }}) as rejections,
+    coalesce(decision_stats.orders_decided, 0) as orders_decided,
+    coalesce(decision_stats.orders_rejected_repeatedly, 0) as orders_rejected_repeatedly,
+    round(cast(weekly.approvals as {{ dbt.type_numeric() }}) / nullif(weekly.approvals + weekly.rejections, 0), 4) as approval_rate,
+    round(cast(decision_stats.orders_rejected_repeatedly as {{ dbt.type_numeric() }})
+        / nullif(decision_stats.orders_decided, 0), 4) as rejection_loop_rate,
+    round(cast(duration_stats.avg_ttf_response_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_response_seconds,
+    round(cast(duration_stats.p95_ttf_response_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_response_seconds,
+    round(cast(duration_stats.avg_ttf_delivery_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_delivery_seconds,
+    round(cast(duration_stats.p95_ttf_delivery_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_delivery_seconds,
+    round(cast(decision_stats.avg_ttf_approval_seconds as {{ dbt.type_numeric() }}), 1) as avg_ttf_approval_seconds,
+    round(cast(decision_stats.p95_ttf_approval_seconds as {{ dbt.type_numeric() }}), 1) as p95_ttf_approval_seconds
+from weekly
+left join duration_stats
+    on weekly.week_start = duration_stats.week_start
+    and coalesce(weekly.service_code, '') = coalesce(duration_stats.service_code, '')
+left join decision_stats
+    on weekly.week_start = decision_stats.week_start
+    and coalesce(weekly.service_code, '') = coalesce(decision_stats.service_code, '')
