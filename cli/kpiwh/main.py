@@ -316,7 +316,8 @@ def backfill(
     start: Annotated[str, typer.Option(help="First day to rebuild (YYYY-MM-DD, inclusive).")],
     end: Annotated[str, typer.Option(help="Day AFTER the last one to rebuild (YYYY-MM-DD, EXCLUSIVE).")],
     select: Annotated[Optional[list[str]], typer.Option(
-        "--select", "-s", help="dbt selector (default: every microbatch model, i.e. the daily facts).")] = None,
+        "--select", "-s", help="dbt selector (default: the daily microbatch models with their parents and "
+                               "children, alerts excluded).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
 ) -> None:
     """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
@@ -335,10 +336,12 @@ def backfill(
     # `+`: the daily models' parents (views, whole-history tables such as first bookings) are
     # rebuilt too so a batch never reads stale inputs; cautious: tests run only when every
     # model they read was rebuilt (a test spanning a mart outside the backfill is skipped)
+    # default: the daily models, their parents and what is built from them (weekly rollups,
+    # reports) — but not the alert lifecycle, which `kpi alerts --evaluate` runs at an instant
     cmd = ["build", "--indirect-selection", "cautious"]
-    for s_ in select or ["+config.incremental_strategy:microbatch"]:
+    for s_ in select or ["+config.incremental_strategy:microbatch+"]:
         cmd += ["--select", s_]
-    for x in exclude or []:
+    for x in exclude if exclude is not None else (["tag:alerts"] if not select else []):
         cmd += ["--exclude", x]
     cmd += ["--event-time-start", start_d.isoformat(), "--event-time-end", end_d.isoformat()]
     summary = runner.invoke(cmd)
