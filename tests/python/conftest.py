@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "tests" / "fixtures"
+FIXTURES = ROOT / "tests" / "data"  # raw-data fixtures (tests/fixtures is dbt's unit-test fixture folder)
 
 os.environ["KPI_PROJECT_DIR"] = str(ROOT)
 os.environ.pop("KPI_TARGET", None)

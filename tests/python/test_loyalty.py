@@ -2,7 +2,7 @@
 
 One database is built once for the module (load + `kpi build` of the loyalty marts and
 their parents); every test reads it. Expected rows are hand-computed
-(tests/fixtures/loyalty_small/README.md explains what each event is for).
+(tests/data/loyalty_small/README.md explains what each event is for).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Platform marts (seed 004) on the hand-made `platform_small` fixture.
 
 * a build compares metrics_daily_payments / _calls / _engagement with
-  hand-computed CSVs (tests/fixtures/platform_small/expected, derivation in the
+  hand-computed CSVs (tests/data/platform_small/expected, derivation in the
   fixture's README.md);
 * idempotence: `kpi backfill` over every fixture day after the build, then
   again, gives byte-identical rows (each row's text form, ordered) for every
