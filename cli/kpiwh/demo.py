@@ -7,6 +7,7 @@ start the database → generate a data set (or take ``--data``) → ``kpi load``
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -98,6 +99,69 @@ def kpi_summary(conn, as_of: datetime) -> tuple[Table, Table]:
     return t, locs
 
 
+def platform_summary(conn, as_of: datetime) -> Table:
+    """Seed 004 headline KPIs over the 7 days before ``as_of`` (rates recomputed from counts)."""
+    q = """
+        with e as (select * from marts.metrics_daily_engagement
+                   where metric_date >= %(d)s::date - 7 and metric_date < %(d)s::date),
+             p as (select sum(successes) s, sum(attempts) a, sum(revenue_cents) rev, sum(refunds) r
+                   from marts.metrics_daily_payments where metric_date >= %(d)s::date - 7 and metric_date < %(d)s::date),
+             c as (select sum(calls_answered) ans, sum(calls_attempted) att, sum(calls_dropped) dr
+                   from marts.metrics_daily_calls where metric_date >= %(d)s::date - 7 and metric_date < %(d)s::date),
+             f as (select sum(orders_created) cr, sum(orders_completed) co, sum(approvals) ap, sum(orders_decided) de
+                   from marts.metrics_daily_fulfillment where metric_date >= %(d)s::date - 7 and metric_date < %(d)s::date)
+        select (select dau from e order by metric_date desc limit 1),
+               (select mau from e order by metric_date desc limit 1),
+               (select stickiness from e order by metric_date desc limit 1),
+               p.s::numeric / nullif(p.a, 0), p.rev, c.ans::numeric / nullif(c.att, 0),
+               c.dr::numeric / nullif(c.ans, 0), f.cr, f.co, f.ap::numeric / nullif(f.de, 0)
+        from p, c, f
+    """
+    dau, mau, stick, pay_rate, rev, answer, drop, created, completed, approval = conn.execute(
+        q, {"d": as_of.date()}).fetchone()
+    pct = lambda v: "n/a" if v is None else f"{float(v):.1%}"  # noqa: E731
+    t = Table(title=f"Platform KPIs (seed 004), 7 days to {as_of:%Y-%m-%d}")
+    t.add_column("KPI")
+    t.add_column("value", justify="right")
+    t.add_row("DAU / MAU (last day)", f"{dau or 0:,} / {mau or 0:,}")
+    t.add_row("stickiness DAU/MAU", pct(stick))
+    t.add_row("payment success rate", pct(pay_rate))
+    t.add_row("payment revenue", f"{(rev or 0) / 100:,.2f}")
+    t.add_row("call answer rate / drop rate", f"{pct(answer)} / {pct(drop)}")
+    t.add_row("orders created / completed", f"{created or 0:,} / {completed or 0:,}")
+    t.add_row("order approval rate", pct(approval))
+    return t
+
+
+def pilot_kpi_table(conn) -> Table:
+    """Seed 003 pilot KPIs per template version (cumulative) against their targets."""
+    t = Table(title="Escrow pilot KPIs (seed 003), cumulative, against targets")
+    for col in ("kpi", "template", "value", "target", "met"):
+        t.add_column(col, justify="left" if col == "kpi" else "right")
+    for kpi, version, value, unit, comp, target, met in conn.execute(
+        """select kpi, template_version, value, unit, comparator, target, is_met
+           from marts.rpt_pilot_kpis where period_type = 'cumulative' order by kpi, template_version"""
+    ):
+        shown = "n/a" if value is None else (f"{float(value):.1%}" if unit == "rate" else f"{float(value):,.1f} h")
+        goal = "-" if target is None else (f"{comp} {float(target):.0%}" if unit == "rate" else f"{comp} {float(target):,.0f} h")
+        t.add_row(kpi, f"v{version}", shown, goal, "-" if met is None else ("yes" if met else "NO"))
+    return t
+
+
+def open_alerts_table(conn) -> Table:
+    """Open alerts (seed 001's engine), most severe first."""
+    rows = conn.execute(
+        """select severity, rule_id, subject, occurrences, message from marts.fct_alerts
+           where status = 'open' order by severity_rank desc, rule_id, subject limit 15"""
+    ).fetchall()
+    t = Table(title=f"Open alerts ({len(rows)}{'+' if len(rows) == 15 else ''})")
+    for col in ("severity", "rule", "subject", "seen", "message"):
+        t.add_column(col)
+    for sev, rule, subj, occ, msg in rows:
+        t.add_row(sev, rule, subj or "-", str(occ), msg or "")
+    return t
+
+
 def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: int) -> None:
     """Run the demo and print the KPI summary.
 
@@ -122,6 +186,8 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     if as_of is None:
         raise KpiError(f"{folder}: no bookings loaded, nothing to report")
     vars_json = json.dumps({"as_of": as_of.isoformat() + "+00:00"})
+    # alerts are evaluated at the data's "now" too (macro alerts_evaluated_at reads this)
+    os.environ["KPI_ALERTS_EVALUATED_AT"] = as_of.isoformat() + "+00:00"
     summary = runner.build_with_window(["build", "--vars", vars_json], full_refresh=False, vars_json=vars_json,
                                        console=err)
     out.print(runner.summary_table(summary))
@@ -129,7 +195,12 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
         head, locs = kpi_summary(conn, as_of)
     out.print(head)
     out.print(locs)
+    with db.connect() as conn:
+        out.print(platform_summary(conn, as_of))
+        out.print(pilot_kpi_table(conn))
     print_merchant_report(out, err)
+    with db.connect() as conn:
+        out.print(open_alerts_table(conn))
     out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$(kpi db url)\"")
 
 
