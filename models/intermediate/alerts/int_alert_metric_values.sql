@@ -33,9 +33,9 @@
     },
     'metrics_daily_payments': {
         'date_column': 'metric_date',
-        'subject_column': none,
-        'ref': false,
-        'metrics': ['payment_success_rate'],
+        'subject_column': "coalesce(country_code, 'unknown') || '/' || provider",
+        'ref': true,
+        'metrics': ['success_rate'],
     },
 } -%}
 {%- set sources = var('alert_metric_sources', default_sources) -%}

@@ -14,6 +14,7 @@
     'int_alert_conditions_inactive_partners',
     'int_alert_conditions_expired_invitations',
     'int_alert_conditions_low_invite_acceptance',
+    'int_alert_conditions_rollback_triggers',
 ] %}
 
 with
