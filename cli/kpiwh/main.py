@@ -341,7 +341,7 @@ def backfill(
     cmd = ["build", "--indirect-selection", "cautious"]
     for s_ in select or ["+config.incremental_strategy:microbatch+"]:
         cmd += ["--select", s_]
-    for x in exclude if exclude is not None else (["tag:alerts"] if not select else []):
+    for x in exclude if exclude is not None else (["tag:alerts+"] if not select else []):
         cmd += ["--exclude", x]
     cmd += ["--event-time-start", start_d.isoformat(), "--event-time-end", end_d.isoformat()]
     summary = runner.invoke(cmd)
