@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -59,6 +60,38 @@ def conn(fresh_db, pg_server):
     """Autocommit connection to the test's fresh database."""
     with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=fresh_db, autocommit=True) as c:
         yield c
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    """A fully built warehouse shared by the whole session (see ``built_warehouse``)."""
+
+    dbname: str
+    socket_dir: Path
+    demo: subprocess.CompletedProcess  # the `kpi demo` run that built it
+
+    def connect(self, **kw) -> psycopg.Connection:
+        """Autocommit connection as the superuser (override with ``user=``/``dbname=``)."""
+        args = {"host": str(self.socket_dir), "user": "postgres", "dbname": self.dbname, "autocommit": True}
+        args.update(kw)
+        return psycopg.connect(**args)
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(pg_server) -> BuiltWarehouse:
+    """One ``kpi demo --tenants 6 --days 30`` per session: every layer built and tested, in database ``t_built``.
+
+    READ-ONLY for the tests that use it (they run in any order): a test that
+    writes creates its own ``fresh_db``. Cluster-wide objects (roles) are
+    shared by all databases of the session server.
+    """
+    name = "t_built"
+    with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{name}" with (force)')
+        c.execute(f'create database "{name}"')
+    r = run_kpi("demo", "--tenants", "6", "--days", "30", env={"KPI_PGDATABASE": name})
+    assert r.returncode == 0, f"kpi demo failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return BuiltWarehouse(dbname=name, socket_dir=Path(pg_server.socket_dir), demo=r)
 
 
 def run_kpi(*args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
