@@ -13,7 +13,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='booking_date',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=3,
     begin=var('kpi_begin'),
     unique_key='appointment_day_key',

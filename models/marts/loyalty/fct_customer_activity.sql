@@ -8,7 +8,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='activity_date',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='customer_day_key',

@@ -8,7 +8,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='usage_date',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='reward_day_key',

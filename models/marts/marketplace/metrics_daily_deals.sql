@@ -12,7 +12,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='metric_date',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=1,
     begin=var('kpi_begin'),
     unique_key='metric_day_key',

@@ -10,7 +10,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='metric_date',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='metric_date',

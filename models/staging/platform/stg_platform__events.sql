@@ -8,7 +8,7 @@
     materialized='incremental',
     incremental_strategy='microbatch',
     event_time='occurred_at',
-    batch_size='day',
+    batch_size=var('microbatch_batch_size'),
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='event_id',
