@@ -11,6 +11,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='event_key',
+    indexes=[{'columns': ['event_key'], 'unique': true}],
     full_refresh=false,
     tags=['alerts'],
 ) }}

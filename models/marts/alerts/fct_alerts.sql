@@ -20,6 +20,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='alert_key',
+    indexes=[{'columns': ['alert_key'], 'unique': true}],
     full_refresh=false,
     on_schema_change='append_new_columns',
     tags=['alerts'],

@@ -17,6 +17,7 @@
     lookback=3,
     begin=var('kpi_begin'),
     unique_key='appointment_day_key',
+    indexes=[{'columns': ['appointment_day_key'], 'unique': true}, {'columns': ['organization_id', 'booking_date']}],
 ) }}
 
 with

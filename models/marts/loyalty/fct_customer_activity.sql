@@ -12,6 +12,7 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='customer_day_key',
+    indexes=[{'columns': ['customer_day_key'], 'unique': true}, {'columns': ['tenant_id', 'activity_date']}],
 ) }}
 
 with

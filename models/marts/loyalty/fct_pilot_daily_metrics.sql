@@ -15,6 +15,7 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='pilot_day_key',
+    indexes=[{'columns': ['pilot_day_key'], 'unique': true}, {'columns': ['tenant_id', 'metric_date']}],
 ) }}
 
 {%- set batch = model.get('batch') -%}

@@ -12,6 +12,7 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='reward_day_key',
+    indexes=[{'columns': ['reward_day_key'], 'unique': true}, {'columns': ['tenant_id', 'usage_date']}],
 ) }}
 
 with

@@ -16,6 +16,7 @@
     lookback=1,
     begin=var('kpi_begin'),
     unique_key='metric_day_key',
+    indexes=[{'columns': ['metric_day_key'], 'unique': true}, {'columns': ['metric_date']}],
 ) }}
 
 with

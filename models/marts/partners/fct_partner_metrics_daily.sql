@@ -15,6 +15,7 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='metric_date',
+    indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}
 
 {%- set batch = model.get('batch') if model is mapping else none -%}

@@ -15,7 +15,10 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='fulfillment_day_key',
-    indexes=[{'columns': ['metric_date', 'service_code']}],
+    indexes=[
+        {'columns': ['fulfillment_day_key'], 'unique': true},
+        {'columns': ['metric_date', 'service_code']},
+    ],
 ) }}
 
 with

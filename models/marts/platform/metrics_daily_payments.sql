@@ -14,7 +14,10 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='payments_day_key',
-    indexes=[{'columns': ['metric_date', 'country_code', 'provider']}],
+    indexes=[
+        {'columns': ['payments_day_key'], 'unique': true},
+        {'columns': ['metric_date', 'country_code', 'provider']},
+    ],
 ) }}
 
 with

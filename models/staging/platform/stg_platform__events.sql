@@ -13,6 +13,7 @@
     begin=var('kpi_begin'),
     unique_key='event_id',
     indexes=[
+        {'columns': ['event_id'], 'unique': true},
         {'columns': ['occurred_at']},
         {'columns': ['event_domain', 'event_type', 'occurred_at']},
     ],
