@@ -39,7 +39,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from . import contract
+from . import contract, partitions
 from .errors import KpiError, UsageError
 
 EVENTS_SOURCE = ".platform.events_raw"  # suffix of the source's unique_id
@@ -176,6 +176,41 @@ def _exports_holding(conn: psycopg.Connection, user_id: str) -> list[tuple[Path,
     return out
 
 
+def _previously_erased_at(conn: psycopg.Connection, user_id: str) -> datetime | None:
+    if not conn.execute("select to_regclass('ops.erasure_log') is not null").fetchone()[0]:
+        return None
+    return conn.execute("select max(erased_at) from ops.erasure_log where user_id_sha256 = %s",
+                        (user_hash(user_id),)).fetchone()[0]
+
+
+def _nothing_held(conn: psycopg.Connection, user_id: str) -> bool:
+    """True when no model can hold the user, decided without dbt's manifest.
+
+    Every model row about a user derives from ``raw.events_raw``; while raw
+    and every ``user_id`` column of a base table hold no row of the user, a
+    renamed column (``customer_id``, ``mechanic_id``) can only still hold one
+    when raw was pruned after the user's rows reached the models — so the
+    shortcut is taken only when nothing was ever pruned, or when this id was
+    already erased (``ops.erasure_log``).
+    """
+    if conn.execute(sql.SQL("select exists (select 1 from {} where user_id = %s)").format(
+            sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)), (user_id,)).fetchone()[0]:
+        return False
+    for schema, table in conn.execute(
+            "select c.table_schema, c.table_name from information_schema.columns c "
+            "join information_schema.tables t using (table_schema, table_name) "
+            "where c.column_name = 'user_id' and t.table_type = 'BASE TABLE' "
+            "and c.table_schema not in ('pg_catalog', 'information_schema', %s) "
+            "and not exists (select 1 from pg_inherits i join pg_class k on k.oid = i.inhrelid "
+            "  join pg_namespace n on n.oid = k.relnamespace "
+            "  where n.nspname = c.table_schema and k.relname = c.table_name)",
+            (contract.RAW_SCHEMA,)).fetchall():
+        if conn.execute(sql.SQL("select exists (select 1 from {} where user_id::text = %s)").format(
+                sql.Identifier(schema, table)), (user_id,)).fetchone()[0]:
+            return False
+    return partitions.pruned_until(conn) is None or _previously_erased_at(conn, user_id) is not None
+
+
 def erase(user_id: str, *, dry_run: bool = False, console=None) -> ErasureResult:
     """Erase one user's rows from the warehouse and rebuild the days they affected.
 
@@ -189,17 +224,22 @@ def erase(user_id: str, *, dry_run: bool = False, console=None) -> ErasureResult
         UsageError: empty id, or no raw contract (``kpi init`` not run).
         KpiError: the rebuild failed after the rows were deleted (message says how to finish).
     """
-    from . import db, partitions, runner  # noqa: PLC0415
+    from . import db, runner  # noqa: PLC0415
 
     user_id = (user_id or "").strip()
     if not user_id:
         raise UsageError("--user-id: empty id")
     res = ErasureResult(user_id=user_id, dry_run=dry_run)
-    manifest = runner.parse()
-    downstream = downstream_relations(manifest)
     with db.connect() as conn:
         if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
             raise UsageError("raw.events_raw does not exist: run `kpi init` first")
+        if _nothing_held(conn, user_id):  # fast path (no dbt parse): unknown or already erased
+            res.exports = _exports_holding(conn, user_id)
+            res.previously_erased_at = _previously_erased_at(conn, user_id)
+            return res
+    manifest = runner.parse()
+    downstream = downstream_relations(manifest)
+    with db.connect() as conn:
         tables = _base_tables(conn, [(s, t) for s, t, _ in downstream])
         targets = [(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE, ["user_id"]), *[t for t in tables if t[2]]]
         existing = {(s, t) for s, t, _ in tables}
@@ -208,10 +248,7 @@ def erase(user_id: str, *, dry_run: bool = False, console=None) -> ErasureResult
         staging = next(((s, t) for s, t, cols in targets if t == "stg_platform__events" and "user_id" in cols), None)
         res.days = _user_days(conn, user_id, staging)
         res.exports = _exports_holding(conn, user_id)
-        if conn.execute("select to_regclass('ops.erasure_log') is not null").fetchone()[0]:
-            res.previously_erased_at = conn.execute(
-                "select max(erased_at) from ops.erasure_log where user_id_sha256 = %s",
-                (user_hash(user_id),)).fetchone()[0]
+        res.previously_erased_at = _previously_erased_at(conn, user_id)
         horizon = partitions.pruned_until(conn)
         data_end = None
         if staging is not None:
