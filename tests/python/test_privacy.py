@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
@@ -211,7 +211,7 @@ def test_erase_removes_the_user_everywhere_and_rebuilds_only_what_they_fed(conn,
     assert re.search(rf"raw\.events_raw\s+│\s+{raw_rows}\s", r.stdout)
     assert f"user active on {len(user_days)} day(s)" in r.stdout
     last = max(dau_before)
-    assert f"rebuilt days {min(user_days)} .. " in r.stdout
+    assert f"rebuilt days {min(user_days)} .. {last + timedelta(days=1)} (exclusive)" in r.stdout
 
     # nowhere: no table or view in any schema holds the id (the erasure log keeps a hash)
     assert _holders(conn, user) == {}
@@ -242,3 +242,22 @@ def test_erase_removes_the_user_everywhere_and_rebuilds_only_what_they_fed(conn,
     assert r.returncode == 0 and r.stdout.strip() == "nothing held for user u_never_seen: nothing to erase"
     r = run_kpi("erase", "--user-id", "  ")
     assert r.returncode == 2 and r.stderr.strip() == "error: --user-id: empty id"
+
+
+def test_erase_reports_parquet_archives_that_still_hold_the_user(conn, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kpiwh import partitions
+
+    conn.execute(partitions.OPS_DDL)
+    held = tmp_path / "events_raw_2025_01.parquet"
+    pq.write_table(pa.table({"event_id": ["e1", "e2", "e3"], "user_id": ["u1", None, "u1"]}), held)
+    clean = tmp_path / "events_raw_2025_02.parquet"
+    pq.write_table(pa.table({"event_id": ["e4"], "user_id": ["u2"]}), clean)
+    for name, path in (("events_raw_2025_01", held), ("events_raw_2025_02", clean),
+                       ("events_raw_2025_03", tmp_path / "deleted.parquet")):  # a file since removed
+        conn.execute("insert into ops.pruned_partitions values (%s, '2025-01-01', '2025-02-01', 1, %s)",
+                     (name, str(path)))
+    assert erase_mod._exports_holding(conn, "u1") == [(held, 2)]
+    assert erase_mod._exports_holding(conn, "u3") == []
