@@ -492,6 +492,71 @@ def export_deals(
         out.print(f"{r.path}: {r.rows:,} rows", highlight=False)
 
 
+# --------------------------------------------------------------------------- privacy
+@app.command("erase")
+@handled
+def erase(
+    user_id: Annotated[str, typer.Option("--user-id", help="The pseudonymous events_raw.user_id to erase.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted and rebuilt.")] = False,
+) -> None:
+    """Right to erasure: delete a user's events and derived rows (one transaction), rebuild the days they fed.
+
+    Exit status: 0 also when nothing is held for the id (unknown or already erased: idempotent).
+    """
+    from . import erase as erase_mod  # noqa: PLC0415
+
+    r = erase_mod.erase(user_id, dry_run=dry_run, console=err)
+    verb = "would delete" if dry_run else "deleted"
+    if r.deleted:
+        t = Table(title=f"erase {r.user_id}" + (" (dry run)" if dry_run else ""))
+        t.add_column("table")
+        t.add_column("rows", justify="right")
+        for rel, n in r.deleted.items():
+            t.add_row(rel, f"{n:,}")
+        out.print(t)
+        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); user active on {len(r.days)} day(s)",
+                  highlight=False)
+    else:
+        when = f" (already erased at {r.previously_erased_at:%Y-%m-%d %H:%M} UTC)" if r.previously_erased_at else ""
+        out.print(f"nothing held for user {r.user_id}{when}: nothing to erase", highlight=False)
+    if r.rebuilt:
+        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)",
+                  highlight=False)
+    if r.not_rebuilt:
+        out.print(f"not rebuilt (raw pruned; marts keep anonymous aggregates): "
+                  f"{', '.join(d.isoformat() for d in r.not_rebuilt)}", highlight=False)
+    for path, n in r.exports:
+        err.print(f"[yellow]warning:[/yellow] archive {path} still holds {n:,} row(s) of this user "
+                  "(not modified: delete or rewrite it under your archive policy)", highlight=False)
+
+
+@app.command("pii-check")
+@handled
+def pii_check(
+    allowlist: Annotated[Optional[Path], typer.Option(
+        "--allowlist", help="YAML allow-list (default tests/pii_allowlist.yml of the project).")] = None,
+    sample: Annotated[int, typer.Option(min=0, help="Rows read per relation for the content rules (0: names only).")] = 5000,
+    schema: Annotated[Optional[list[str]], typer.Option(
+        "--schema", help="Schema to inspect (repeatable; default staging, intermediate, marts).")] = None,
+) -> None:
+    """PII guard: fail (exit 1) when a relation exposes a PII-named column, e-mails/phones, or PII metadata keys."""
+    from . import db, privacy  # noqa: PLC0415
+
+    allow = allowlist or config.project_dir() / "tests" / "pii_allowlist.yml"
+    with db.connect() as conn:
+        r = privacy.check(conn, config.project_dir(), allow, tuple(schema or privacy.DEFAULT_SCHEMAS), sample)
+    for f, a in r.allowed:
+        out.print(f"allowed  {f.relation}.{f.column} ({f.rule}): {a.reason}", highlight=False)
+    for a in r.stale:
+        err.print(f"[yellow]stale allow-list entry[/yellow] {a.relation}.{a.column}: matches nothing", highlight=False)
+    for f in r.findings:
+        err.print(f"[red]PII[/red] {f.relation}.{f.column} ({f.rule}): {f.detail}", highlight=False)
+    out.print(f"{r.relations} relations, {r.columns} columns, {r.sampled_rows:,} sampled rows: "
+              f"{len(r.findings)} finding(s), {len(r.allowed)} allowed", highlight=False)
+    if not r.ok:
+        raise typer.Exit(1)
+
+
 def main() -> None:  # console-script entry point
     """Entry point of the ``kpi`` console script."""
     app()

@@ -26,7 +26,8 @@ cleaned as (
         nullif(trim(customer_id), '') as customer_id,
         start_at,
         upper(trim(status)) as status,
-        customer_note,
+        -- e-mail addresses and phone numbers removed (seed 004 "no PII"; DECISIONLOG)
+        {{ scrub_pii_text('customer_note') }} as customer_note,
         created_at,
         updated_at,
         _loaded_at

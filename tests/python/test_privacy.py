@@ -1,0 +1,263 @@
+"""Privacy (seed 004): the PII guard (`kpi pii-check`, kpiwh.privacy) and the right to erasure (`kpi erase`)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from conftest import ROOT, run_kpi
+from kpiwh import erase as erase_mod
+from kpiwh import privacy
+from kpiwh.errors import UsageError
+
+ALLOWLIST = ROOT / "tests" / "pii_allowlist.yml"
+
+
+# --------------------------------------------------------------------------- rules, no database
+@pytest.mark.parametrize("column, expected", [
+    ("email", "e-mail address"), ("customer_email", "e-mail address"), ("email_address", "e-mail address"),
+    ("phone", "phone number"), ("contact_phone_number", "phone number"), ("mobile", "phone number"),
+    ("given_name", "person's name"), ("first_name", "person's name"), ("lastname", "person's name"),
+    ("family_name", "person's name"), ("full_name", "person's name"), ("surname", "person's name"),
+    ("address", "postal address"), ("billing_address_line1", "postal address"), ("street", "postal address"),
+    ("ip", "IP address"), ("client_ip_address", "IP address"), ("ipv4", "IP address"),
+    ("date_of_birth", "date of birth"),
+    # properties of the thing, not the thing; and words that merely contain a rule word
+    ("email_type", None), ("emails_sent", None), ("mail_success_rate", None), ("phone_verified", None),
+    ("is_email", None), ("email_hash", None), ("tenant_name", None), ("location_name", None), ("zip", None),
+    ("shipping_days", None), ("tip_cents", None), ("mechanic_id", None), ("description", None),
+])
+def test_column_name_rule(column, expected):
+    assert privacy.name_rule(column) == expected
+
+
+@pytest.mark.parametrize("text, email, phone", [
+    ("write to ann.lee+spa@mail.example.net please", "ann.lee+spa@mail.example.net", None),
+    ("call +1-555-123-4567 on arrival", None, "+1-555-123-4567"),
+    ("+966-512345678", None, "+966-512345678"),
+    ("+44 20 7946 0958", None, "+44 20 7946 0958"),
+    ("(555) 123-4567", None, "(555) 123-4567"),
+    ('{"channel": "sms", "to": "555.123.4567"}', None, "555.123.4567"),
+    # not PII: timestamps, uuids, ids, amounts, percentages
+    ("2025-06-02T10:15:03+00:00", None, None),
+    ("00000000-0000-4000-8000-000000000001", None, None),
+    ("a1b2c3d4-1234-5678-9abc-def012345678", None, None),
+    ('{"n": 12345678, "amount_cents": 1999000}', None, None),
+    ("Bring the 10% coupon, code SPRING; +18% vs last week", None, None),
+    ("evt_00012345-0001 at 10:15", None, None),
+    ("user@localhost", None, None),
+])
+def test_content_patterns(text, email, phone):
+    m = privacy.EMAIL_RE.search(text)
+    assert (m.group(0) if m else None) == email
+    m = privacy.PHONE_RE.search(text)
+    assert (m.group(0) if m else None) == phone
+
+
+def test_masked_values_do_not_repeat_the_pii():
+    assert privacy.mask("john.doe@example.com") == "jo***@example.com"
+    assert privacy.mask("+1-555-123-4567") == "+1-***67"
+
+
+# --------------------------------------------------------------------------- the guard on the demo warehouse
+def test_guard_passes_on_the_built_warehouse_and_flags_the_raw_pii(built_warehouse):
+    with built_warehouse.connect() as conn:
+        report = privacy.check(conn, ROOT, ALLOWLIST)
+        assert report.ok, "\n".join(map(str, report.findings))
+        assert report.relations >= 40 and report.sampled_rows > 1000
+        assert not report.stale, f"stale allow-list entries: {report.stale}"
+        # the scrub is real: raw holds PII metadata keys and customer PII that the layers above drop
+        keys = privacy.pii_metadata_keys(ROOT)
+        assert conn.execute("select count(*) from raw.events_raw where metadata ?| %s", (keys,)).fetchone()[0] > 0
+        raw = privacy.check(conn, ROOT, None, schemas=("raw",), sample=500)
+    flagged = {(f.relation, f.column, f.rule) for f in raw.findings}
+    assert {("raw.customers", c, "name") for c in ("given_name", "family_name", "email", "phone")} <= flagged
+    assert {("raw.customers", "email", "email"), ("raw.customers", "phone", "phone")} <= flagged
+
+
+def _plant(conn) -> None:
+    """A throwaway warehouse: one leak per rule, and one clean table full of near-misses."""
+    conn.execute("""
+        create schema staging; create schema marts;
+        create table marts.leak_name (id int, customer_email text);
+        create table marts.leak_email (id int, note text);
+        insert into marts.leak_email values (1, 'fine'), (2, 'reach me at zoe.k@example.org');
+        create table marts.leak_phone (id int, details jsonb);
+        insert into marts.leak_phone values (1, '{"text": "call +44 20 7946 0958"}');
+        create table marts.leak_key (id int, payload jsonb);
+        insert into marts.leak_key values (1, '{"device": {"ip_address": "10.0.0.7"}}');
+        create table staging.stg_platform__events (event_id text, metadata jsonb);
+        insert into staging.stg_platform__events values ('e1', '{"plan": "gold"}'), ('e2', '{"first_name": "Ann"}');
+        create table marts.clean (email_type text, mail_success_rate numeric, note text, event_id text,
+                                  occurred text, tenant_name text);
+        insert into marts.clean values ('invite', 0.5, 'Running late — will text, 10% coupon',
+            '00000000-0000-4000-8000-000000000001', '2025-06-02T10:15:03+00:00', 'Blue Door Spa');
+    """)
+
+
+EXPECTED = {
+    ("marts.leak_name", "customer_email", "name"),
+    ("marts.leak_email", "note", "email"),
+    ("marts.leak_phone", "details", "phone"),
+    ("marts.leak_key", "payload", "json_key"),
+    ("staging.stg_platform__events", "metadata", "json_key"),
+    ("staging.stg_platform__events", "metadata", "metadata_key"),
+}
+
+
+def test_guard_flags_each_rule_and_honours_the_allowlist(conn, tmp_path):
+    _plant(conn)
+    report = privacy.check(conn, ROOT, None)
+    assert {(f.relation, f.column, f.rule) for f in report.findings} == EXPECTED
+    assert not report.ok
+    meta = next(f for f in report.findings if f.rule == "metadata_key")
+    assert meta.detail.startswith("PII key 'first_name' survives in 1 row(s)")
+    assert "zoe" not in " ".join(f.detail for f in report.findings)  # values are masked
+
+    allow = tmp_path / "allow.yml"
+    allow.write_text(
+        "allow:\n"
+        "  - {relation: marts.leak_email, column: note, rules: [email], reason: support inbox by design}\n"
+        "  - {relation: marts.leak_*, column: details, rules: [phone], reason: test wildcard}\n"
+        "  - {relation: marts.gone, column: x, rules: [name], reason: nothing left here}\n")
+    report = privacy.check(conn, ROOT, allow)
+    assert {(f.relation, f.column, f.rule) for f in report.findings} == EXPECTED - {
+        ("marts.leak_email", "note", "email"), ("marts.leak_phone", "details", "phone")}
+    assert [(f.column, a.reason) for f, a in report.allowed] == [("note", "support inbox by design"),
+                                                                  ("details", "test wildcard")]
+    assert [a.relation for a in report.stale] == ["marts.gone"]
+
+    # an allow-list entry without a reason, or with an unknown rule, is refused
+    allow.write_text("allow:\n  - {relation: marts.leak_email, column: note, rules: [email]}\n")
+    with pytest.raises(UsageError, match="has no reason"):
+        privacy.check(conn, ROOT, allow)
+    allow.write_text("allow:\n  - {relation: a.b, column: c, rules: [emails], reason: r}\n")
+    with pytest.raises(UsageError, match="unknown rule"):
+        privacy.check(conn, ROOT, allow)
+
+    # the CLI: exit 1 with one line per finding; exit 0 once everything is allowed with a reason
+    r = run_kpi("pii-check")
+    assert r.returncode == 1
+    assert "PII marts.leak_email.note (email): value like zo***@example.org" in r.stderr
+    assert "6 finding(s), 0 allowed" in r.stdout
+    allow.write_text("allow:\n" + "".join(
+        f"  - {{relation: {rel}, column: {col}, rules: [{rule}], reason: planted by the test}}\n"
+        for rel, col, rule in sorted(EXPECTED)))
+    r = run_kpi("pii-check", "--allowlist", str(allow))
+    assert r.returncode == 0, r.stderr
+    assert "0 finding(s), 6 allowed" in r.stdout
+
+
+# --------------------------------------------------------------------------- right to erasure
+def _holders(conn, value: str) -> dict[str, int]:
+    """Every table or view, in every schema, with a text column holding ``value``: rows per relation."""
+    rels = conn.execute("""
+        select c.table_schema, c.table_name, array_agg(c.column_name::text order by c.ordinal_position)
+        from information_schema.columns c
+        join information_schema.tables t using (table_schema, table_name)
+        where c.table_schema not in ('pg_catalog', 'information_schema')
+            and c.data_type in ('text', 'character varying', 'character', 'json', 'jsonb')
+        group by 1, 2
+    """).fetchall()
+    out = {}
+    for schema, table, cols in rels:
+        cond = " or ".join(f'"{c}"::text like %s' for c in cols)
+        n = conn.execute(f'select count(*) from "{schema}"."{table}" where {cond}',
+                         [f"%{value}%"] * len(cols)).fetchone()[0]
+        if n:
+            out[f"{schema}.{table}"] = n
+    return out
+
+
+@pytest.mark.slow
+def test_erase_removes_the_user_everywhere_and_rebuilds_only_what_they_fed(conn, tmp_path):
+    data = tmp_path / "data"
+    assert run_kpi("generate", "--out", str(data), "--tenants", "5", "--days", "14").returncode == 0
+    assert run_kpi("load", str(data)).returncode == 0
+    r = run_kpi("build", "--select", "+metrics_daily_engagement +metrics_cohort_retention +fct_customer_activity")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+
+    # a loyalty customer (the marts rename user_id to customer_id) active on 2-3 of the 14 days
+    user, first_day = conn.execute("""
+        select user_id, min((occurred_at at time zone 'UTC')::date) from raw.events_raw
+        where event_domain = 'loyalty' and user_id is not null
+        group by user_id
+        having count(distinct (occurred_at at time zone 'UTC')::date) between 2 and 3
+            and min((occurred_at at time zone 'UTC')::date) > '2025-06-02'
+        order by user_id limit 1
+    """).fetchone()
+    user_days = {d for (d,) in conn.execute(
+        "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw where user_id = %s", (user,))}
+    raw_dau_sql = ("select (occurred_at at time zone 'UTC')::date, count(distinct user_id) from raw.events_raw "
+                   "where user_id is not null group by 1")
+    raw_dau_before = dict(conn.execute(raw_dau_sql).fetchall())
+    dau_before = dict(conn.execute("select metric_date, dau from marts.metrics_daily_engagement").fetchall())
+    assert dau_before == raw_dau_before  # hand-check: the mart's DAU is distinct user_id per UTC day in raw
+    cohort_before = conn.execute("select cohort_size from marts.metrics_cohort_retention "
+                                 "where cohort_grain = 'day' and cohort_start = %s", (first_day,)).fetchone()[0]
+    holders = _holders(conn, user)
+    assert {"raw.events_raw", "staging.stg_platform__events", "marts.fct_customer_activity"} <= set(holders)
+
+    r = run_kpi("erase", "--user-id", user, "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "(dry run)" in r.stdout and "would delete" in r.stdout
+    assert _holders(conn, user) == holders  # a dry run changes nothing
+
+    r = run_kpi("erase", "--user-id", user)
+    assert r.returncode == 0, r.stdout + r.stderr
+    raw_rows = holders["raw.events_raw"]
+    assert re.search(rf"raw\.events_raw\s+│\s+{raw_rows}\s", r.stdout)
+    assert f"user active on {len(user_days)} day(s)" in r.stdout
+    last = max(dau_before)
+    assert f"rebuilt days {min(user_days)} .. {last + timedelta(days=1)} (exclusive)" in r.stdout
+
+    # nowhere: no table or view in any schema holds the id (the erasure log keeps a hash)
+    assert _holders(conn, user) == {}
+    assert conn.execute("select count(*) from ops.erasure_log where user_id_sha256 = %s",
+                        (erase_mod.user_hash(user),)).fetchone()[0] == 1
+    dau_after = dict(conn.execute("select metric_date, dau from marts.metrics_daily_engagement").fetchall())
+    assert set(dau_after) == set(dau_before) and max(dau_after) == last
+    for day, dau in dau_before.items():
+        assert dau_after[day] == dau - (1 if day in user_days else 0), day
+    assert dau_after == dict(conn.execute(raw_dau_sql).fetchall())
+    assert conn.execute("select cohort_size from marts.metrics_cohort_retention "
+                        "where cohort_grain = 'day' and cohort_start = %s", (first_day,)).fetchone()[0] \
+        == cohort_before - 1
+
+    # idempotent: a second erase finds nothing and changes nothing
+    snapshot = conn.execute("select md5(string_agg(t::text, '|' order by metric_date)) "
+                            "from marts.metrics_daily_engagement t").fetchone()[0]
+    r = run_kpi("erase", "--user-id", user)
+    assert r.returncode == 0, r.stderr
+    assert f"nothing held for user {user} (already erased at " in r.stdout
+    assert "rebuilt" not in r.stdout
+    assert conn.execute("select md5(string_agg(t::text, '|' order by metric_date)) "
+                        "from marts.metrics_daily_engagement t").fetchone()[0] == snapshot
+    assert conn.execute("select count(*) from ops.erasure_log").fetchone()[0] == 1
+
+    # an id never seen: a clear message, exit 0 (an erasure request is satisfied)
+    r = run_kpi("erase", "--user-id", "u_never_seen")
+    assert r.returncode == 0 and r.stdout.strip() == "nothing held for user u_never_seen: nothing to erase"
+    r = run_kpi("erase", "--user-id", "  ")
+    assert r.returncode == 2 and r.stderr.strip() == "error: --user-id: empty id"
+
+
+def test_erase_reports_parquet_archives_that_still_hold_the_user(conn, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kpiwh import partitions
+
+    conn.execute(partitions.OPS_DDL)
+    held = tmp_path / "events_raw_2025_01.parquet"
+    pq.write_table(pa.table({"event_id": ["e1", "e2", "e3"], "user_id": ["u1", None, "u1"]}), held)
+    clean = tmp_path / "events_raw_2025_02.parquet"
+    pq.write_table(pa.table({"event_id": ["e4"], "user_id": ["u2"]}), clean)
+    for name, path in (("events_raw_2025_01", held), ("events_raw_2025_02", clean),
+                       ("events_raw_2025_03", tmp_path / "deleted.parquet")):  # a file since removed
+        conn.execute("insert into ops.pruned_partitions values (%s, '2025-01-01', '2025-02-01', 1, %s)",
+                     (name, str(path)))
+    assert erase_mod._exports_holding(conn, "u1") == [(held, 2)]
+    assert erase_mod._exports_holding(conn, "u3") == []
