@@ -159,6 +159,9 @@ def _require_embedded() -> None:
 @handled
 def init(
     months_ahead: Annotated[int, typer.Option(help="Also create events_raw partitions this many months ahead.")] = 2,
+    roles: Annotated[bool, typer.Option(
+        "--roles", help="Also create the kpi_* group roles, ops.tenant_access and the raw grants "
+                        "(needs CREATEROLE; docs/security.md).")] = False,
 ) -> None:
     """Create schema raw and every raw-contract table (idempotent), plus partitions."""
     from . import contract, db  # noqa: PLC0415
@@ -169,6 +172,12 @@ def init(
             created = contract.ensure_partitions(conn, contract.months_ahead(date.today(), months_ahead))
         n = len(contract.tables(conn))
     out.print(f"raw contract ready: {n} tables; partitions created: {', '.join(created) or 'none'}")
+    if roles:
+        from . import roles as roles_mod  # noqa: PLC0415
+
+        with err.status("creating roles and grants..."):
+            roles_mod.setup()
+        out.print(f"access control ready: roles {', '.join(roles_mod.GROUP_ROLES)}, ops.tenant_access, raw grants")
 
 
 @partitions_app.command("ensure")
