@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from . import config, db
-from .errors import BuildFailed, UsageError
+from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
 
@@ -40,12 +40,15 @@ class RunSummary:
     Attributes:
         command: the dbt sub-command. success: dbt's own verdict AND no failed node.
         nodes: per-node results. seconds: wall time of the invocation.
+        exception: dbt's exception (one line) if it raised. errors: error messages dbt logged.
     """
 
     command: str
     success: bool
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
+    exception: str | None = None  # dbt's own exception, one line
+    errors: list[str] = field(default_factory=list)  # error-level messages dbt logged
 
     @property
     def failed(self) -> list[NodeResult]:
@@ -189,8 +192,10 @@ def invoke(
         a :class:`RunSummary`.
     Raises:
         UsageError: dbt rejected the arguments (bad flag, unknown selector syntax).
-        BuildFailed: a node failed or dbt raised (when ``raise_on_failure``).
-        DatabaseError: the embedded database cannot be started.
+        BuildFailed: a node failed (when ``raise_on_failure``), or dbt raised before any node result
+            (always: there is nothing to summarise).
+        DatabaseError: the embedded database cannot be started, or the database went away during the
+            run (always, one line; a restarted database and a new run recover, see :func:`build_with_window`).
     """
     import time  # noqa: PLC0415
 
@@ -232,6 +237,13 @@ def invoke(
         raise UsageError(f"dbt {command[0]}: {_one_line(exc)}")
     summary = RunSummary(command[0], bool(res.success), seconds=seconds)
     results = getattr(res.result, "results", None) or []
+    failed_text = [str(getattr(r, "message", "") or "") for r in results
+                   if str(getattr(r.status, "value", r.status)).lower() in FAIL_STATUSES]
+    if exc is not None or failed_text:
+        _raise_if_database_lost(command[0], [str(exc or "")] + errors + failed_text)
+    if exc is not None and not results:
+        # dbt stopped before any node result: nothing to summarise, whatever raise_on_failure says
+        raise BuildFailed(f"dbt {command[0]} failed: {_one_line(exc)}")
     for r in results:
         node = r.node
         summary.nodes.append(NodeResult(
@@ -244,17 +256,52 @@ def invoke(
         ))
     if summary.failed:
         summary.success = False
+    summary.exception = _one_line(exc) if exc is not None else None
+    summary.errors = errors
     if raise_on_failure and not summary.success:
-        if exc is not None:
-            raise BuildFailed(f"dbt {command[0]} failed: {_one_line(exc)}")
-        first = summary.failed[0] if summary.failed else None
-        if first is not None:
-            more = f" (+{len(summary.failed) - 1} more)" if len(summary.failed) > 1 else ""
-            raise BuildFailed(
-                f"dbt {command[0]} failed: {first.unique_id} {first.status}: {_one_line(first.message)}{more}",
-            )
-        raise BuildFailed(f"dbt {command[0]} failed: {errors[0] if errors else 'see logs/dbt.log'}")
+        _raise_failed(summary)
     return summary
+
+
+def _raise_failed(summary: RunSummary) -> None:
+    """Raise the one-line :class:`BuildFailed` of a failed run."""
+    if summary.exception is not None:
+        raise BuildFailed(f"dbt {summary.command} failed: {summary.exception}")
+    first = summary.failed[0] if summary.failed else None
+    if first is not None:
+        more = f" (+{len(summary.failed) - 1} more)" if len(summary.failed) > 1 else ""
+        raise BuildFailed(
+            f"dbt {summary.command} failed: {first.unique_id} {first.status}: {_one_line(first.message)}{more}",
+        )
+    raise BuildFailed(f"dbt {summary.command} failed: {summary.errors[0] if summary.errors else 'see logs/dbt.log'}")
+
+
+_CONNECTION_LOST = (
+    "server closed the connection unexpectedly", "connection to server", "could not connect to server",
+    "terminating connection", "the database system is shutting down", "the database system is in recovery mode",
+    "the database system is starting up", "connection already closed", "ssl connection has been closed",
+    "no connection to the server",
+)
+
+
+def _raise_if_database_lost(command: str, texts: list[str]) -> None:
+    """Raise :class:`DatabaseError` (one line) when dbt failed because the database went away.
+
+    Embedded target: the server is asked directly (not running = lost). Other
+    targets: libpq's connection-loss messages in dbt's errors.
+    """
+    text = " ".join(" ".join(texts).split())
+    lost = any(m in text.lower() for m in _CONNECTION_LOST)
+    if config.is_embedded():
+        st = db.state()
+        if not st.running:
+            raise DatabaseError(
+                f"dbt {command} stopped: the embedded PostgreSQL ({st.pgdata}) is not running any more "
+                "(start it with `kpi db start`, then run the command again)")
+    if lost:
+        detail = next((m for m in _CONNECTION_LOST if m in text.lower()), "")
+        raise DatabaseError(f"dbt {command} stopped: lost the database connection ({detail}); "
+                            "run the command again once the database is back")
 
 
 def _one_line(obj) -> str:
