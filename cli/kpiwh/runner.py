@@ -309,12 +309,78 @@ def _one_line(obj) -> str:
     return " ".join(text.split())[:300] if text else "no details"
 
 
+_PENDING_DDL = """
+create schema if not exists kpi_state;
+create table if not exists kpi_state.pending_microbatch_windows (
+    unique_id text primary key,
+    event_time_start date not null,
+    event_time_end date not null,
+    recorded_at timestamptz not null default now()
+);
+comment on table kpi_state.pending_microbatch_windows is
+    'kpi build: microbatch models whose windowed (first or full) build started and has not completed; '
+    'the next kpi build re-runs this window for them (written before dbt runs, deleted on success)';
+"""
+
+
+def _microbatch_ids(manifest, selected: set[str] | None) -> list[str]:
+    return sorted(n.unique_id for n in manifest.nodes.values()
+                  if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"
+                  and (selected is None or n.unique_id in selected))
+
+
+def _pending_windows(conn, ids: list[str]) -> tuple[str, str] | None:
+    """Union of the windows recorded for ``ids`` by builds that did not complete (None if none)."""
+    if not ids or conn.execute("select to_regclass('kpi_state.pending_microbatch_windows') is null").fetchone()[0]:
+        return None
+    lo, hi = conn.execute(
+        "select min(event_time_start)::text, max(event_time_end)::text "
+        "from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (ids,)).fetchone()
+    return (lo, hi) if lo else None
+
+
+def _record_pending(conn, ids: list[str], window: tuple[str, str]) -> bool:
+    """Record that ``ids`` are about to be built over ``window``; False if the target refuses (no rights)."""
+    import psycopg  # noqa: PLC0415
+
+    try:
+        with conn.transaction():
+            conn.execute(_PENDING_DDL)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into kpi_state.pending_microbatch_windows (unique_id, event_time_start, event_time_end) "
+                    "values (%s, %s, %s) on conflict (unique_id) do update set "
+                    "event_time_start = least(pending_microbatch_windows.event_time_start, excluded.event_time_start), "
+                    "event_time_end = greatest(pending_microbatch_windows.event_time_end, excluded.event_time_end), "
+                    "recorded_at = now()",
+                    [(i, window[0], window[1]) for i in ids])
+        return True
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+
+
+def _clear_pending(summary: RunSummary, ids: list[str]) -> None:
+    """Forget the pending window of every microbatch model the run built completely (status success)."""
+    done = [n.unique_id for n in summary.nodes if n.unique_id in ids and n.status == "success"]
+    if done:
+        with db.connect() as conn:
+            conn.execute("delete from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (done,))
+
+
 def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
                       console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
     """``dbt build`` that bounds a first/full build of microbatch models to the data's days.
 
     Parses once, decides the window with :func:`microbatch_window` and adds
     ``--event-time-start/--event-time-end`` unless ``command`` already has them.
+
+    A windowed build that does not complete (database stopped, process
+    killed, a batch failed) leaves its microbatch tables existing but missing
+    days, which the next run's table-exists check cannot see. So before dbt
+    runs, the window is recorded per microbatch model in
+    ``kpi_state.pending_microbatch_windows`` (committed), and deleted for each
+    model the run builds completely; the next build of a model still listed
+    re-runs the recorded window (widened by its own, if any).
 
     Args:
         command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
@@ -326,14 +392,28 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
     # only used to bound the first build's window; whether the selection matched
     # anything is judged by dbt's own run (the caller checks the nodes it ran)
     selected = selected_ids(manifest, command)
+    pending_ids: list[str] = []
     if "--event-time-start" not in command:
+        ids = _microbatch_ids(manifest, selected)
         with db.connect() as conn:
             window = microbatch_window(manifest, conn, full_refresh, selected)
+            pending = _pending_windows(conn, ids)
+            if pending:
+                window = pending if window is None else (min(window[0], pending[0]), max(window[1], pending[1]))
+            if window and _record_pending(conn, ids, window):
+                pending_ids = ids
         if window:
             command = [*command, "--event-time-start", window[0], "--event-time-end", window[1]]
+            what = ("the daily models' build that did not complete" if pending
+                    else "first build of the daily models")
             (console or Console(stderr=True)).print(
-                f"first build of the daily models: event-time window {window[0]} .. {window[1]} (end exclusive)")
-    return invoke(command, console=console, raise_on_failure=raise_on_failure, manifest=manifest)
+                f"{what}: event-time window {window[0]} .. {window[1]} (end exclusive)")
+    summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
+    if pending_ids:
+        _clear_pending(summary, pending_ids)
+    if raise_on_failure and not summary.success:
+        _raise_failed(summary)
+    return summary
 
 
 def summary_table(summary: RunSummary) -> Table:
