@@ -83,15 +83,27 @@ def _compare_across_databases(a: psycopg.Connection, b: psycopg.Connection, rela
     assert a.execute(f"select count(*) from {relation}").fetchone()[0] > 0, f"{relation} is empty"
 
 
-@pytest.fixture
-def own_server(tmp_path):
-    """A private embedded PostgreSQL for a test that stops it (never the session server)."""
+@pytest.fixture(scope="module")
+def own_server(tmp_path_factory):
+    """A private embedded PostgreSQL for the tests that stop it (never the session server)."""
     from kpiwh import db
 
-    pgdata = tmp_path / "pg"
+    pgdata = tmp_path_factory.mktemp("own") / "pg"
     st = db.start(pgdata)
     yield pgdata, st
     db.stop(pgdata)
+
+
+@pytest.fixture(scope="module")
+def clean_build(own_server):
+    """Database ``clean`` on the private server: platform_small loaded and SELECT built, undisturbed."""
+    pgdata, st = own_server
+    with psycopg.connect(host=str(st.socket_dir), user="postgres", dbname="postgres", autocommit=True) as c:
+        c.execute("create database clean")
+    env_clean = {"KPI_PGDATA": str(pgdata), "KPI_PGDATABASE": "clean"}
+    _ok(run_kpi("load", str(PLATFORM), env=env_clean))
+    _ok(run_kpi("build", *SELECT, env=env_clean))
+    return pgdata, st
 
 
 def _pg_ctl_immediate_stop(pgdata: Path) -> None:
@@ -104,18 +116,13 @@ def _pg_ctl_immediate_stop(pgdata: Path) -> None:
 
 
 @pytest.mark.slow
-def test_database_stopping_mid_build_is_one_line_and_the_next_build_recovers(own_server):
-    pgdata, st = own_server
+def test_database_stopping_mid_build_is_one_line_and_the_next_build_recovers(clean_build):
+    # the reference: a clean build of the same data in another database of the same server
+    pgdata, st = clean_build
     sock = str(st.socket_dir)
     with psycopg.connect(host=sock, user="postgres", dbname="postgres", autocommit=True) as c:
-        c.execute("create database clean")
         c.execute("create database crashed")
-    env_clean = {"KPI_PGDATA": str(pgdata), "KPI_PGDATABASE": "clean"}
     env = {"KPI_PGDATA": str(pgdata), "KPI_PGDATABASE": "crashed"}
-
-    # the reference: a clean build of the same data in another database of the same server
-    _ok(run_kpi("load", str(PLATFORM), env=env_clean))
-    _ok(run_kpi("build", *SELECT, env=env_clean))
 
     _ok(run_kpi("load", str(PLATFORM), env=env))
     proc = _kpi_popen("build", *SELECT, env=env)
@@ -152,6 +159,24 @@ def test_database_stopping_mid_build_is_one_line_and_the_next_build_recovers(own
         assert _relations(a) == rels
         for rel in rels:
             _compare_across_databases(a, b, rel)
+
+
+@pytest.mark.slow
+def test_staging_keeps_the_first_copy_of_a_resent_event_and_counts_unknown_countries(clean_build):
+    # platform_small: event ...19 sent twice (second copy 1 s later, received 5 min later);
+    # events ...21/...22 carry country "XX" (not ISO-3166)
+    _, st = clean_build
+    with psycopg.connect(host=str(st.socket_dir), user="postgres", dbname="clean", autocommit=True) as c:
+        assert c.execute("select count(*) from raw.events_raw where event_id::text like '%%000000000019'"
+                         ).fetchone() == (2,)
+        assert c.execute("select occurred_at::text, received_at::text from staging.stg_platform__events "
+                         "where event_id::text like '%%000000000019'").fetchall() == [
+            ("2025-03-04 12:00:00+00", "2025-03-04 12:00:01+00")]
+        assert c.execute("select right(event_id::text, 2), country_code, is_country_code_invalid "
+                         "from staging.stg_platform__events where is_country_code_invalid order by 1").fetchall() == [
+            ("21", None, True), ("22", None, True)]
+        assert c.execute("select count(*) from staging.stg_platform__events").fetchone()[0] == \
+            c.execute("select count(distinct event_id) from raw.events_raw").fetchone()[0]
 
 
 # --------------------------------------------------------------------------- load killed mid-COPY
