@@ -95,10 +95,3 @@ def test_unknown_tenant_on_a_database_with_nothing_loaded_is_exit_2(fresh_db):
     assert r.stderr.strip() == ("error: --tenant: unknown tenant 'nope' "
                                 "(no tenants loaded yet: `kpi load` creates raw.tenants)")
 
-
-def test_backfill_of_an_unknown_model_is_exit_2_with_one_line(fresh_db):
-    # (`kpi build` of an unknown model: see test_build_exits_1_naming_the_failed_test_and_2_...)
-    r = run_kpi("backfill", "--start", "2025-03-01", "--end", "2025-03-02", "--select", "no_such_model_anywhere")
-    assert r.returncode == 2, (r.stdout[-2000:], r.stderr[-2000:])
-    assert r.stderr.strip() == "error: --select no_such_model_anywhere matched no node"
-    assert "Traceback" not in r.stdout + r.stderr
