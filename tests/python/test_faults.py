@@ -6,9 +6,10 @@
   embedded server (the session server other tests use is never stopped);
 * ``kpi load`` killed (SIGKILL) while its COPY runs: the target table holds
   none of that file's rows, earlier data is intact, the next load succeeds;
-* ``kpi generate --out`` on a full file system (real ENOSPC: a small tmpfs)
-  and on a path under a regular file: one line, non-zero exit, and no
-  half-written ``<table>.csv`` left looking like a finished data set;
+* ``kpi generate --out`` on a full file system (real ENOSPC: a small tmpfs,
+  skipped where mounting is not permitted) and under /proc: one line,
+  non-zero exit, and no half-written ``<table>.csv`` left looking like a
+  finished data set (an earlier data set stays byte-identical);
 * data-level faults the platform staging handles (re-sent event, unknown
   country) checked on the staging table itself.
 """
