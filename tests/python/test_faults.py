@@ -16,19 +16,17 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from conftest import FIXTURES, ROOT, admin_conn, run_kpi, write_csv
+from conftest import FIXTURES, ROOT, run_kpi
 
 PLATFORM = FIXTURES / "platform_small"
 SELECT = ["--select", "+metrics_daily_payments+", "--exclude", "tag:alerts+"]
