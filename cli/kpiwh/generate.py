@@ -1586,7 +1586,10 @@ def generate(
 
     Args:
         out_dir (Path): directory to write into; created (with parents) if
-            missing. Existing ``<table>.csv`` files are overwritten.
+            missing. Existing ``<table>.csv`` files are replaced, only once
+            every table is written (each is first written to a hidden
+            ``.<table>.csv.partial`` and renamed at the end); on any failure
+            the partial files are removed and existing files are untouched.
         tenants (int): number of tenants over all kinds, 1..1000.
         days (int): length of the window in days, 1..3660; every timestamp
             lies in ``[start 00:00 UTC, start + days)``.
@@ -1605,7 +1608,8 @@ def generate(
 
     Raises:
         ValueError: if an argument is out of range or of the wrong type.
-        OSError: if ``out_dir`` cannot be created or written.
+        OSError: if ``out_dir`` cannot be created or written (e.g. ENOSPC); no
+            ``<table>.csv`` was written or changed.
     """
     if isinstance(tenants, bool) or not isinstance(tenants, int) or not 1 <= tenants <= 1000:
         raise ValueError(f"tenants must be an integer in 1..1000, got {tenants!r}")
@@ -1632,9 +1636,14 @@ def generate(
 
     counts: dict[str, int] = {}
     sinks: dict[str, _Sink] = {}
+    # every table is written to a hidden partial file (`kpi load` skips dot files) and renamed to
+    # <table>.csv only when ALL tables are complete: a failure (disk full, interrupt) leaves no
+    # half-written <table>.csv, and an earlier data set in out_dir stays whole
+    partial = {table: out_dir / f".{table}.csv.partial" for table in TABLE_COLUMNS}
+    done = False
     try:
         for table in TABLE_COLUMNS:
-            path = out_dir / f"{table}.csv"
+            path = partial[table]
             if table == "events_raw":
                 sinks[table] = _EventSink(path, progress, ctx.end, ctx.day_str, ctx.tod_str)
             else:
@@ -1667,8 +1676,17 @@ def generate(
         for name, sink in sinks.items():
             if name not in counts:
                 counts[name] = sink.close()
+        for table, path in partial.items():
+            path.replace(out_dir / f"{table}.csv")
+        done = True
     finally:
         for sink in sinks.values():
             if not sink.f.closed:
-                sink.f.close()
+                try:
+                    sink.f.close()
+                except OSError:  # the buffered tail cannot be written either (disk full)
+                    pass
+        if not done:
+            for path in partial.values():
+                path.unlink(missing_ok=True)
     return {name: counts[name] for name in TABLE_COLUMNS}

@@ -10,7 +10,7 @@ For each file, in one transaction:
 1. COPY it into a temporary all-text table with a record ordinal (CSV is
    streamed to the server unparsed; JSON Lines and Parquet rows go through
    psycopg's COPY ``write_row``);
-2. validate: required columns non-null, no duplicate primary key inside the
+2. validate: required columns non-null and non-empty, no duplicate primary key inside the
    file, every value castable to its column type (PostgreSQL's own
    ``pg_input_is_valid`` on 16+, a PL/pgSQL fallback on 15);
 3. create the ``events_raw`` monthly partitions the rows need;
@@ -23,7 +23,10 @@ Any failure rolls the file back and raises :class:`~kpiwh.errors.UsageError`
 with one line naming the file, line and column.
 
 NULL versus empty string (CSV): an unquoted empty field is NULL; a quoted empty
-field ``""`` is an empty string in text columns and NULL in typed columns.
+field ``""`` is an empty string in nullable text columns and NULL in typed
+columns; in a key or NOT NULL column either is rejected ("value is required").
+Whitespace is never trimmed. A carriage return inside a value must be quoted
+(RFC 4180; PostgreSQL refuses a bare one: "unquoted carriage return found in data").
 """
 
 from __future__ import annotations
@@ -295,11 +298,13 @@ def load_file(
 
             result.rows = conn.execute(sql.SQL("select count(*) from {}").format(stage)).fetchone()[0]
 
-            # -- NULL keys / required ------------------------------------------------
+            # -- NULL / empty keys and required values ---------------------------------
+            # (a quoted "" is the empty string: no more a value than NULL for a key or a NOT NULL column)
             for c in cols:
                 if c.required or c.name in table.primary_key:
                     bad = conn.execute(
-                        sql.SQL("select min(ord) from {s} where {c} is null").format(s=stage, c=sql.Identifier(c.name))
+                        sql.SQL("select min(ord) from {s} where {c} is null or {c} = ''").format(
+                            s=stage, c=sql.Identifier(c.name))
                     ).fetchone()[0]
                     if bad is not None:
                         raise UsageError(f"{name} line {line_of(bad)}, column {c.name}: value is required (NULL/empty)")

@@ -102,6 +102,9 @@ def build_report(conn, tenant: str, week: str) -> dict:
         KpiError: the marts are not built (exit 1).
     """
     monday, sunday = parse_week(week)
+    if conn.execute("select to_regclass('raw.tenants') is null").fetchone()[0]:
+        # nothing loaded yet: every tenant is unknown (not a database failure)
+        raise UsageError(f"--tenant: unknown tenant '{tenant}' (no tenants loaded yet: `kpi load` creates raw.tenants)")
     t = conn.execute("select tenant_id, kind, name from raw.tenants where tenant_id = %s", (tenant,)).fetchone()
     if t is None:
         raise UsageError(f"--tenant: unknown tenant '{tenant}'")

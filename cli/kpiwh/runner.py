@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from . import config, db
-from .errors import BuildFailed, UsageError
+from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
 
@@ -40,12 +40,15 @@ class RunSummary:
     Attributes:
         command: the dbt sub-command. success: dbt's own verdict AND no failed node.
         nodes: per-node results. seconds: wall time of the invocation.
+        exception: dbt's exception (one line) if it raised. errors: error messages dbt logged.
     """
 
     command: str
     success: bool
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
+    exception: str | None = None  # dbt's own exception, one line
+    errors: list[str] = field(default_factory=list)  # error-level messages dbt logged
 
     @property
     def failed(self) -> list[NodeResult]:
@@ -189,8 +192,10 @@ def invoke(
         a :class:`RunSummary`.
     Raises:
         UsageError: dbt rejected the arguments (bad flag, unknown selector syntax).
-        BuildFailed: a node failed or dbt raised (when ``raise_on_failure``).
-        DatabaseError: the embedded database cannot be started.
+        BuildFailed: a node failed (when ``raise_on_failure``), or dbt raised before any node result
+            (always: there is nothing to summarise).
+        DatabaseError: the embedded database cannot be started, or the database went away during the
+            run (always, one line; a restarted database and a new run recover, see :func:`build_with_window`).
     """
     import time  # noqa: PLC0415
 
@@ -232,6 +237,13 @@ def invoke(
         raise UsageError(f"dbt {command[0]}: {_one_line(exc)}")
     summary = RunSummary(command[0], bool(res.success), seconds=seconds)
     results = getattr(res.result, "results", None) or []
+    failed_text = [str(getattr(r, "message", "") or "") for r in results
+                   if str(getattr(r.status, "value", r.status)).lower() in FAIL_STATUSES]
+    if exc is not None or failed_text:
+        _raise_if_database_lost(command[0], [str(exc or "")] + errors + failed_text)
+    if exc is not None and not results:
+        # dbt stopped before any node result: nothing to summarise, whatever raise_on_failure says
+        raise BuildFailed(f"dbt {command[0]} failed: {_one_line(exc)}")
     for r in results:
         node = r.node
         summary.nodes.append(NodeResult(
@@ -244,22 +256,115 @@ def invoke(
         ))
     if summary.failed:
         summary.success = False
+    summary.exception = _one_line(exc) if exc is not None else None
+    summary.errors = errors
     if raise_on_failure and not summary.success:
-        if exc is not None:
-            raise BuildFailed(f"dbt {command[0]} failed: {_one_line(exc)}")
-        first = summary.failed[0] if summary.failed else None
-        if first is not None:
-            more = f" (+{len(summary.failed) - 1} more)" if len(summary.failed) > 1 else ""
-            raise BuildFailed(
-                f"dbt {command[0]} failed: {first.unique_id} {first.status}: {_one_line(first.message)}{more}",
-            )
-        raise BuildFailed(f"dbt {command[0]} failed: {errors[0] if errors else 'see logs/dbt.log'}")
+        _raise_failed(summary)
     return summary
+
+
+def _raise_failed(summary: RunSummary) -> None:
+    """Raise the one-line :class:`BuildFailed` of a failed run."""
+    if summary.exception is not None:
+        raise BuildFailed(f"dbt {summary.command} failed: {summary.exception}")
+    first = summary.failed[0] if summary.failed else None
+    if first is not None:
+        more = f" (+{len(summary.failed) - 1} more)" if len(summary.failed) > 1 else ""
+        raise BuildFailed(
+            f"dbt {summary.command} failed: {first.unique_id} {first.status}: {_one_line(first.message)}{more}",
+        )
+    raise BuildFailed(f"dbt {summary.command} failed: {summary.errors[0] if summary.errors else 'see logs/dbt.log'}")
+
+
+_CONNECTION_LOST = (
+    "server closed the connection unexpectedly", "connection to server", "could not connect to server",
+    "terminating connection", "the database system is shutting down", "the database system is in recovery mode",
+    "the database system is starting up", "connection already closed", "ssl connection has been closed",
+    "no connection to the server",
+)
+
+
+def _raise_if_database_lost(command: str, texts: list[str]) -> None:
+    """Raise :class:`DatabaseError` (one line) when dbt failed because the database went away.
+
+    Embedded target: the server is asked directly (not running = lost). Other
+    targets: libpq's connection-loss messages in dbt's errors.
+    """
+    text = " ".join(" ".join(texts).split())
+    lost = any(m in text.lower() for m in _CONNECTION_LOST)
+    if config.is_embedded():
+        st = db.state()
+        if not st.running:
+            raise DatabaseError(
+                f"dbt {command} stopped: the embedded PostgreSQL ({st.pgdata}) is not running any more "
+                "(start it with `kpi db start`, then run the command again)")
+    if lost:
+        detail = next((m for m in _CONNECTION_LOST if m in text.lower()), "")
+        raise DatabaseError(f"dbt {command} stopped: lost the database connection ({detail}); "
+                            "run the command again once the database is back")
 
 
 def _one_line(obj) -> str:
     text = str(obj or "").strip()
     return " ".join(text.split())[:300] if text else "no details"
+
+
+_PENDING_DDL = """
+create schema if not exists kpi_state;
+create table if not exists kpi_state.pending_microbatch_windows (
+    unique_id text primary key,
+    event_time_start date not null,
+    event_time_end date not null,
+    recorded_at timestamptz not null default now()
+);
+comment on table kpi_state.pending_microbatch_windows is
+    'kpi build: microbatch models whose windowed (first or full) build started and has not completed; '
+    'the next kpi build re-runs this window for them (written before dbt runs, deleted on success)';
+"""
+
+
+def _microbatch_ids(manifest, selected: set[str] | None) -> list[str]:
+    return sorted(n.unique_id for n in manifest.nodes.values()
+                  if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"
+                  and (selected is None or n.unique_id in selected))
+
+
+def _pending_windows(conn, ids: list[str]) -> tuple[str, str] | None:
+    """Union of the windows recorded for ``ids`` by builds that did not complete (None if none)."""
+    if not ids or conn.execute("select to_regclass('kpi_state.pending_microbatch_windows') is null").fetchone()[0]:
+        return None
+    lo, hi = conn.execute(
+        "select min(event_time_start)::text, max(event_time_end)::text "
+        "from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (ids,)).fetchone()
+    return (lo, hi) if lo else None
+
+
+def _record_pending(conn, ids: list[str], window: tuple[str, str]) -> bool:
+    """Record that ``ids`` are about to be built over ``window``; False if the target refuses (no rights)."""
+    import psycopg  # noqa: PLC0415
+
+    try:
+        with conn.transaction():
+            conn.execute(_PENDING_DDL)
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into kpi_state.pending_microbatch_windows (unique_id, event_time_start, event_time_end) "
+                    "values (%s, %s, %s) on conflict (unique_id) do update set "
+                    "event_time_start = least(pending_microbatch_windows.event_time_start, excluded.event_time_start), "
+                    "event_time_end = greatest(pending_microbatch_windows.event_time_end, excluded.event_time_end), "
+                    "recorded_at = now()",
+                    [(i, window[0], window[1]) for i in ids])
+        return True
+    except psycopg.errors.InsufficientPrivilege:
+        return False
+
+
+def _clear_pending(summary: RunSummary, ids: list[str]) -> None:
+    """Forget the pending window of every microbatch model the run built completely (status success)."""
+    done = [n.unique_id for n in summary.nodes if n.unique_id in ids and n.status == "success"]
+    if done:
+        with db.connect() as conn:
+            conn.execute("delete from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (done,))
 
 
 def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
@@ -268,6 +373,14 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
 
     Parses once, decides the window with :func:`microbatch_window` and adds
     ``--event-time-start/--event-time-end`` unless ``command`` already has them.
+
+    A windowed build that does not complete (database stopped, process
+    killed, a batch failed) leaves its microbatch tables existing but missing
+    days, which the next run's table-exists check cannot see. So before dbt
+    runs, the window is recorded per microbatch model in
+    ``kpi_state.pending_microbatch_windows`` (committed), and deleted for each
+    model the run builds completely; the next build of a model still listed
+    re-runs the recorded window (widened by its own, if any).
 
     Args:
         command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
@@ -279,9 +392,16 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
     # only used to bound the first build's window; whether the selection matched
     # anything is judged by dbt's own run (the caller checks the nodes it ran)
     selected = selected_ids(manifest, command)
+    pending_ids: list[str] = []
     if "--event-time-start" not in command:
+        ids = _microbatch_ids(manifest, selected)
         with db.connect() as conn:
             window = microbatch_window(manifest, conn, full_refresh, selected)
+            pending = _pending_windows(conn, ids)
+            if pending:
+                window = pending if window is None else (min(window[0], pending[0]), max(window[1], pending[1]))
+            if window and _record_pending(conn, ids, window):
+                pending_ids = ids
         if window:
             command = [*command, "--event-time-start", window[0], "--event-time-end", window[1]]
             size = "day"
@@ -290,10 +410,16 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
                 command = with_vars(command, month_vars)
                 manifest = parse(month_vars)  # batch_size is a parse-time config
                 size = "month"
+            what = ("the daily models' build that did not complete" if pending
+                    else "first build of the daily models")
             (console or Console(stderr=True)).print(
-                f"first build of the daily models: event-time window {window[0]} .. {window[1]} "
-                f"(end exclusive), {size} batches")
-    return invoke(command, console=console, raise_on_failure=raise_on_failure, manifest=manifest)
+                f"{what}: event-time window {window[0]} .. {window[1]} (end exclusive), {size} batches")
+    summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
+    if pending_ids:
+        _clear_pending(summary, pending_ids)
+    if raise_on_failure and not summary.success:
+        _raise_failed(summary)
+    return summary
 
 
 MONTH_BATCH_MIN_DAYS = 62

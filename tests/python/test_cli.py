@@ -72,3 +72,26 @@ def test_build_exits_1_naming_the_failed_test_and_2_for_a_selector_matching_noth
     r = run_kpi("build", "--select", "no_such_model_anywhere")
     assert r.returncode == 2
     assert r.stderr.strip() == "error: --select no_such_model_anywhere matched no node"
+
+
+# --------------------------------------------------------------------------- issue 7: more malformed arguments
+@pytest.mark.parametrize("args, message", [
+    (["backfill", "--start", "2025-13-01", "--end", "2025-03-05"],
+     "error: --start: '2025-13-01' is not a date (YYYY-MM-DD)"),
+    (["backfill", "--start", "2025-03-05", "--end", "2025-03-01"],
+     "error: --end 2025-03-01 must be after --start 2025-03-05 (the end day is exclusive)"),
+    (["report", "weekly", "--tenant", "mer_001", "--week", "2025-W60"],
+     "error: --week: '2025-W60' does not exist (ISO year 2025 has no week 60)"),
+])
+def test_malformed_dates_exit_2_before_touching_the_database(args, message):
+    r = run_kpi(*args, env={"KPI_PGDATA": "/nonexistent/kpi-pg"})  # a database use would fail differently
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.strip() == message
+
+
+def test_unknown_tenant_on_a_database_with_nothing_loaded_is_exit_2(fresh_db):
+    r = run_kpi("report", "weekly", "--tenant", "nope", "--week", "2025-W03")
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.strip() == ("error: --tenant: unknown tenant 'nope' "
+                                "(no tenants loaded yet: `kpi load` creates raw.tenants)")
+
