@@ -31,7 +31,7 @@
     {%- set error_statuses = ('error', 'fail', 'runtime error', 'partial success') -%}
     {%- set ts = type_timestamp_tz() -%}
     {%- set node_rows = [] -%}
-    {%- set counts = {'ok': 0, 'error': 0, 'skipped': 0, 'warn': 0} -%}
+    {%- set counts = {'ok': 0, 'error': 0, 'skipped': 0, 'warn': 0, 'partial': 0} -%}
     {%- for r in results if r.node is defined and r.node is not none -%}
         {%- set status = (r.status | string | lower) -%}
         {%- if status in ok_statuses -%}{%- do counts.update({'ok': counts.ok + 1}) -%}
@@ -39,6 +39,7 @@
         {%- elif status == 'skipped' -%}{%- do counts.update({'skipped': counts.skipped + 1}) -%}
         {%- endif -%}
         {%- if status == 'warn' -%}{%- do counts.update({'warn': counts.warn + 1}) -%}{%- endif -%}
+        {%- if status == 'partial success' -%}{%- do counts.update({'partial': counts.partial + 1}) -%}{%- endif -%}
         {%- set resp = r.adapter_response if (r.adapter_response is defined and r.adapter_response is mapping) else {} -%}
         {%- set rows_affected = resp.get('rows_affected') -%}
         {%- set batches = r.batch_results if r.batch_results is defined else none -%}
@@ -63,7 +64,9 @@
             ~ ("cast(null as " ~ dbt.type_numeric() ~ ")" if age is none else (age | float | round(1) | string))
             ~ ")") -%}
     {%- endfor -%}
-    {%- if counts.error > 0 and counts.ok == 0 -%}
+    {#- error: something failed and nothing (not even one microbatch batch) succeeded;
+        partial: some nodes or batches failed or were skipped, others succeeded -#}
+    {%- if counts.error > 0 and counts.ok == 0 and counts.partial == 0 -%}
         {%- set run_status = 'error' -%}
     {%- elif counts.error > 0 or counts.skipped > 0 -%}
         {%- set run_status = 'partial' -%}
