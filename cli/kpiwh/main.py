@@ -513,7 +513,7 @@ def status(
         print(json.dumps(status_mod.to_jsonable(st), indent=2, default=str))
     else:
         for part in status_mod.render_tables(st):
-            out.print(part)
+            out.print(part, soft_wrap=not isinstance(part, Table))  # lines stay whole (grep, logs)
     if not st.healthy:
         raise typer.Exit(1)
 

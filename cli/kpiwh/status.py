@@ -26,6 +26,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
 from . import config
 
@@ -223,7 +224,10 @@ def _ts(v) -> str:
 
 
 def render_tables(st: Status) -> list:
-    """Rich renderables: runs, failures, coverage, freshness, then the verdict line."""
+    """Rich renderables: runs table, failure lines, coverage and freshness tables, then the verdict line.
+
+    Print the non-table parts with ``soft_wrap=True`` so each stays on one line.
+    """
     out: list = []
     t = Table(title=f"last {len(st.runs)} dbt runs (ops.etl_job_runs)")
     for col in ("started (UTC)", "command", "status", "seconds", "nodes", "ok", "error", "skipped", "via", "by"):
@@ -234,14 +238,14 @@ def render_tables(st: Status) -> list:
                   r["invoked_via"] or "", r["run_by"] or "")
     out.append(t if st.runs else "no dbt run recorded yet (ops.etl_job_runs is empty or missing)")
     if st.failures:
-        t = Table(title=f"failed nodes in the last {st.days} days")
-        for col in ("started (UTC)", "command", "node", "status", "batches ok/failed", "message"):
-            t.add_column(col)
+        # one line per failed node (not a table: messages are long and must stay greppable)
+        out.append(Text(f"failed nodes in the last {st.days} days:", style="bold"))
         for f in st.failures:
-            batches = "" if f["batches_failed"] is None else f"{f['batches_succeeded']}/{f['batches_failed']}"
-            t.add_row(_ts(f["started_at"]), f["command"], f["unique_id"].split(".", 2)[-1], f["status"], batches,
-                      " ".join(str(f["message"] or "").split())[:160])
-        out.append(t)
+            batches = ("" if f["batches_failed"] is None
+                       else f" (batches ok {f['batches_succeeded']}, failed {f['batches_failed']})")
+            msg = " ".join(str(f["message"] or "").split())[:300]
+            out.append(Text(f"  {_ts(f['started_at'])} {f['command']} {f['unique_id'].split('.', 2)[-1]}: "
+                            f"{f['status']}{batches}: {msg}"))
     t = Table(title=f"coverage: days missing over the {st.days} days ending {st.coverage_end or '-'}")
     for col in ("daily mart", "rows in window", "missing days"):
         t.add_column(col)
