@@ -504,9 +504,13 @@ def status(
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: '{fmt}' is not table or json")
     if freshness:
+        import contextlib  # noqa: PLC0415
+
         from . import runner  # noqa: PLC0415
 
-        runner.invoke(["source", "freshness"], console=err, progress=fmt == "table", raise_on_failure=False)
+        # dbt logs stale sources on stdout even with --quiet: keep stdout for the report (JSON)
+        with contextlib.redirect_stdout(sys.stderr):
+            runner.invoke(["source", "freshness"], console=err, progress=fmt == "table", raise_on_failure=False)
     with db.connect() as conn:
         st = status_mod.collect(conn, days=days, limit=limit)
     if fmt == "json":

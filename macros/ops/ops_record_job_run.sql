@@ -96,7 +96,7 @@
         {{ ops_sql_string(invocation_id) }},
         {{ ops_sql_string(command) }},
         {{ ops_sql_string(target.name) }},
-        {{ ops_sql_string(sel_text) }},
+        {{ ops_sql_string(sel_text if sel_text else none) }},
         {{ ops_sql_string(args.get('event_time_start') | string if args.get('event_time_start') else none) }},
         {{ ops_sql_string(args.get('event_time_end') | string if args.get('event_time_end') else none) }},
         cast({{ ops_sql_string(run_started_at.isoformat()) }} as {{ ts }}),

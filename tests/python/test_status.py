@@ -16,8 +16,10 @@ order (each step's outcome is kept and asserted by the tests below):
 4. the lock: a real `kpi build` A is held inside the build by a table lock;
    a second `kpi build` B is refused at once naming A; a third with --wait
    queues and runs after A (their recorded runs do not overlap).
-5. 2025-03-04 is deleted from metrics_daily_payments; `kpi status --format
-   json` lists it among the missing days; exit 0 (the last run succeeded).
+5. 2025-03-04 is deleted from metrics_daily_payments and raw.tenants is
+   made 3 days old; `kpi status --freshness --format json` runs `dbt source
+   freshness` (recorded by the hook), lists 03-04 among the missing days and
+   exits 1 for the stale source only (the last build succeeded).
 """
 
 from __future__ import annotations
@@ -129,7 +131,9 @@ def ops_run(pg_server):
 
         # 5. coverage after deleting a day of the daily mart
         conn.execute("delete from marts.metrics_daily_payments where metric_date = date '2025-03-04'")
-        res.status_final = run_kpi("status", "--days", "7", "--format", "json", env=env)
+        # and freshness: tenants loaded 3 days ago (error_after 48 h); events just loaded; the rest empty
+        conn.execute("update raw.tenants set _loaded_at = now() - interval '3 days'")
+        res.status_final = run_kpi("status", "--days", "7", "--format", "json", "--freshness", env=env)
         res.runs = conn.execute("select invocation_id, command, status, started_at, finished_at, nodes_total, "
                                 "nodes_ok, nodes_error, nodes_skipped, invoked_via, selector, event_time_start "
                                 "from ops.etl_job_runs order by started_at").fetchall()
@@ -232,7 +236,7 @@ def test_lock_refuses_a_second_build_and_waits_with_wait(ops_run):
     assert "waiting for the build lock held by kpi build" in res.lock_b2.stderr
     # the refused build ran nothing; A and B2 ran one after the other, never interleaved
     a_run, b2_run = res.runs[3], res.runs[4]
-    assert len(res.runs) == 5
+    assert [r[1] for r in res.runs] == ["build"] * 5 + ["freshness"]
     assert a_run[1:3] == ("build", "success") and b2_run[1:3] == ("build", "success")
     assert b2_run[3] >= a_run[4], "the waiting build started before the first one finished"
     # tests are recorded too: stg_core__tenants' data tests passed in both builds
@@ -246,8 +250,10 @@ def test_lock_refuses_a_second_build_and_waits_with_wait(ops_run):
 
 def test_coverage_lists_the_deleted_day(ops_run):
     res, _ = ops_run
-    assert res.status_final.returncode == 0, res.status_final.stderr  # last run succeeded; gaps never fail
     data = json.loads(res.status_final.stdout)
+    # the last build succeeded and gaps never fail: the stale source is the only problem
+    assert res.status_final.returncode == 1
+    assert data["problems"] == ["source core.tenants is stale: freshness error"]
     cov = data["coverage"]
     assert cov["end"] == "2025-03-05" and cov["days"] == 7
     marts = {m["model"]: m for m in cov["marts"]}
@@ -268,3 +274,19 @@ def test_status_on_an_empty_database(fresh_db):
     assert data["freshness"]["checked_at"] is None
     r = run_kpi("status", "--format", "yaml")
     assert r.returncode == 2 and "--format" in r.stderr
+
+
+def test_freshness_is_recorded_and_reported(ops_run):
+    res, conn = ops_run
+    data = json.loads(res.status_final.stdout)
+    fresh = {f["source"].split(".", 2)[-1]: f for f in data["freshness"]["sources"]}
+    assert fresh["platform.events_raw"]["status"] == "pass"
+    assert fresh["core.tenants"]["status"] == "error"
+    assert abs(fresh["core.tenants"]["age_seconds"] - 3 * 86400) < 3600
+    # an empty raw table is "empty" (no rows), not stale
+    assert fresh["bookings.bookings"]["status"] == "empty"
+    assert fresh["bookings.bookings"]["max_loaded_at"] is None
+    assert data["freshness"]["checked_at"] == data["runs"][0]["started_at"]
+    assert data["runs"][0]["command"] == "freshness" and data["runs"][0]["invoked_via"] == "kpi status"
+    assert len(fresh) == conn.execute(
+        "select count(*) from ops.etl_job_run_nodes where invocation_id = %s", (res.runs[-1][0],)).fetchone()[0]
