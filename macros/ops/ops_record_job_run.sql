@@ -14,7 +14,7 @@
   ops_job_run_retention_days (default 365, seed 004's 1-year retention) are
   deleted here, so the log prunes itself on every run.
 
-  Returns the SQL for dbt to execute (outside a transaction; ends in commit).
+  Returns the SQL for dbt to execute (postgres__: followed by a commit).
 -#}
 {% macro ops_record_job_run(results) -%}
     {{ return(adapter.dispatch('ops_record_job_run', 'kpi_warehouse')(results)) }}
@@ -114,10 +114,17 @@
         invocation_id, unique_id, resource_type, status, rows_affected, execution_seconds, failures,
         message, batches_succeeded, batches_failed, freshness_max_loaded_at, freshness_age_seconds
     ) values
-    {{ node_rows | join(',\n    ') }};
+    {{ node_rows | join(',\n    ') }}
     {%- endif %}
+{%- endmacro %}
 
+{#- dbt runs on-run-end SQL outside a transaction, but psycopg2 opens one implicitly: commit it -#}
+{% macro postgres__ops_record_job_run(results) -%}
+    {%- set body = default__ops_record_job_run(results) -%}
+    {%- if body | trim -%}
+    {{ body }};
     commit
+    {%- endif -%}
 {%- endmacro %}
 
 
