@@ -111,6 +111,15 @@ def ops_run(pg_server):
                                    "--select", "stg_platform__events", env=env), 1)
         conn.execute('alter table staging.stg_platform__events drop constraint "ops test: no 03-04"')
 
+        # retention (seed 004: job runs kept 1 year): the next run's hook deletes the 400-day-old run only
+        for iid, age in (("old-400d", 400), ("old-300d", 300)):
+            conn.execute("insert into ops.etl_job_runs (invocation_id, command, started_at, status, nodes_total, "
+                         "nodes_ok, nodes_error, nodes_skipped, nodes_warn) "
+                         "values (%s, 'build', now() - make_interval(days => %s), 'success', 1, 1, 0, 0, 0)",
+                         (iid, age))
+            conn.execute("insert into ops.etl_job_run_nodes (invocation_id, unique_id, resource_type, status) "
+                         "values (%s, 'model.x.y', 'model', 'success')", (iid,))
+
         # 4. the lock: A holds it while blocked on a table lock the test holds
         blocker = psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=name)
         try:
@@ -136,7 +145,13 @@ def ops_run(pg_server):
         res.status_final = run_kpi("status", "--days", "7", "--format", "json", "--freshness", env=env)
         res.runs = conn.execute("select invocation_id, command, status, started_at, finished_at, nodes_total, "
                                 "nodes_ok, nodes_error, nodes_skipped, invoked_via, selector, event_time_start "
-                                "from ops.etl_job_runs order by started_at").fetchall()
+                                "from ops.etl_job_runs where invocation_id not like 'old-%' "
+                                "order by started_at").fetchall()
+        res.old_runs = conn.execute("select r.invocation_id, count(n.unique_id) from ops.etl_job_runs r "
+                                    "left join ops.etl_job_run_nodes n using (invocation_id) "
+                                    "where r.invocation_id like 'old-%' group by 1").fetchall()
+        res.old_nodes = conn.execute("select count(*) from ops.etl_job_run_nodes "
+                                     "where invocation_id like 'old-%'").fetchone()[0]
         yield res, conn
     finally:
         conn.close()
@@ -290,3 +305,9 @@ def test_freshness_is_recorded_and_reported(ops_run):
     assert data["runs"][0]["command"] == "freshness" and data["runs"][0]["invoked_via"] == "kpi status"
     assert len(fresh) == conn.execute(
         "select count(*) from ops.etl_job_run_nodes where invocation_id = %s", (res.runs[-1][0],)).fetchone()[0]
+
+
+def test_runs_older_than_a_year_are_deleted_by_the_hook(ops_run):
+    res, _ = ops_run
+    assert res.old_runs == [("old-300d", 1)]
+    assert res.old_nodes == 1
