@@ -284,6 +284,12 @@ def generate(
 
 
 # --------------------------------------------------------------------------- build / refresh
+def _lock_wait(wait: bool) -> None:
+    """--wait: queue behind a build holding the warehouse lock (kpiwh.lock reads KPI_LOCK_WAIT)."""
+    if wait:
+        os.environ["KPI_LOCK_WAIT"] = "1"
+
+
 def _vars_arg(vars_: dict) -> list[str]:
     return ["--vars", json.dumps(vars_)] if vars_ else []
 
@@ -295,9 +301,16 @@ def build(
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
     vars_: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML/JSON.")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
-    """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table."""
+    """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
+
+    One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
+    """
     from . import runner  # noqa: PLC0415
+
+    _lock_wait(wait)
 
     cmd = ["build"]
     for s in select or []:
@@ -328,9 +341,13 @@ def backfill(
         "--select", "-s", help="dbt selector (default: the daily microbatch models with their parents and "
                                "children, alerts excluded).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
     """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
     from . import runner  # noqa: PLC0415
+
+    _lock_wait(wait)
 
     from . import db, partitions  # noqa: PLC0415
 
@@ -366,9 +383,13 @@ def refresh_customers(
     mode: Annotated[str, typer.Option(help="recent: customers active in the last 90 days (var customer_recent_days); "
                                            "full: every customer.")] = "recent",
     as_of: Annotated[Optional[str], typer.Option(help="Reference time for recency (default: now).")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
     """Recompute customer_analytics (seed 002's full vs recent refresh)."""
     from . import runner  # noqa: PLC0415
+
+    _lock_wait(wait)
 
     if mode not in ("recent", "full"):
         raise UsageError(f"--mode: '{mode}' is not recent or full")
@@ -464,6 +485,50 @@ def alerts(
             if alerts_mod.worst_open_rank(every_open) >= alerts_mod.SEVERITY_RANK[fail_on]:
                 err.print(f"open alert(s) at {fail_on} or higher", highlight=False)
                 raise typer.Exit(3)
+
+
+# --------------------------------------------------------------------------- status
+@app.command("status")
+@handled
+def status(
+    days: Annotated[int, typer.Option("--days", min=1, max=3660,
+                                      help="Window in days for failures and daily-mart coverage.")] = 7,
+    fmt: Annotated[str, typer.Option("--format", help="table | json (for monitors)")] = "table",
+    freshness: Annotated[bool, typer.Option(
+        "--freshness", help="Run `dbt source freshness` first (recorded like any run); otherwise the last "
+                            "recorded check is shown.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many recent runs to list.")] = 10,
+) -> None:
+    """Seed 004's runbook: last dbt runs, recent failures, days missing from each daily mart, source freshness.
+
+    Reads ops.etl_job_runs / ops.etl_job_run_nodes (written by dbt's on-run-end hook on every
+    build/run/test/seed/snapshot/freshness). Coverage: the N days ending at the data's latest day.
+
+    Exit status: 0 healthy; 1 the newest recorded run (freshness checks aside) is not `success`
+    (partial or error), or a source with rows is past its freshness error_after (an empty source
+    is reported as "empty", not stale); 2 bad usage. Missing days are reported, never an exit 1.
+    """
+    from . import db, status as status_mod  # noqa: PLC0415
+
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
+    if freshness:
+        import contextlib  # noqa: PLC0415
+
+        from . import runner  # noqa: PLC0415
+
+        # dbt logs stale sources on stdout even with --quiet: keep stdout for the report (JSON)
+        with contextlib.redirect_stdout(sys.stderr):
+            runner.invoke(["source", "freshness"], console=err, progress=fmt == "table", raise_on_failure=False)
+    with db.connect() as conn:
+        st = status_mod.collect(conn, days=days, limit=limit)
+    if fmt == "json":
+        print(json.dumps(status_mod.to_jsonable(st), indent=2, default=str))
+    else:
+        for part in status_mod.render_tables(st):
+            out.print(part, soft_wrap=not isinstance(part, Table))  # lines stay whole (grep, logs)
+    if not st.healthy:
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- demo

@@ -19,6 +19,20 @@ from . import config, db
 from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
+# dbt commands that write the warehouse: they run under the build lock (kpiwh.lock)
+LOCKED_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
+
+
+def _what() -> str:
+    """This CLI call as the job-run log and the lock show it, e.g. ``kpi build`` (env ``KPI_INVOKED_VIA``)."""
+    import sys  # noqa: PLC0415
+
+    words: list[str] = []
+    for a in sys.argv[1:3]:
+        if a.startswith("-"):
+            break
+        words.append(a)
+    return " ".join(["kpi", *words])[:60]
 
 
 @dataclass
@@ -196,10 +210,31 @@ def invoke(
             (always: there is nothing to summarise).
         DatabaseError: the embedded database cannot be started, or the database went away during the
             run (always, one line; a restarted database and a new run recover, see :func:`build_with_window`).
+        LockBusy: another run holds the build lock (commands in ``LOCKED_COMMANDS``, no --wait).
     """
+    from . import lock  # noqa: PLC0415
+
+    if command and command[0] in LOCKED_COMMANDS:
+        with lock.build_lock(_what()):
+            return _invoke(command, console=console, progress=progress, raise_on_failure=raise_on_failure,
+                           manifest=manifest)
+    return _invoke(command, console=console, progress=progress, raise_on_failure=raise_on_failure,
+                   manifest=manifest)
+
+
+def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest) -> RunSummary:
     import time  # noqa: PLC0415
 
     os.environ.update(db.dbt_env())
+    # who ran it, for the job-run log (macros/ops/ops_record_job_run.sql)
+    os.environ["KPI_INVOKED_VIA"] = _what()
+    if "KPI_RUN_BY" not in os.environ:
+        import getpass  # noqa: PLC0415
+
+        try:
+            os.environ["KPI_RUN_BY"] = getpass.getuser()
+        except (KeyError, OSError):
+            pass
     console = console or Console(stderr=True)
     from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
 
@@ -386,8 +421,17 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
         command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
         full_refresh: whether ``command`` holds ``--full-refresh``.
         vars_json: the ``--vars`` value in ``command`` (parse must see the same vars).
-    Returns / Raises: as :func:`invoke`.
+    Returns / Raises: as :func:`invoke`; the build lock is held from the parse to the end.
     """
+    from . import lock  # noqa: PLC0415
+
+    with lock.build_lock(_what()):
+        return _build_with_window(command, full_refresh=full_refresh, vars_json=vars_json, console=console,
+                                  raise_on_failure=raise_on_failure)
+
+
+def _build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
+                       console: Console | None, raise_on_failure: bool) -> RunSummary:
     manifest = parse(vars_json)
     # only used to bound the first build's window; whether the selection matched
     # anything is judged by dbt's own run (the caller checks the nodes it ran)
