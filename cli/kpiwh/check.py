@@ -324,6 +324,18 @@ def _one_line(exc: BaseException) -> str:
     return text[:300]
 
 
+def _exception_message(info) -> str | None:
+    """First exception message of a GX result's exception_info (flat, or keyed by metric)."""
+    if not isinstance(info, dict):
+        return None
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for c in candidates:
+        if c.get("raised_exception"):
+            msg = str(c.get("exception_message") or "exception").split("\n[SQL:")[0]
+            return " ".join(msg.split())[:300]
+    return None
+
+
 def _outcome(suite_name: str, r) -> ExpectationOutcome:
     cfg = r.expectation_config
     kw = cfg.kwargs
@@ -334,8 +346,7 @@ def _outcome(suite_name: str, r) -> ExpectationOutcome:
         name = (cfg.meta or {}).get("name") or cfg.description or name
     res = r.result or {}
     error = None
-    if r.exception_info and r.exception_info.get("raised_exception"):
-        error = " ".join(str(r.exception_info.get("exception_message") or "").split())[:300]
+    error = _exception_message(r.exception_info)
     unexpected = res.get("unexpected_count")
     observed = res.get("observed_value")
     if cfg.type == "unexpected_rows_expectation":
