@@ -352,8 +352,6 @@ def _outcome(suite_name: str, r) -> ExpectationOutcome:
     if cfg.type == "unexpected_rows_expectation":
         unexpected, observed = observed, None
     sample = [str(v) for v in (res.get("partial_unexpected_list") or [])[:5]]
-    if cfg.type == "unexpected_rows_expectation":
-        sample = [str(v) for v in (res.get("details") or {}).get("unexpected_rows", [])[:3]]
     severity = getattr(cfg.severity, "value", cfg.severity) or "critical"
     return ExpectationOutcome(suite=suite_name, expectation=name, column=column, success=bool(r.success),
                               severity=str(severity), unexpected_count=unexpected, observed=observed,
