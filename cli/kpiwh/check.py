@@ -316,6 +316,10 @@ def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_min
             except Exception as exc:  # noqa: BLE001
                 raise KpiError(f"--docs {docs_dir}: cannot build data docs: {_one_line(exc)}") from None
             index = docs_dir.resolve() / "index.html"
+        try:  # close GX's pooled connections now (matters when called in-process, e.g. by tests)
+            ds.get_engine().dispose()
+        except Exception:  # noqa: BLE001, S110 - best effort
+            pass
     return CheckResult(layers=list(layers), parameters=params, outcomes=outcomes, docs_index=index)
 
 
