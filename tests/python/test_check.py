@@ -9,6 +9,9 @@ built warehouse (read-only) and an empty look-alike of the marts.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -189,6 +192,16 @@ def test_failures_in_the_table_and_tolerance_override(bad_db):
     assert any("raw.payments" in ln and "amount_cents" in ln for ln in fails)
     assert any("raw.ledger_entries" in ln and "ledger_sign_by_entry_type" in ln for ln in fails)
     assert f"{len(EXPECTED_FAILURES) - 1} failed expectation(s)" in r.stderr
+
+
+def test_help_does_not_import_great_expectations():
+    code = ("import sys; from typer.testing import CliRunner; from kpiwh.main import app; "
+            "r = CliRunner().invoke(app, ['check', '--help']); assert r.exit_code == 0, r.output; "
+            "assert '--layer' in r.output and '--docs' in r.output; "
+            "r = CliRunner().invoke(app, ['build', '--help']); assert '--no-fail-on-check' in r.output, r.output; "
+            "assert not [m for m in sys.modules if m.startswith('great_expectations')], 'gx imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
+                   env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
 
 
 @pytest.mark.parametrize("args, message", [
