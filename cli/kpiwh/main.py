@@ -303,6 +303,11 @@ def build(
     vars_: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML/JSON.")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
                                                        "instead of exiting 1.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="First validate the raw data (`kpi check --layer raw`); refuse to build on a failure.")] = False,
+    fail_on_check: Annotated[bool, typer.Option(
+        "--fail-on-check/--no-fail-on-check", help="With --check: a failed expectation stops the build "
+                                                  "(default) or only warns.")] = True,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
 
@@ -312,6 +317,22 @@ def build(
 
     _lock_wait(wait)
 
+    if check:
+        from . import check as check_mod  # noqa: PLC0415
+
+        with err.status("checking raw data (great expectations)..."):
+            result = check_mod.run(["raw"])
+        if not result.success:
+            out.print(check_mod.summary_table(result, only_failed=True))
+            names = ", ".join(sorted({f"{o.suite} {o.expectation}" + (f"({o.column})" if o.column else "")
+                                      for o in result.failed}))[:300]
+            if fail_on_check:
+                raise KpiError(f"raw data check failed: {len(result.failed)} failed expectation(s), nothing built "
+                               f"(--no-fail-on-check to build anyway): {names}")
+            err.print(f"[yellow]warning:[/yellow] raw data check failed: {len(result.failed)} failed "
+                      f"expectation(s); building anyway (--no-fail-on-check)", highlight=False, soft_wrap=True)
+        else:
+            err.print(f"raw data check passed: {len(result.outcomes)} expectations", highlight=False)
     cmd = ["build"]
     for s in select or []:
         cmd += ["--select", s]
@@ -401,6 +422,42 @@ def refresh_customers(
     cmd = ["build", "--select", "+customer_analytics", "--indirect-selection", "cautious", *_vars_arg(vars_)]
     summary = runner.invoke(cmd)
     out.print(runner.summary_table(summary))
+
+
+# --------------------------------------------------------------------------- check
+@app.command("check")
+@handled
+def check(
+    layer: Annotated[str, typer.Option("--layer", help="raw (the raw contract, before dbt) | marts (daily marts "
+                                                       "have today's data; not what dbt tests) | all.")] = "raw",
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+    docs: Annotated[Optional[Path], typer.Option("--docs", help="Also write a GX data docs site (index.html) "
+                                                              "into this folder.")] = None,
+    future_tolerance: Annotated[Optional[int], typer.Option(
+        "--future-tolerance", help="Minutes a timestamp may lie in the future (default: tests/gx/parameters.json, "
+                                   "60).")] = None,
+) -> None:
+    """Validate the data with Great Expectations suites kept in tests/gx/<layer>/ (exit 1 on a failed expectation)."""
+    from . import check as check_mod  # noqa: PLC0415
+
+    if layer not in (*check_mod.LAYERS, "all"):
+        raise UsageError(f"--layer: '{layer}' is not raw, marts or all")
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
+    if future_tolerance is not None and future_tolerance < 0:
+        raise UsageError(f"--future-tolerance: {future_tolerance} is negative")
+    layers = list(check_mod.LAYERS) if layer == "all" else [layer]
+    with err.status("validating (great expectations)..."):
+        result = check_mod.run(layers, docs_dir=docs, future_tolerance_minutes=future_tolerance)
+    if fmt == "json":
+        print(json.dumps(result.to_jsonable(), indent=2, default=str))
+    else:
+        out.print(check_mod.summary_table(result))
+    if result.docs_index:
+        err.print(f"data docs: {result.docs_index}", highlight=False)
+    if not result.success:
+        err.print(f"[red]{len(result.failed)} failed expectation(s)[/red]", highlight=False)
+        raise typer.Exit(1)
 
 
 # --------------------------------------------------------------------------- report
