@@ -245,14 +245,19 @@ def parse_manifest(project_dir: Path, target_path: Path) -> dict:
     """
     from . import config  # noqa: PLC0415
 
-    # the profile renders its host from this variable; parse never connects
-    os.environ.setdefault("KPI_PGHOST", str(config.pgdata()))
     from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
 
     args = ["--quiet", "--no-use-colors", "parse", "--project-dir", str(project_dir),
             "--profiles-dir", str(config.profiles_dir()), "--target", config.target(),
             "--target-path", str(target_path)]
-    res = dbtRunner().invoke(args)
+    # the profile renders its host from this variable; parse never connects
+    had = os.environ.get("KPI_PGHOST")
+    os.environ.setdefault("KPI_PGHOST", str(config.pgdata()))
+    try:
+        res = dbtRunner().invoke(args)
+    finally:
+        if had is None:
+            os.environ.pop("KPI_PGHOST", None)
     if not res.success:
         raise UsageError(f"dbt parse failed: {' '.join(str(res.exception).split())[:300]}")
     return json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
