@@ -688,6 +688,44 @@ def pii_check(
         raise typer.Exit(1)
 
 
+# --------------------------------------------------------------------------- lint
+@app.command("lint")
+@handled
+def lint(
+    fix: Annotated[bool, typer.Option("--fix", help="Let sqlfluff fix what it can first (rewrites SQL files).")] = False,
+    sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Run sqlfluff.")] = True,
+    hygiene: Annotated[bool, typer.Option("--hygiene/--no-hygiene", help="Run the manifest hygiene checks.")] = True,
+) -> None:
+    """sqlfluff + project hygiene (docs, grain, PK tests, naming, layering); exit 1 on a violation."""
+    from . import lint as lint_mod  # noqa: PLC0415
+
+    with err.status("linting..."):
+        result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, hygiene=hygiene)
+    for v in result.sql:
+        out.print(str(v), highlight=False, soft_wrap=True)
+    for f in result.hygiene:
+        out.print(str(f), highlight=False, soft_wrap=True)
+    if not result.ok:
+        raise KpiError(result.summary())
+    out.print(result.summary(), highlight=False)
+
+
+@app.command("docs")
+@handled
+def docs() -> None:
+    """dbt docs generate (needs the database for the catalog); print where the site is."""
+    from . import db, runner  # noqa: PLC0415
+
+    os.environ.update(db.dbt_env())
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415
+
+    res = dbtRunner().invoke(["--quiet", "docs", "generate", *runner.base_args()])
+    if not res.success:
+        raise KpiError(f"dbt docs generate failed: {' '.join(str(res.exception).split())[:300]}")
+    site = config.project_dir() / "target" / "index.html"
+    out.print(f"docs: {site}  (serve: dbt docs serve --project-dir {config.project_dir()})", highlight=False)
+
+
 def main() -> None:  # console-script entry point
     """Entry point of the ``kpi`` console script."""
     app()

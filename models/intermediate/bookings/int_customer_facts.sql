@@ -170,7 +170,7 @@ preferred_location as (
             accepted_by_location.*,
             row_number() over (
                 partition by organization_id, customer_id
-                order by accepted_bookings_at_location desc, location_id
+                order by accepted_bookings_at_location desc, location_id asc
             ) as location_rank
         from accepted_by_location
     ) as ranked_locations

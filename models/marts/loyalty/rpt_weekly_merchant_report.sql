@@ -138,7 +138,7 @@ rewards_ranked as (
         points_redeemed,
         row_number() over (
             partition by tenant_id, week_start
-            order by redemptions desc, points_redeemed desc, reward_id
+            order by redemptions desc, points_redeemed desc, reward_id asc
         ) as reward_rank
     from rewards_weekly
 
@@ -219,11 +219,11 @@ compared as (
         weekly.scan_errors_insufficient_balance,
         weekly.scan_errors_unauthorized_device,
         weekly.error_rate,
-        previous_week.week_start is not null as has_previous_week
         {%- for m in compared %}
-        , previous_week.{{ m }} as previous_{{ m }}
-        , weekly.{{ m }} - previous_week.{{ m }} as {{ m }}_change
+        previous_week.{{ m }} as previous_{{ m }},
+        weekly.{{ m }} - previous_week.{{ m }} as {{ m }}_change,
         {%- endfor %}
+        previous_week.week_start is not null as has_previous_week
     from weekly
     left join weekly as previous_week
         on weekly.tenant_id = previous_week.tenant_id
