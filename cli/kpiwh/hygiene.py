@@ -11,11 +11,11 @@ Checks (id: what is flagged):
 - ``primary-key``: a model with neither unique + not_null on one column nor a
   ``unique_combination_of_columns`` test.
 - ``naming``: staging ``stg_<source folder>__<entity>``, intermediate ``int_``, marts
-  ``fct_``/``dim_``/``rpt_`` or an allowed name (``hygiene.yml``).
+  ``fct_``/``dim_``/``rpt_`` or an allowed name (``tests/lint/hygiene.yml``).
 - ``source-outside-staging``: a model outside staging that reads a ``source()`` directly.
 - ``seed-docs``: a seed without a description, or a CSV column without a documented one.
 
-Exceptions live in ``hygiene.yml`` at the project root, one per (model, check) with a
+Exceptions live in ``tests/lint/hygiene.yml`` at the project root, one per (model, check) with a
 reason; an exception that no longer matches a finding is itself reported (``stale-exception``)
 so the file cannot rot.
 """
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-CONFIG_FILE = "hygiene.yml"
+CONFIG_FILE = "tests/lint/hygiene.yml"
 GRAIN = re.compile(r"\bone row per\b", re.IGNORECASE)
 LAYERS = ("staging", "intermediate", "marts")
 
@@ -56,7 +56,7 @@ class Finding:
 
 @dataclass
 class Settings:
-    """What ``hygiene.yml`` holds.
+    """What ``tests/lint/hygiene.yml`` holds.
 
     Attributes:
         mart_prefixes: prefixes a mart name may start with.
@@ -70,7 +70,7 @@ class Settings:
 
 
 def load_settings(path: Path) -> Settings:
-    """Read ``hygiene.yml``; a missing file means the defaults and no exceptions.
+    """Read ``tests/lint/hygiene.yml``; a missing file means the defaults and no exceptions.
 
     Args:
         path (Path): the settings file.
@@ -264,13 +264,13 @@ def parse_manifest(project_dir: Path, target_path: Path) -> dict:
 
 
 def run(project_dir: Path, target_path: Path) -> list[Finding]:
-    """Parse the project and return its hygiene findings (``hygiene.yml`` applied).
+    """Parse the project and return its hygiene findings (``tests/lint/hygiene.yml`` applied).
 
     Args:
-        project_dir (Path): the dbt project root (holds ``hygiene.yml``).
+        project_dir (Path): the dbt project root (holds ``tests/lint/hygiene.yml``).
         target_path (Path): dbt's target folder for this parse.
     Raises:
-        UsageError: the project does not parse or ``hygiene.yml`` is malformed.
+        UsageError: the project does not parse or ``tests/lint/hygiene.yml`` is malformed.
     """
     settings = load_settings(project_dir / CONFIG_FILE)
     manifest = parse_manifest(project_dir, target_path)

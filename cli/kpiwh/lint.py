@@ -127,7 +127,7 @@ def run(project_dir: Path, *, fix: bool = False, sql: bool = True, hygiene: bool
         target_path (Path | None): dbt's target folder for the parse (default
             ``<project>/.kpi/lint-target``, apart from builds' ``target/``).
     Raises:
-        UsageError: a tool failed to run or ``hygiene.yml`` is malformed.
+        UsageError: a tool failed to run or ``tests/lint/hygiene.yml`` is malformed.
     """
     from . import hygiene as hygiene_mod  # noqa: PLC0415
 

@@ -49,15 +49,21 @@
     {%- set by_level = {'full': [], 'tenant': [], 'last_30_days': []} -%}
     {%- for role, level in access.items() -%}
         {%- if role not in kpi_security_roles() or level not in levels -%}
-            {{ exceptions.raise_compiler_error(relation ~ ": meta access " ~ role ~ ": " ~ level ~ " — roles are " ~ kpi_security_roles() | join(', ') ~ ", levels " ~ levels | join(', ')) }}
+            {{ exceptions.raise_compiler_error(
+                relation ~ ": meta access " ~ role ~ ": " ~ level ~ " — roles are "
+                ~ kpi_security_roles() | join(', ') ~ ", levels " ~ levels | join(', ')) }}
         {%- endif -%}
         {%- do by_level[level].append(role) -%}
     {%- endfor -%}
     {%- if by_level['tenant'] and not tenant_column -%}
-        {{ exceptions.raise_compiler_error(relation ~ ": meta access gives " ~ by_level['tenant'] | join(', ') ~ " tenant rows, but it has no tenant column (" ~ kpi_tenant_columns() | join(', ') ~ ")") }}
+        {{ exceptions.raise_compiler_error(
+            relation ~ ": meta access gives " ~ by_level['tenant'] | join(', ')
+            ~ " tenant rows, but it has no tenant column (" ~ kpi_tenant_columns() | join(', ') ~ ")") }}
     {%- endif -%}
     {%- if tenant_column and access.get('kpi_client') not in (none, 'tenant') -%}
-        {{ exceptions.raise_compiler_error(relation ~ " is tenant-scoped (" ~ tenant_column ~ "): kpi_client may only read its tenants' rows (access level tenant)") }}
+        {{ exceptions.raise_compiler_error(
+            relation ~ " is tenant-scoped (" ~ tenant_column
+            ~ "): kpi_client may only read its tenants' rows (access level tenant)") }}
     {%- endif -%}
     {%- if by_level['last_30_days'] and 'metric_date' not in columns -%}
         {{ exceptions.raise_compiler_error(relation ~ ": access last_30_days needs a metric_date column") }}
