@@ -33,9 +33,7 @@ touched as (
 
 {% endif %}
 
-payment_events as (
-
-    select
+{%- set payment_columns %}
         event_id,
         entity_id,
         event_type,
@@ -45,15 +43,25 @@ payment_events as (
         amount_cents,
         lower(coalesce({{ json_get_text('metadata', 'is_fallback') }}, 'false')) = 'true' as is_fallback,
         dbt_loaded_at
+{%- endset %}
+
+payment_events as (
+
+    select {{ payment_columns }}
     from {{ ref('stg_platform__events') }}
     where event_domain = 'payments'
         and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
-        {% if is_incremental() %}
-        and (
-            entity_id in (select entity_id from touched)
-            or (entity_id is null and dbt_loaded_at > {{ platform_staged_watermark() }})
-        )
-        {% endif %}
+        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
+    {% if is_incremental() %}
+    union all
+    -- new attempts without a payment id never pair: computed from their own row
+    select {{ payment_columns }}
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'payments'
+        and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
+        and entity_id is null
+        and dbt_loaded_at > {{ platform_staged_watermark() }}
+    {% endif %}
 
 ),
 
