@@ -2,13 +2,32 @@
   One row per call (entity_id of the calls domain) with the first timestamp of
   each step (seed 004 call quality). Calls are counted on the day they STARTED
   (a call started at 23:59 and answered at 00:00 belongs to its start day), so
-  answered <= attempted holds on every day. A TABLE rebuilt from the whole event
-  log each run (the outcome may come the next day); event_time started_at so
-  metrics_daily_calls' batches read the calls started in their window.
+  answered <= attempted holds on every day. The outcome may come the next day;
+  event_time started_at so metrics_daily_calls' batches read the calls started
+  in their window.
+  Incremental (delete+insert): a run recomputes, from ALL their staging
+  events, only the calls touched by staging rows written since its last run
+  (dbt_loaded_at > max(staged_at)); a first build / --full-refresh computes
+  everything (DECISIONLOG "Incremental platform intermediates").
 -#}
-{{ config(materialized='table', event_time='started_at') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='call_id',
+    event_time='started_at',
+    indexes=[{'columns': ['call_id'], 'unique': true}, {'columns': ['staged_at']}],
+) }}
 
 with
+
+{% if is_incremental() %}
+touched as (
+
+    {{ platform_touched_entities('calls') }}
+
+),
+
+{% endif %}
 
 call_events as (
 
@@ -18,10 +37,12 @@ call_events as (
         occurred_at,
         service_code,
         duration_seconds,
-        {{ json_get_text('metadata', 'recorded') }} as recorded_flag
+        {{ json_get_text('metadata', 'recorded') }} as recorded_flag,
+        dbt_loaded_at
     from {{ ref('stg_platform__events') }}
     where event_domain = 'calls'
         and entity_id is not null
+        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
 
 ),
 
@@ -35,7 +56,8 @@ lifecycle as (
         min(case when event_type = 'call_ended' then occurred_at end) as ended_at,
         min(case when event_type = 'call_dropped' then occurred_at end) as dropped_at,
         max(case when event_type in ('call_ended', 'call_dropped') then duration_seconds end) as duration_seconds,
-        max(case when event_type = 'call_ended' and lower(recorded_flag) = 'true' then 1 else 0 end) as recorded
+        max(case when event_type = 'call_ended' and lower(recorded_flag) = 'true' then 1 else 0 end) as recorded,
+        max(dbt_loaded_at) as staged_at
     from call_events
     group by entity_id
 
@@ -53,6 +75,7 @@ select
     ended_at is not null as is_completed,
     dropped_at is not null and ended_at is null as is_dropped,
     recorded = 1 as is_recorded,
-    duration_seconds
+    duration_seconds,
+    staged_at
 from lifecycle
 where started_at is not null

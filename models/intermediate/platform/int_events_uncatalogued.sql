@@ -1,6 +1,21 @@
--- Events whose (event_domain, event_type) is not in the event catalogue seed:
--- kept for analysts to inspect instead of vanishing from the marts (seed 004's
--- schema validation). Rebuilt whole: it is small by construction.
+{#-
+  Events whose (event_domain, event_type) is not in the event catalogue seed:
+  kept for analysts to inspect instead of vanishing from the marts (seed 004's
+  schema validation). Small, but it is read from the whole event log: daily
+  microbatch on occurred_at like stg_platform__events (a run reads only its
+  batch days; a backfill of a day re-checks that day, against the current
+  catalogue). DECISIONLOG "Incremental platform intermediates".
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='occurred_at',
+    batch_size='day',
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='event_id',
+) }}
+
 with
 
 events as (

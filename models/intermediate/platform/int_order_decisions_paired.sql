@@ -4,13 +4,32 @@
   the same order at or before the decision (a rejected deliverable is
   resubmitted, so one order can have several rounds). rejections_so_far counts
   the order's rejections up to and including this decision.
-  A TABLE rebuilt from the whole event log each run (the submission may be on an
-  earlier day); event_time decided_at so the daily mart's batches read only
-  their own decisions.
+  The submission may be on an earlier day; event_time decided_at so the daily
+  mart's batches read only their own decisions.
+  Incremental (delete+insert on order_id, so a touched order's decisions are
+  all replaced): a run recomputes, from ALL their staging events, only the
+  orders touched by staging rows written since its last run (dbt_loaded_at >
+  max(staged_at)); a first build / --full-refresh computes everything
+  (DECISIONLOG "Incremental platform intermediates").
 -#}
-{{ config(materialized='table', event_time='decided_at') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    event_time='decided_at',
+    indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}],
+) }}
 
 with
+
+{% if is_incremental() %}
+touched as (
+
+    {{ platform_touched_entities('orders') }}
+
+),
+
+{% endif %}
 
 order_events as (
 
@@ -19,11 +38,13 @@ order_events as (
         entity_id,
         event_type,
         occurred_at,
-        service_code
+        service_code,
+        dbt_loaded_at
     from {{ ref('stg_platform__events') }}
     where event_domain = 'orders'
         and event_type in ('order_submitted', 'order_approved', 'order_rejected')
         and entity_id is not null
+        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
 
 ),
 
@@ -37,6 +58,14 @@ decisions as (
         service_code
     from order_events
     where event_type in ('order_approved', 'order_rejected')
+
+),
+
+order_staged as (
+
+    select entity_id, max(dbt_loaded_at) as staged_at
+    from order_events
+    group by entity_id
 
 ),
 
@@ -75,10 +104,13 @@ ranked as (
             partition by decisions.entity_id
             order by decisions.occurred_at, decisions.event_id
             rows between unbounded preceding and current row
-        ) as rejections_so_far
+        ) as rejections_so_far,
+        order_staged.staged_at
     from decisions
     inner join paired
         on decisions.event_id = paired.event_id
+    inner join order_staged
+        on decisions.entity_id = order_staged.entity_id
 
 )
 
@@ -94,5 +126,6 @@ select
         when submitted_at is not null
             then {{ dbt.datediff('submitted_at', 'decided_at', 'second') }}
     end as approval_seconds,
-    rejections_so_far
+    rejections_so_far,
+    staged_at
 from ranked

@@ -1,13 +1,31 @@
 {#-
   One row per order (entity_id of the orders domain): the first timestamp of
-  each lifecycle step (seed 004 fulfillment). A TABLE rebuilt from the whole
-  cleaned event log on every run and read WHOLE by metrics_daily_fulfillment
-  (no event_time on purpose): a batch for day D needs the order's created_at
-  even when the order was created before D (docs/DECISIONLOG.md).
+  each lifecycle step (seed 004 fulfillment). Read WHOLE by
+  metrics_daily_fulfillment (no event_time on purpose): a batch for day D needs
+  the order's created_at even when the order was created before D
+  (docs/DECISIONLOG.md).
+  Incremental (delete+insert): a run recomputes, from ALL their staging
+  events, only the orders touched by staging rows written since its last run
+  (dbt_loaded_at > max(staged_at)); a first build / --full-refresh computes
+  everything (DECISIONLOG "Incremental platform intermediates").
 -#}
-{{ config(materialized='table', indexes=[{'columns': ['order_id'], 'unique': true}]) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='order_id',
+    indexes=[{'columns': ['order_id'], 'unique': true}, {'columns': ['staged_at']}],
+) }}
 
 with
+
+{% if is_incremental() %}
+touched as (
+
+    {{ platform_touched_entities('orders') }}
+
+),
+
+{% endif %}
 
 order_events as (
 
@@ -15,10 +33,12 @@ order_events as (
         entity_id,
         event_type,
         occurred_at,
-        service_code
+        service_code,
+        dbt_loaded_at
     from {{ ref('stg_platform__events') }}
     where event_domain = 'orders'
         and entity_id is not null
+        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
 
 ),
 
@@ -34,7 +54,8 @@ lifecycle as (
         min(case when event_type = 'order_cancelled' then occurred_at end) as cancelled_at,
         sum(case when event_type = 'order_rejected' then 1 else 0 end) as rejections,
         sum(case when event_type in ('order_approved', 'order_rejected') then 1 else 0 end) as decisions,
-        min(service_code) as service_code
+        min(service_code) as service_code,
+        max(dbt_loaded_at) as staged_at
     from order_events
     group by entity_id
 
@@ -50,5 +71,6 @@ select
     completed_at,
     cancelled_at,
     rejections,
-    decisions
+    decisions,
+    staged_at
 from lifecycle

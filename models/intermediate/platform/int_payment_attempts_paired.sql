@@ -5,16 +5,35 @@
   (a payment has at most one first attempt and one fallback attempt). Outcomes
   count with their attempt's day, so successes + failures <= attempts holds on
   every day even when an outcome lands after midnight (docs/DECISIONLOG.md).
-  A TABLE rebuilt from the whole event log each run (the outcome may be on the
-  next day); event_time attempted_at for metrics_daily_payments' batches.
+  The outcome may be on the next day; event_time attempted_at for
+  metrics_daily_payments' batches.
+  Incremental (delete+insert on attempt_event_id): a run recomputes, from ALL
+  their staging events, the attempts of the payments touched by staging rows
+  written since its last run (dbt_loaded_at > max(staged_at)), plus new
+  attempts without a payment id (they never pair); a first build /
+  --full-refresh computes everything (DECISIONLOG "Incremental platform
+  intermediates").
 -#}
-{{ config(materialized='table', event_time='attempted_at') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='attempt_event_id',
+    event_time='attempted_at',
+    indexes=[{'columns': ['attempt_event_id'], 'unique': true}, {'columns': ['staged_at']}],
+) }}
 
 with
 
-payment_events as (
+{% if is_incremental() %}
+touched as (
 
-    select
+    {{ platform_touched_entities('payments') }}
+
+),
+
+{% endif %}
+
+{%- set payment_columns %}
         event_id,
         entity_id,
         event_type,
@@ -22,16 +41,42 @@ payment_events as (
         country_code,
         provider,
         amount_cents,
-        lower(coalesce({{ json_get_text('metadata', 'is_fallback') }}, 'false')) = 'true' as is_fallback
+        lower(coalesce({{ json_get_text('metadata', 'is_fallback') }}, 'false')) = 'true' as is_fallback,
+        dbt_loaded_at
+{%- endset %}
+
+payment_events as (
+
+    select {{ payment_columns }}
     from {{ ref('stg_platform__events') }}
     where event_domain = 'payments'
         and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
+        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
+    {% if is_incremental() %}
+    union all
+    -- new attempts without a payment id never pair: computed from their own row
+    select {{ payment_columns }}
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'payments'
+        and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
+        and entity_id is null
+        and dbt_loaded_at > {{ platform_staged_watermark() }}
+    {% endif %}
 
 ),
 
 attempts as (
 
     select * from payment_events where event_type = 'payment_attempted'
+
+),
+
+payment_staged as (
+
+    select entity_id, max(dbt_loaded_at) as staged_at
+    from payment_events
+    where entity_id is not null
+    group by entity_id
 
 ),
 
@@ -73,8 +118,11 @@ select
     end as outcome,
     case when paired.outcome_type = 'payment_succeeded'
         then coalesce(paired.outcome_amount_cents, attempts.amount_cents)
-    end as captured_cents
+    end as captured_cents,
+    coalesce(payment_staged.staged_at, attempts.dbt_loaded_at) as staged_at
 from attempts
 left join paired
     on attempts.event_id = paired.attempt_event_id
     and paired.outcome_rank = 1
+left join payment_staged
+    on attempts.entity_id = payment_staged.entity_id

@@ -5,7 +5,9 @@
   day + N). A rate is NULL while the cohort is too young (some member's day N
   is after the observation end), never 0. Observation end = the last day with
   an event, capped at the day before var as_of (null as_of = run time).
-  A table rebuilt from the whole retained log each run (DECISIONLOG).
+  A table aggregating int_user_activity_summary (one row per user, maintained
+  incrementally), so a run costs the number of users, not the event log
+  (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['cohort_grain', 'cohort_start'], 'unique': true}]) }}
 
@@ -13,13 +15,14 @@
 
 with
 
-user_days as (
+users as (
 
-    select distinct
+    select
         user_id,
-        event_date
-    from {{ ref('stg_platform__events') }}
-    where user_id is not null
+        first_date,
+        last_date,
+        {% for n in days %}active_d{{ n }}{{ ',' if not loop.last }}{% endfor %}
+    from {{ ref('int_user_activity_summary') }}
 
 ),
 
@@ -27,41 +30,25 @@ observation as (
 
     select
         least(
-            max(event_date),
+            max(last_date),
             cast({{ dbt.dateadd('day', -1, utc_date(kpi_as_of())) }} as date)
         ) as observation_end
-    from user_days
-
-),
-
-first_activity as (
-
-    select
-        user_id,
-        min(event_date) as first_date,
-        max(event_date) as last_date
-    from user_days
-    group by user_id
+    from users
 
 ),
 
 user_flags as (
 
     select
-        first_activity.user_id,
-        first_activity.first_date,
+        user_id,
+        first_date,
         {% for n in days %}
-        max(case
-            when user_days.event_date = {{ dbt.dateadd('day', n, 'first_activity.first_date') }} then 1 else 0
-        end) as active_d{{ n }},
+        case when active_d{{ n }} then 1 else 0 end as active_d{{ n }},
         case
-            when first_activity.last_date >= {{ dbt.dateadd('day', n, 'first_activity.first_date') }} then 1 else 0
+            when last_date >= {{ dbt.dateadd('day', n, 'first_date') }} then 1 else 0
         end as active_d{{ n }}_plus{{ ',' if not loop.last }}
         {% endfor %}
-    from first_activity
-    inner join user_days
-        on first_activity.user_id = user_days.user_id
-    group by first_activity.user_id, first_activity.first_date, first_activity.last_date
+    from users
 
 ),
 

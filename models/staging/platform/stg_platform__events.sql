@@ -16,6 +16,9 @@
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['occurred_at']},
         {'columns': ['event_domain', 'event_type', 'occurred_at']},
+        {'columns': ['dbt_loaded_at']},
+        {'columns': ['event_domain', 'entity_id']},
+        {'columns': ['user_id', 'event_date']},
     ],
 ) }}
 
@@ -106,7 +109,9 @@ select
     cleaned.metadata,
     cleaned.schema_version,
     {{ dbt.datediff('cleaned.occurred_at', 'cleaned.received_at', 'second') }} as ingestion_delay_seconds,
-    cleaned._loaded_at
+    cleaned._loaded_at,
+    -- when this batch (re)wrote the row: what the incremental intermediate models watch
+    {{ dbt.current_timestamp() }} as dbt_loaded_at
 from cleaned
 left join countries
     on cleaned.country_code_raw = countries.alpha_2
