@@ -74,7 +74,7 @@ flags as (
         bounds.first_date,
         bounds.last_date,
         {% for n in days %}
-        exists (
+        exists(
             select 1
             from {{ ref('stg_platform__events') }} as events
             where events.user_id = bounds.user_id

@@ -21,7 +21,7 @@ users as (
         user_id,
         first_date,
         last_date,
-        {% for n in days %}active_d{{ n }}{{ ',' if not loop.last }}{% endfor %}
+        {% for n in days %}active_d{{ n }}{{ ',' if not loop.last }}{% endfor %}  -- noqa: LT05
     from {{ ref('int_user_activity_summary') }}
 
 ),
