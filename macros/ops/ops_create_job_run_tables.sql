@@ -3,7 +3,8 @@
   DDL (idempotent) of the job-run log, seed 004's `etl_job_runs`:
   ops.etl_job_runs (one row per dbt invocation) and ops.etl_job_run_nodes
   (one row per node an invocation executed). Rendered by ops_record_job_run;
-  `kpi status` reads both. Portable types (dbt.type_*), timestamptz via
+  `kpi status` reads both; readable by kpi_admin only (seed 004's matrix)
+  unless var kpi_security is false. Portable types (dbt.type_*), timestamptz via
   type_timestamp_tz().
 -#}
 {% macro ops_create_job_run_tables() -%}
@@ -47,4 +48,9 @@
         freshness_age_seconds {{ dbt.type_numeric() }},
         primary key (invocation_id, unique_id)
     )
+    {%- if var('kpi_security', true) %};
+
+    -- seed 004's matrix: etl_job_runs is admin only (docs/security.md)
+    grant select on ops.etl_job_runs, ops.etl_job_run_nodes to kpi_admin
+    {%- endif %}
 {%- endmacro %}
