@@ -63,11 +63,12 @@ def _relations(conn: psycopg.Connection) -> list[str]:
 def _compare_across_databases(a: psycopg.Connection, b: psycopg.Connection, relation: str) -> None:
     """``relation`` holds the same rows in databases a and b (``except all`` both ways, in a).
 
-    Columns written at load/build time (``_loaded_at``) are left out.
+    Columns written at load/build time (``_loaded_at``, staging's ``dbt_loaded_at`` and the
+    incremental intermediates' ``staged_at`` watermark) are left out.
     """
     cols = [r[0] for r in a.execute(
         "select column_name from information_schema.columns where format('%%I.%%I', table_schema, table_name) = %s "
-        "and column_name not in ('_loaded_at') order by ordinal_position", (relation,))]
+        "and column_name not in ('_loaded_at', 'dbt_loaded_at', 'staged_at') order by ordinal_position", (relation,))]
     col_list = ", ".join(f'"{c}"' for c in cols)
     a.execute("drop table if exists pg_temp.other")
     a.execute(f"create temp table other as select {col_list} from {relation} limit 0")
