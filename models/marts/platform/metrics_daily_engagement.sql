@@ -5,6 +5,8 @@
   event log WITHOUT dbt's event_time filter (ref(...).render()) and filters it
   itself to [batch start - 29 days, batch end) (macro batch_window_filter);
   only the batch's own days are emitted. Microbatch by day on metric_date.
+  Distinct rolling counts by non-overlapping per-user spans and a running sum
+  (linear in user-days; DECISIONLOG "Engagement: DAU / WAU / MAU").
 -#}
 {{ config(
     materialized='incremental',
@@ -51,21 +53,68 @@ user_days as (
 
 ),
 
+user_day_spans as (
+
+    -- an active (user, day) counts in the rolling window of every day from that
+    -- day until the user's next active day, at most 7 (WAU) / 30 (MAU) days:
+    -- one user's spans never overlap, so "+1 at the start, -1 at the end" and a
+    -- running sum count DISTINCT users per day in O(user-days), not O(user-days x 30)
+    select
+        user_id,
+        event_date,
+        lead(event_date) over (partition by user_id order by event_date) as next_event_date
+    from user_days
+
+),
+
+deltas as (
+
+    select event_date as delta_date, 1 as dau_delta, 1 as wau_delta, 1 as mau_delta
+    from user_day_spans
+    union all
+    select cast({{ dbt.dateadd('day', 1, 'event_date') }} as date), -1, 0, 0
+    from user_day_spans
+    union all
+    select
+        least(coalesce(next_event_date, cast({{ dbt.dateadd('day', 7, 'event_date') }} as date)),
+            cast({{ dbt.dateadd('day', 7, 'event_date') }} as date)),
+        0, -1, 0
+    from user_day_spans
+    union all
+    select
+        least(coalesce(next_event_date, cast({{ dbt.dateadd('day', 30, 'event_date') }} as date)),
+            cast({{ dbt.dateadd('day', 30, 'event_date') }} as date)),
+        0, 0, -1
+    from user_day_spans
+    union all
+    -- every written day has a row, even one whose events carry no user_id
+    select metric_date, 0, 0, 0
+    from batch_days
+
+),
+
+running as (
+
+    select
+        delta_date,
+        sum(sum(dau_delta)) over (order by delta_date rows between unbounded preceding and current row) as dau,
+        sum(sum(wau_delta)) over (order by delta_date rows between unbounded preceding and current row) as wau,
+        sum(sum(mau_delta)) over (order by delta_date rows between unbounded preceding and current row) as mau
+    from deltas
+    group by delta_date
+
+),
+
 active_users as (
 
     select
         batch_days.metric_date,
-        count(distinct case when user_days.event_date = batch_days.metric_date then user_days.user_id end) as dau,
-        count(distinct case
-            when user_days.event_date > {{ dbt.dateadd('day', -7, 'batch_days.metric_date') }}
-                then user_days.user_id
-        end) as wau,
-        count(distinct user_days.user_id) as mau
+        cast(running.dau as {{ dbt.type_bigint() }}) as dau,
+        cast(running.wau as {{ dbt.type_bigint() }}) as wau,
+        cast(running.mau as {{ dbt.type_bigint() }}) as mau
     from batch_days
-    left join user_days
-        on user_days.event_date <= batch_days.metric_date
-        and user_days.event_date > {{ dbt.dateadd('day', -30, 'batch_days.metric_date') }}
-    group by batch_days.metric_date
+    inner join running
+        on batch_days.metric_date = running.delta_date
 
 ),
 
