@@ -5,10 +5,10 @@
   metrics_cohort_retention, so the cohorts aggregate users, not events).
   Incremental (delete+insert on user_id): a run recomputes only the users with
   staging rows written since its last run (dbt_loaded_at > max(staged_at)), each
-  by index look-ups on stg_platform__events (user_id, event_date): min / max
-  event_date and one existence probe per N — the cost follows the day's users,
-  not their history. A first build / --full-refresh computes every user
-  (DECISIONLOG "Incremental platform intermediates").
+  by index look-ups on int_user_activity_daily (user_id, activity_date): min /
+  max day and one existence probe per N — the cost follows the day's users, not
+  their history. A first build / --full-refresh computes every user from the
+  user-day table (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(
     materialized='incremental',
@@ -39,14 +39,14 @@ bounds as (
     select
         touched_users.user_id,
         (
-            select min(events.event_date)
-            from {{ ref('stg_platform__events') }} as events
-            where events.user_id = touched_users.user_id
+            select min(user_days.activity_date)
+            from {{ ref('int_user_activity_daily') }} as user_days
+            where user_days.user_id = touched_users.user_id
         ) as first_date,
         (
-            select max(events.event_date)
-            from {{ ref('stg_platform__events') }} as events
-            where events.user_id = touched_users.user_id
+            select max(user_days.activity_date)
+            from {{ ref('int_user_activity_daily') }} as user_days
+            where user_days.user_id = touched_users.user_id
         ) as last_date,
         touched_users.staged_at
     from touched_users
@@ -57,11 +57,11 @@ bounds as (
 
     select
         user_id,
-        min(event_date) as first_date,
-        max(event_date) as last_date,
-        max(dbt_loaded_at) as staged_at
-    from {{ ref('stg_platform__events') }}
-    where user_id is not null
+        min(activity_date) as first_date,
+        max(activity_date) as last_date,
+        -- every user is computed from all staging rows written so far
+        (select max(dbt_loaded_at) from {{ ref('stg_platform__events') }}) as staged_at
+    from {{ ref('int_user_activity_daily') }}
     group by user_id
 
 ),
@@ -76,9 +76,9 @@ flags as (
         {% for n in days %}
         exists(
             select 1
-            from {{ ref('stg_platform__events') }} as events
-            where events.user_id = bounds.user_id
-                and events.event_date = cast({{ dbt.dateadd('day', n, 'bounds.first_date') }} as date)
+            from {{ ref('int_user_activity_daily') }} as user_days
+            where user_days.user_id = bounds.user_id
+                and user_days.activity_date = cast({{ dbt.dateadd('day', n, 'bounds.first_date') }} as date)
         ) as active_d{{ n }},
         {% endfor %}
         bounds.staged_at

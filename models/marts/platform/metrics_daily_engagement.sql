@@ -1,12 +1,15 @@
 {#-
   Seed 004's metrics_daily_engagement: one row per UTC day with any event.
   DAU = distinct user_id with any event that day; WAU / MAU = distinct users
-  in the 7 / 30 days ending that day (rolling). A batch therefore reads the
-  event log WITHOUT dbt's event_time filter (ref(...).render()) and filters it
-  itself to [batch start - 29 days, batch end) (macro batch_window_filter);
-  only the batch's own days are emitted. Microbatch by day on metric_date.
-  Distinct rolling counts by non-overlapping per-user spans and a running sum
-  (linear in user-days; DECISIONLOG "Engagement: DAU / WAU / MAU").
+  in the 7 / 30 days ending that day (rolling). The user-days come from
+  int_user_activity_daily, read WITHOUT dbt's event_time filter
+  (ref(...).render()) and filtered here to [batch start - 29 days, batch end)
+  (macro batch_window_filter), so a batch reads ~30 days x active users rows,
+  never the event log's history; the day's notification / content counts come
+  from the batch's own staging rows. Only the batch's own days are emitted.
+  Microbatch by day on metric_date. Distinct rolling counts by non-overlapping
+  per-user spans and a running sum (linear in user-days; DECISIONLOG
+  "Engagement: DAU / WAU / MAU").
 -#}
 {{ config(
     materialized='incremental',
@@ -23,16 +26,13 @@ with
 
 events as (
 
-    -- unfiltered by dbt on purpose: the 30-day look-back lies before the batch
+    -- the batch's own events (dbt's event_time filter): which days exist, and their counts
     select
-        occurred_at,
         event_date,
         event_domain,
         event_type,
-        user_id,
         metadata
-    from {{ ref('stg_platform__events').render() }}
-    where {{ batch_window_filter('occurred_at', 29) }}
+    from {{ ref('stg_platform__events') }}
 
 ),
 
@@ -41,15 +41,17 @@ batch_days as (
     -- the days this batch writes (outside a batch: every day with an event)
     select distinct event_date as metric_date
     from events
-    where {{ batch_window_filter('occurred_at') }}
 
 ),
 
 user_days as (
 
-    select distinct user_id, event_date
-    from events
-    where user_id is not null
+    -- unfiltered by dbt on purpose: the 30-day look-back lies before the batch
+    select
+        user_id,
+        activity_date as event_date
+    from {{ ref('int_user_activity_daily').render() }}
+    where {{ batch_window_filter('activity_date', 29) }}
 
 ),
 
@@ -132,8 +134,7 @@ day_events as (
                 then cast({{ json_get_text('metadata', 'listen_pct') }} as {{ dbt.type_numeric() }}) / 100
         end) as listen_through_rate
     from events
-    where event_date in (select metric_date from batch_days)
-        and event_domain in ('notifications', 'content')
+    where event_domain in ('notifications', 'content')
     group by event_date
 
 )

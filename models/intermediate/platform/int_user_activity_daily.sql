@@ -1,0 +1,52 @@
+{#-
+  One row per (user, UTC day) with any event of that user (seed 004 DAU/WAU/MAU
+  and cohort retention): the user-day grain that metrics_daily_engagement's
+  rolling 7/30-day windows and int_user_activity_summary's look-ups read, so
+  neither has to go back to the event log's history. Microbatch by day on
+  activity_date (a batch rewrites its own days from their staging rows), so a
+  run costs the new days' events, not the history.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='microbatch',
+    event_time='activity_date',
+    batch_size=var('microbatch_batch_size'),
+    lookback=var('events_lookback_days'),
+    begin=var('kpi_begin'),
+    unique_key='user_day_key',
+    indexes=[
+        {'columns': ['user_day_key'], 'unique': true},
+        {'columns': ['activity_date']},
+        {'columns': ['user_id', 'activity_date']},
+    ],
+) }}
+
+with
+
+events as (
+
+    select
+        user_id,
+        event_date
+    from {{ ref('stg_platform__events') }}
+    where user_id is not null
+
+),
+
+user_days as (
+
+    select
+        user_id,
+        event_date as activity_date,
+        count(*) as events
+    from events
+    group by user_id, event_date
+
+)
+
+select
+    {{ surrogate_key(['user_id', 'activity_date']) }} as user_day_key,
+    user_id,
+    activity_date,
+    cast(events as {{ dbt.type_bigint() }}) as events
+from user_days
