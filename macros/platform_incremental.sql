@@ -24,3 +24,63 @@
         and entity_id is not null
         and dbt_loaded_at > {{ platform_staged_watermark() }}
 {%- endmacro %}
+
+{#- The watermark of a model that keeps it in ops.model_watermarks instead of a
+    column (a mart whose rows must stay byte-identical across re-runs): a SQL
+    literal; 1900-01-01 when none is recorded (then every week is recomputed). -#}
+{% macro platform_recorded_watermark() -%}
+    {%- set watermark = none -%}
+    {%- if execute -%}
+        {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks') -%}
+        {%- if table is not none -%}
+            {%- set result = run_query('select cast(max(staged_at) as ' ~ dbt.type_string() ~ ') from ' ~ table
+                ~ " where model_name = '" ~ this.identifier ~ "'") -%}
+            {%- set watermark = result.columns[0].values()[0] -%}
+        {%- endif -%}
+    {%- endif -%}
+    '{{ watermark if watermark is not none else "1900-01-01 00:00:00+00" }}'
+{%- endmacro %}
+
+{#- Post-hook: record in ops.model_watermarks that the model has processed every
+    staging row written so far (the latest stg_platform__events.dbt_loaded_at).
+    Runs after the model's rows are written, in the same dbt run (the build lock
+    keeps staging still meanwhile); a failed model records nothing, so its next
+    run recomputes more, never less. -#}
+{% macro platform_record_watermark() -%}
+    {%- set ts = type_timestamp_tz() -%}
+    create schema if not exists ops;
+    create table if not exists ops.model_watermarks (
+        model_name {{ dbt.type_string() }} not null primary key,
+        staged_at {{ ts }},
+        recorded_at {{ ts }} not null
+    );
+    {%- if var('kpi_security', true) %}
+    -- operational metadata, like the job-run log: admin only (docs/security.md)
+    grant select on ops.model_watermarks to kpi_admin;
+    {%- endif %}
+    delete from ops.model_watermarks where model_name = '{{ this.identifier }}';
+    insert into ops.model_watermarks (model_name, staged_at, recorded_at)
+    select '{{ this.identifier }}', max(dbt_loaded_at), {{ dbt.current_timestamp() }}
+    from {{ ref('stg_platform__events') }}
+{%- endmacro %}
+
+{#- The ISO weeks (week_start, a Monday) an incremental weekly rollup recomputes:
+    the weeks of the days of `domain`'s staging rows written since the model's
+    recorded watermark (their daily mart rows were rewritten), plus the weeks of
+    each (relation, day expression) pair on intermediate rows recomputed since
+    then (a duration counts in the week of its ending event, which can lie in
+    another week than the event that changed it). Incremental runs only. -#}
+{% macro platform_touched_weeks(domain, intermediates=[]) -%}
+    {%- set watermark = platform_recorded_watermark() -%}
+    select cast({{ dbt.date_trunc('week', 'event_date') }} as date) as week_start
+    from {{ ref('stg_platform__events') }}
+    where event_domain = '{{ domain }}'
+        and dbt_loaded_at > {{ watermark }}
+    {%- for relation, day_expression in intermediates %}
+    union
+    select cast({{ dbt.date_trunc('week', day_expression) }} as date) as week_start
+    from {{ relation }}
+    where staged_at > {{ watermark }}
+        and {{ day_expression }} is not null
+    {%- endfor %}
+{%- endmacro %}

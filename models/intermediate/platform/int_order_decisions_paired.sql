@@ -17,7 +17,7 @@
     incremental_strategy='delete+insert',
     unique_key='order_id',
     event_time='decided_at',
-    indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}],
+    indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}, {'columns': ['decided_at']}],
 ) }}
 
 with

@@ -2,10 +2,36 @@
   ISO-week rollup of metrics_daily_calls: counts summed, rates recomputed from
   the sums; avg and p95 duration recomputed from the week's calls
   (int_calls_lifecycle), never averaged from daily values.
+  Incremental: a run recomputes only the weeks touched since its watermark
+  (recorded in ops.model_watermarks by a post-hook, so the rows themselves stay
+  byte-identical across re-runs; macro platform_touched_weeks) and replaces them whole (delete+insert on
+  week_start, which is the replaced partition, not the row key); a first build
+  / --full-refresh computes every week (DECISIONLOG "Incremental weekly rollups").
 -#}
-{{ config(materialized='table', indexes=[{'columns': ['week_start', 'service_code']}]) }}
+-- depends_on: {{ ref('stg_platform__events') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='week_start',
+    indexes=[{'columns': ['week_start', 'service_code']}],
+    post_hook=["{{ platform_record_watermark() }}"],
+) }}
+
+{%- set weekly_filter -%}
+    {#- incremental: only the touched weeks; a first build: every week (the days are never null) -#}
+    {%- if is_incremental() %} in (select week_start from touched_weeks){% else %} is not null{% endif -%}
+{%- endset %}
 
 with
+
+{% if is_incremental() %}
+{#- read through weekly_filter; sqlfluff also lints a variant rendering the two ifs apart (noqa) -#}
+touched_weeks as (  -- noqa: ST03
+
+    {{ platform_touched_weeks('calls', [(ref('int_calls_lifecycle'), 'started_date')]) }}
+
+),
+{% endif %}
 
 daily as (
 
@@ -18,6 +44,7 @@ daily as (
         calls_dropped,
         calls_recorded
     from {{ ref('metrics_daily_calls') }}
+    where cast({{ dbt.date_trunc('week', 'metric_date') }} as date){{ weekly_filter }}
 
 ),
 
@@ -28,6 +55,7 @@ calls as (
         service_code,
         duration_seconds
     from {{ ref('int_calls_lifecycle') }}
+    where cast({{ dbt.date_trunc('week', 'started_date') }} as date){{ weekly_filter }}
 
 ),
 
