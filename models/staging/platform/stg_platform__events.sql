@@ -3,6 +3,16 @@
   on occurred_at, lookback for late events): a batch re-reads its days of
   raw.events_raw and replaces them, so a re-run is idempotent and an event that
   arrives late is picked up by the next run within the lookback (or a backfill).
+  A re-sent event keeps its event_id; the first received copy wins, also when
+  the copies fall on different days (batches): a batch drops its copy when the
+  table already holds a better one outside the batch's window, and otherwise
+  replaces it (delete+insert on event_id). As a batch reads the table
+  (copies on other days), batches run one after another (concurrent_batches).
+  Indexes: event_id (the microbatch key) and occurred_at (batch windows) are
+  kept up to date by every batch; the look-up indexes of the incremental
+  intermediates (watermark, entity) are created once after the last batch of a
+  first build / --full-refresh (post-hook create_indexes_after_batches), which
+  costs one sort instead of millions of random index inserts.
 -#}
 {{ config(
     materialized='incremental',
@@ -12,14 +22,12 @@
     lookback=var('events_lookback_days'),
     begin=var('kpi_begin'),
     unique_key='event_id',
+    concurrent_batches=false,
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['occurred_at']},
-        {'columns': ['event_domain', 'event_type', 'occurred_at']},
-        {'columns': ['dbt_loaded_at']},
-        {'columns': ['event_domain', 'entity_id']},
-        {'columns': ['user_id', 'event_date']},
     ],
+    post_hook=["{{ create_indexes_after_batches([['dbt_loaded_at'], ['event_domain', 'entity_id']]) }}"],
 ) }}
 
 with
@@ -85,6 +93,12 @@ cleaned as (
 
 )
 
+{%- set never = "cast('9999-12-31' as " ~ type_timestamp_tz() ~ ")" %}
+{#- not is_incremental(): dbt compiles every batch of a --full-refresh as non-incremental,
+    but from the second batch on the table holds the earlier batches' days -#}
+{%- set batch = model.get('batch') if model is mapping else none %}
+{%- set table_exists = execute and batch and adapter.get_relation(this.database, this.schema, this.identifier) is not none %}
+
 select
     cleaned.event_id,
     cleaned.occurred_at,
@@ -115,3 +129,15 @@ select
 from cleaned
 left join countries
     on cleaned.country_code_raw = countries.alpha_2
+{% if table_exists %}
+-- a copy of the event on another day (outside this batch) that was received first wins
+where not exists (
+    select 1
+    from {{ this }} as kept
+    where kept.event_id = cleaned.event_id
+        and not ({{ batch_window_filter('kept.occurred_at') }})
+        -- the copy order of the de-duplication above: received_at (nulls last), _loaded_at, occurred_at
+        and (coalesce(kept.received_at, {{ never }}), kept._loaded_at, kept.occurred_at)
+        < (coalesce(cleaned.received_at, {{ never }}), cleaned._loaded_at, cleaned.occurred_at)
+)
+{% endif %}
