@@ -44,11 +44,30 @@ BUILT_WAREHOUSE_GROUP = "built_warehouse"
 PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
 
 
+# the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
+# do not end with one of them alone on a long module; the built_warehouse group always leads
+SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace",
+              "test_status", "test_faults", "test_lint", "test_month_batches", "test_loyalty"]
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """xdist groups (``--dist loadgroup``): one per test module, so module fixtures are built once;
-    every test using ``built_warehouse`` joins one group with the rest of its module."""
+    """xdist groups (``--dist loadgroup``) and the order the groups are handed out.
+
+    One group per test module, so module fixtures are built once; every module
+    with a test using ``built_warehouse`` joins one group (one worker builds it).
+    Modules are ordered: that group, then ``SLOW_FIRST``, then the rest (tests
+    keep their order inside a module).
+    """
     built = {item.module.__name__ for item in items if "built_warehouse" in getattr(item, "fixturenames", ())}
+
+    def rank(item) -> int:
+        mod = item.module.__name__
+        if mod in built:
+            return 0
+        return 1 + SLOW_FIRST.index(mod) if mod in SLOW_FIRST else 1 + len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: collection order inside a rank
     for item in items:
         mod = item.module.__name__
         item.add_marker(pytest.mark.xdist_group(BUILT_WAREHOUSE_GROUP if mod in built else mod))
