@@ -4,7 +4,7 @@ Every test that touches the database gets its own database (``fresh_db``), so
 tests never see each other's rows; the CLI and dbt find it through
 ``KPI_PGDATABASE``.
 
-Speed (the suite runs under pytest-xdist, ``-n 2 --dist loadgroup``, see pyproject.toml):
+Speed (the suite runs under pytest-xdist, ``-n 2``, see pyproject.toml):
 
 * each pytest process (xdist worker) has its own embedded server and its own
   view of the project (:func:`project_view`: links to the sources, private
@@ -13,13 +13,15 @@ Speed (the suite runs under pytest-xdist, ``-n 2 --dist loadgroup``, see pyproje
 * ``fresh_db`` always has the same name (dropped and re-created per test), so
   consecutive ``kpi build`` calls of different tests see the same dbt profile
   and reuse dbt's partial parse instead of re-parsing the whole project;
-* the tests reading the session's ``built_warehouse`` are one xdist group (one
-  worker builds it once).
+* xdist hands out one test module at a time (module fixtures are built once),
+  the modules using the session's ``built_warehouse`` together (one worker
+  builds it, once), slowest first (:func:`pytest_xdist_make_scheduler`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import subprocess
 import sys
@@ -38,39 +40,58 @@ os.environ.pop("DBT_PROFILES_DIR", None)
 for _v in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PARTIAL_PARSE_FILE_PATH"):  # the project view decides these
     os.environ.pop(_v, None)
 
-# modules whose tests read the session's built warehouse: one xdist group, so it is built once
+# the modules with a test reading the session's built warehouse are one xdist work unit, so it is built once
 BUILT_WAREHOUSE_GROUP = "built_warehouse"
 # what project_view does not link: state that must stay private to one pytest process
 PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
-
-
 # the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
-# do not end with one of them alone on a long module; the built_warehouse group always leads
+# do not end with one of them alone on a long module; the built_warehouse modules always lead
 SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace",
               "test_status", "test_faults", "test_lint", "test_month_batches", "test_loyalty"]
 
 
+@functools.lru_cache(maxsize=None)
+def _uses_built_warehouse(module_file: str) -> bool:
+    """Whether a test module (path relative to the rootdir or absolute) uses the ``built_warehouse`` fixture."""
+    path = Path(module_file)
+    path = path if path.is_absolute() else ROOT / path
+    try:
+        return "built_warehouse" in path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """xdist groups (``--dist loadgroup``) and the order the groups are handed out.
+    """Order: the built_warehouse modules, then ``SLOW_FIRST``, then the rest (order kept inside a module).
 
-    One group per test module, so module fixtures are built once; every module
-    with a test using ``built_warehouse`` joins one group (one worker builds it).
-    Modules are ordered: that group, then ``SLOW_FIRST``, then the rest (tests
-    keep their order inside a module).
+    Under xdist (``--no-loadscope-reorder``) this is the order in which work units are handed out.
     """
-    built = {item.module.__name__ for item in items if "built_warehouse" in getattr(item, "fixturenames", ())}
-
     def rank(item) -> int:
         mod = item.module.__name__
-        if mod in built:
+        if _uses_built_warehouse(str(item.path)):
             return 0
         return 1 + SLOW_FIRST.index(mod) if mod in SLOW_FIRST else 1 + len(SLOW_FIRST)
 
-    items.sort(key=rank)  # stable: collection order inside a rank
-    for item in items:
-        mod = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(BUILT_WAREHOUSE_GROUP if mod in built else mod))
+    items.sort(key=rank)  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist work units: one per test module (module fixtures built once), except that every module
+    using ``built_warehouse`` is in one unit (one worker builds it, once).
+
+    (xdist's own ``--dist loadgroup`` marks cannot do it with pytest 9: it renames ``item._nodeid``,
+    which pytest 9 no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415
+
+    class ModuleUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return BUILT_WAREHOUSE_GROUP if _uses_built_warehouse(module) else module
+
+    return ModuleUnits(config, log)
 
 
 def project_view(base: Path) -> Path:
