@@ -3,15 +3,28 @@
 Every test that touches the database gets its own database (``fresh_db``), so
 tests never see each other's rows; the CLI and dbt find it through
 ``KPI_PGDATABASE``.
+
+Speed (the suite runs under pytest-xdist, ``-n 2``, see pyproject.toml):
+
+* each pytest process (xdist worker) has its own embedded server and its own
+  view of the project (:func:`project_view`: links to the sources, private
+  ``target/``, ``logs/`` and ``.kpi/``), so concurrent dbt runs never share
+  dbt's partial-parse file, manifest or log;
+* ``fresh_db`` always has the same name (dropped and re-created per test), so
+  consecutive ``kpi build`` calls of different tests see the same dbt profile
+  and reuse dbt's partial parse instead of re-parsing the whole project;
+* xdist hands out one test module at a time (module fixtures are built once),
+  the modules using the session's ``built_warehouse`` together (one worker
+  builds it, once), slowest first (:func:`pytest_xdist_make_scheduler`).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import subprocess
 import sys
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +37,84 @@ FIXTURES = ROOT / "tests" / "data"  # raw-data fixtures (tests/fixtures is dbt's
 os.environ["KPI_PROJECT_DIR"] = str(ROOT)
 os.environ.pop("KPI_TARGET", None)
 os.environ.pop("DBT_PROFILES_DIR", None)
+for _v in ("DBT_TARGET_PATH", "DBT_LOG_PATH", "DBT_PARTIAL_PARSE_FILE_PATH"):  # the project view decides these
+    os.environ.pop(_v, None)
+
+# the modules with a test reading the session's built warehouse are one xdist work unit, so it is built once
+BUILT_WAREHOUSE_GROUP = "built_warehouse"
+# what project_view does not link: state that must stay private to one pytest process
+PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
+# the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
+# do not end with one of them alone on a long module; the built_warehouse modules always lead
+SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace",
+              "test_status", "test_faults", "test_lint", "test_month_batches", "test_loyalty"]
+
+
+@functools.lru_cache(maxsize=None)
+def _uses_built_warehouse(module_file: str) -> bool:
+    """Whether a test module (path relative to the rootdir or absolute) uses the ``built_warehouse`` fixture."""
+    path = Path(module_file)
+    path = path if path.is_absolute() else ROOT / path
+    try:
+        return "built_warehouse" in path.read_text(encoding="utf-8")
+    except OSError:
+        return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Order: the built_warehouse modules, then ``SLOW_FIRST``, then the rest (order kept inside a module).
+
+    Under xdist (``--no-loadscope-reorder``) this is the order in which work units are handed out.
+    """
+    def rank(item) -> int:
+        mod = item.module.__name__
+        if _uses_built_warehouse(str(item.path)):
+            return 0
+        return 1 + SLOW_FIRST.index(mod) if mod in SLOW_FIRST else 1 + len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """xdist work units: one per test module (module fixtures built once), except that every module
+    using ``built_warehouse`` is in one unit (one worker builds it, once).
+
+    (xdist's own ``--dist loadgroup`` marks cannot do it with pytest 9: it renames ``item._nodeid``,
+    which pytest 9 no longer reads.)
+    """
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415
+
+    class ModuleUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return BUILT_WAREHOUSE_GROUP if _uses_built_warehouse(module) else module
+
+    return ModuleUnits(config, log)
+
+
+def project_view(base: Path) -> Path:
+    """A private view of the project under ``base``: symlinks to ROOT's sources, its own state folders.
+
+    dbt writes ``target/`` (manifest, partial-parse file, compiled SQL) and
+    ``logs/``, the CLI ``.kpi/`` (profiles, demo data) inside the project: two
+    pytest processes running dbt at once must not share them.
+    """
+    view = base / "project"
+    view.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name not in PRIVATE:
+            (view / entry.name).symlink_to(entry)
+    return view
+
+
+@pytest.fixture(scope="session", autouse=True)
+def project_dir(tmp_path_factory) -> Path:
+    """The project directory the CLI and dbt use in this pytest process (``KPI_PROJECT_DIR``)."""
+    view = project_view(tmp_path_factory.getbasetemp())
+    os.environ["KPI_PROJECT_DIR"] = str(view)
+    return view
 
 
 @pytest.fixture(scope="session")
@@ -43,11 +134,20 @@ def admin_conn(server) -> psycopg.Connection:
     return psycopg.connect(host=str(server.socket_dir), user="postgres", dbname="postgres", autocommit=True)
 
 
+FRESH_DB = "t_fresh"
+
+
 @pytest.fixture
 def fresh_db(pg_server, monkeypatch):
-    """Create an empty database for one test, point KPI_PGDATABASE at it, drop it after."""
-    name = "t_" + uuid.uuid4().hex[:12]
+    """Create an empty database for one test, point KPI_PGDATABASE at it, drop it after.
+
+    Always the same name (tests of one process run one after the other; the
+    database is dropped and created anew for each): dbt's profile, and so its
+    partial-parse state, stay the same from one test's build to the next.
+    """
+    name = FRESH_DB
     with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{name}" with (force)')
         c.execute(f'create database "{name}"')
     monkeypatch.setenv("KPI_PGDATABASE", name)
     yield name
@@ -99,7 +199,7 @@ def run_kpi(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
     full_env = {**os.environ, **(env or {}), "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
     return subprocess.run(
         [sys.executable, "-m", "kpiwh.main", *args],
-        capture_output=True, text=True, env=full_env, cwd=ROOT, timeout=timeout,
+        capture_output=True, text=True, env=full_env, cwd=os.environ["KPI_PROJECT_DIR"], timeout=timeout,
     )
 
 

@@ -28,6 +28,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -208,8 +209,8 @@ def matrix(observed, logins) -> dict[str, dict[str, str]]:
 
 # --------------------------------------------------------------------------- expectations (dbt manifest)
 def manifest_nodes() -> list[dict]:
-    """Models, seeds and snapshots of the project's last parse (target/manifest.json)."""
-    path = ROOT / "target" / "manifest.json"
+    """Models, seeds and snapshots of the project's last parse (target/manifest.json of the CLI's project dir)."""
+    path = Path(os.environ["KPI_PROJECT_DIR"]) / "target" / "manifest.json"
     assert path.exists(), "target/manifest.json missing: the built warehouse fixture should have written it"
     nodes = json.loads(path.read_text())["nodes"].values()
     return [n for n in nodes if n["resource_type"] in ("model", "seed", "snapshot")
