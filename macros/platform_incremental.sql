@@ -41,23 +41,31 @@
     '{{ watermark if watermark is not none else "1900-01-01 00:00:00+00" }}'
 {%- endmacro %}
 
-{#- Post-hook: record in ops.model_watermarks that the model has processed every
-    staging row written so far (the latest stg_platform__events.dbt_loaded_at).
-    Runs after the model's rows are written, in the same dbt run (the build lock
-    keeps staging still meanwhile); a failed model records nothing, so its next
-    run recomputes more, never less. -#}
-{% macro platform_record_watermark() -%}
+{#- on-run-start: ops.model_watermarks (one row per model that keeps its watermark
+    outside its rows), admin only like the job-run log. Created once per dbt run,
+    before any model: DDL and GRANT in post-hooks of models running in parallel
+    threads collide ("tuple concurrently updated"). -#}
+{% macro platform_watermark_table() -%}
     {%- set ts = type_timestamp_tz() -%}
     create schema if not exists ops;
     create table if not exists ops.model_watermarks (
         model_name {{ dbt.type_string() }} not null primary key,
         staged_at {{ ts }},
         recorded_at {{ ts }} not null
-    );
-    {%- if var('kpi_security', true) %}
+    )
+    {%- if var('kpi_security', true) %};
     -- operational metadata, like the job-run log: admin only (docs/security.md)
-    grant select on ops.model_watermarks to kpi_admin;
+    grant select on ops.model_watermarks to kpi_admin
     {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: record in ops.model_watermarks that the model has processed every
+    staging row written so far (the latest stg_platform__events.dbt_loaded_at).
+    Runs after the model's rows are written, in the same dbt run (the build lock
+    keeps staging still meanwhile); a failed model records nothing, so its next
+    run recomputes more, never less. The table comes from the on-run-start hook
+    platform_watermark_table(). -#}
+{% macro platform_record_watermark() -%}
     delete from ops.model_watermarks where model_name = '{{ this.identifier }}';
     insert into ops.model_watermarks (model_name, staged_at, recorded_at)
     select '{{ this.identifier }}', max(dbt_loaded_at), {{ dbt.current_timestamp() }}
