@@ -84,6 +84,20 @@ def base_args() -> list[str]:
     ]
 
 
+def _dbt_environment() -> None:
+    """Environment of every dbt call: the target's connection, and ``buildable`` indirect selection.
+
+    dbt's default ("eager") also runs a test when only ONE of its parents is
+    selected: ``kpi build --select +metrics_daily_calls`` would run the weekly
+    rollup's "weekly = sum of daily" test against a weekly table this build did
+    not touch (missing or stale). ``buildable`` runs a test only when all its
+    parents are in the selection. A ``DBT_INDIRECT_SELECTION`` set by the caller,
+    or ``--indirect-selection`` passed through, wins.
+    """
+    os.environ.update(db.dbt_env())
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
+
+
 def parse(vars_json: str | None = None):
     """Parse the project once and return dbt's Manifest (reusable by :func:`invoke`).
 
@@ -92,7 +106,7 @@ def parse(vars_json: str | None = None):
     Raises:
         UsageError: the project does not parse (one line).
     """
-    os.environ.update(db.dbt_env())
+    _dbt_environment()
     from dbt.cli.main import dbtRunner  # noqa: PLC0415
 
     args = ["--quiet", "--no-use-colors", "parse", *base_args()]
@@ -225,7 +239,7 @@ def invoke(
 def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest) -> RunSummary:
     import time  # noqa: PLC0415
 
-    os.environ.update(db.dbt_env())
+    _dbt_environment()
     # who ran it, for the job-run log (macros/ops/ops_record_job_run.sql)
     os.environ["KPI_INVOKED_VIA"] = _what()
     if "KPI_RUN_BY" not in os.environ:

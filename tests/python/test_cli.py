@@ -95,3 +95,25 @@ def test_unknown_tenant_on_a_database_with_nothing_loaded_is_exit_2(fresh_db):
     assert r.stderr.strip() == ("error: --tenant: unknown tenant 'nope' "
                                 "(no tenants loaded yet: `kpi load` creates raw.tenants)")
 
+
+
+# --------------------------------------------------------------------------- indirect selection
+@pytest.mark.slow
+def test_build_of_a_daily_mart_does_not_run_tests_of_its_unbuilt_weekly_rollup(conn):
+    """`kpi build --select +metrics_daily_calls` builds the daily mart and its parents only. The weekly
+    rollup's "weekly = sum of daily" test has the daily mart as one parent: dbt's default (eager) indirect
+    selection would run it against a weekly table that does not exist (exit 1); the CLI's `buildable`
+    runs only tests whose parents are all selected."""
+    from conftest import FIXTURES
+
+    assert run_kpi("load", str(FIXTURES / "platform_small")).returncode == 0
+    r = run_kpi("build", "--select", "+metrics_daily_calls", "--exclude", "tag:alerts+")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert conn.execute("select to_regclass('marts.metrics_weekly_calls')").fetchone() == (None,)
+    assert conn.execute("select sum(calls_attempted) from marts.metrics_daily_calls").fetchone()[0] > 0
+
+    # the guard: the same build with dbt's eager default fails on the unbuilt weekly table
+    r = run_kpi("build", "--select", "+metrics_daily_calls", "--exclude", "tag:alerts+",
+                env={"DBT_INDIRECT_SELECTION": "eager"})
+    assert r.returncode == 1
+    assert "weekly_equals_sum_of_daily" in r.stderr, r.stderr[-2000:]
