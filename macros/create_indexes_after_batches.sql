@@ -5,7 +5,9 @@
   after its LAST batch, so on a first build / --full-refresh the index is built
   once by a sort over the finished table instead of being maintained row by row
   through every batch's inserts; on an incremental run it already exists (no-op)
-  and is maintained as usual. Named <table>__<columns>_idx.
+  and is maintained as usual. Named <table>__<columns>_idx: a stable name is
+  what makes `if not exists` work (dbt-postgres' get_create_index_sql names an
+  index by a hash that includes the current time).
 -#}
 {% macro create_indexes_after_batches(indexes) -%}
     {%- for columns in indexes -%}

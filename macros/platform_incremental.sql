@@ -8,9 +8,15 @@
 {#- Rendered as a literal (read when the model runs) so that the planner sees
     how few staging rows are newer and uses the dbt_loaded_at index. -#}
 {% macro platform_staged_watermark() -%}
+    {{ platform_watermark_literal('select max(staged_at) from ' ~ this) }}
+{%- endmacro %}
+
+{#- The first value of `query` (a timestamptz, run when the model runs) as a SQL
+    literal; 1900-01-01 when it is null or while dbt only parses. -#}
+{% macro platform_watermark_literal(query) -%}
     {%- set watermark = none -%}
     {%- if execute -%}
-        {%- set result = run_query('select cast(max(staged_at) as ' ~ dbt.type_string() ~ ') from ' ~ this) -%}
+        {%- set result = run_query('select cast((' ~ query ~ ') as ' ~ dbt.type_string() ~ ')') -%}
         {%- set watermark = result.columns[0].values()[0] -%}
     {%- endif -%}
     '{{ watermark if watermark is not none else "1900-01-01 00:00:00+00" }}'
@@ -29,16 +35,13 @@
     column (a mart whose rows must stay byte-identical across re-runs): a SQL
     literal; 1900-01-01 when none is recorded (then every week is recomputed). -#}
 {% macro platform_recorded_watermark() -%}
-    {%- set watermark = none -%}
-    {%- if execute -%}
-        {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks') -%}
-        {%- if table is not none -%}
-            {%- set result = run_query('select cast(max(staged_at) as ' ~ dbt.type_string() ~ ') from ' ~ table
-                ~ " where model_name = '" ~ this.identifier ~ "'") -%}
-            {%- set watermark = result.columns[0].values()[0] -%}
-        {%- endif -%}
+    {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks')
+        if execute else none -%}
+    {%- if table is none -%}
+        {{ platform_watermark_literal('null') }}
+    {%- else -%}
+        {{ platform_watermark_literal('select max(staged_at) from ' ~ table ~ " where model_name = '" ~ this.identifier ~ "'") }}
     {%- endif -%}
-    '{{ watermark if watermark is not none else "1900-01-01 00:00:00+00" }}'
 {%- endmacro %}
 
 {#- on-run-start: ops.model_watermarks (one row per model that keeps its watermark
@@ -70,6 +73,16 @@
     insert into ops.model_watermarks (model_name, staged_at, recorded_at)
     select '{{ this.identifier }}', max(dbt_loaded_at), {{ dbt.current_timestamp() }}
     from {{ ref('stg_platform__events') }}
+{%- endmacro %}
+
+{#- Condition: the ISO week of `day_expression` is one of the touched_weeks CTE
+    (incremental runs); always true on a first build / --full-refresh. -#}
+{% macro platform_in_touched_weeks(day_expression) -%}
+    {%- if is_incremental() -%}
+        cast({{ dbt.date_trunc('week', day_expression) }} as date) in (select week_start from touched_weeks)
+    {%- else -%}
+        1 = 1
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The ISO weeks (week_start, a Monday) an incremental weekly rollup recomputes:
