@@ -40,7 +40,7 @@
     {%- if table is none -%}
         {{ platform_watermark_literal('null') }}
     {%- else -%}
-        {{ platform_watermark_literal('select max(staged_at) from ' ~ table ~ " where model_name = '" ~ this.identifier ~ "'") }}
+        {{ platform_watermark_literal('select max(staged_at) from ' ~ table ~ " where model_name = '" ~ platform_watermark_key() ~ "'") }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -62,6 +62,21 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The key of this model's row in ops.model_watermarks: schema.table, so that a
+    build into another schema (a shadow being built for an atomic publish, a
+    developer's own target) never moves the published tables' watermark. -#}
+{% macro platform_watermark_key() -%}
+    {{ this.schema }}.{{ this.identifier }}
+{%- endmacro %}
+
+{#- Post-hook of every `replace_days` model (dbt_project.yml) and of the
+    incremental weekly rollups; nothing for other models. -#}
+{% macro kpi_record_watermark() -%}
+    {%- if config.get('incremental_strategy') == 'replace_days' -%}
+        {{ platform_record_watermark() }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Post-hook: record in ops.model_watermarks that the model has processed every
     staging row written so far (the latest stg_platform__events.dbt_loaded_at).
     Runs after the model's rows are written, in the same dbt run (the build lock
@@ -69,9 +84,9 @@
     run recomputes more, never less. The table comes from the on-run-start hook
     platform_watermark_table(). -#}
 {% macro platform_record_watermark() -%}
-    delete from ops.model_watermarks where model_name = '{{ this.identifier }}';
+    delete from ops.model_watermarks where model_name = '{{ platform_watermark_key() }}';
     insert into ops.model_watermarks (model_name, staged_at, recorded_at)
-    select '{{ this.identifier }}', max(dbt_loaded_at), {{ dbt.current_timestamp() }}
+    select '{{ platform_watermark_key() }}', max(dbt_loaded_at), {{ dbt.current_timestamp() }}
     from {{ ref('stg_platform__events') }}
 {%- endmacro %}
 
@@ -97,6 +112,13 @@
     from {{ ref('stg_platform__events') }}
     where event_domain = '{{ domain }}'
         and dbt_loaded_at > {{ watermark }}
+    union
+    -- the week a corrected copy moved an event out of
+    select cast({{ dbt.date_trunc('week', 'previous_event_date') }} as date) as week_start
+    from {{ ref('stg_platform__events') }}
+    where event_domain = '{{ domain }}'
+        and dbt_loaded_at > {{ watermark }}
+        and previous_event_date is not null
     {%- for relation, day_expression in intermediates %}
     union
     select cast({{ dbt.date_trunc('week', day_expression) }} as date) as week_start

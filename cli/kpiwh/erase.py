@@ -31,6 +31,8 @@ An id with no row anywhere (unknown, or already erased) is not an error.
 
 from __future__ import annotations
 
+import json
+
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -288,7 +290,7 @@ def erase(user_id: str, *, dry_run: bool = False, console=None) -> ErasureResult
     if dry_run:
         return res
     cmd = ["build", "--indirect-selection", "cautious", "--select", " ".join(rebuild_names),
-           "--event-time-start", start.isoformat(), "--event-time-end", end.isoformat()]
+           "--vars", json.dumps({"kpi_backfill_start": start.isoformat(), "kpi_backfill_end": end.isoformat()})]
     try:
         runner.invoke(cmd, console=console, manifest=manifest)
     except KpiError as exc:

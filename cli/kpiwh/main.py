@@ -359,13 +359,13 @@ def backfill(
     start: Annotated[str, typer.Option(help="First day to rebuild (YYYY-MM-DD, inclusive).")],
     end: Annotated[str, typer.Option(help="Day AFTER the last one to rebuild (YYYY-MM-DD, EXCLUSIVE).")],
     select: Annotated[Optional[list[str]], typer.Option(
-        "--select", "-s", help="dbt selector (default: the daily microbatch models with their parents and "
+        "--select", "-s", help="dbt selector (default: the daily models (tag daily) with their parents and "
                                "children, alerts excluded).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
                                                        "instead of exiting 1.")] = False,
 ) -> None:
-    """Rebuild the daily (microbatch) models over [start, end): idempotent, one batch per day."""
+    """Recompute the daily models' days in [start, end) (plus what was loaded since their last run): idempotent."""
     from . import runner  # noqa: PLC0415
 
     _lock_wait(wait)
@@ -381,17 +381,19 @@ def backfill(
         raise UsageError(f"--start {start_d}: raw events before {horizon.date()} were pruned (retention); "
                          "backfilling those days would erase history the marts still hold")
     # `+`: the daily models' parents (views, whole-history tables such as first bookings) are
-    # rebuilt too so a batch never reads stale inputs; cautious: tests run only when every
+    # rebuilt too so a day never reads stale inputs; cautious: tests run only when every
     # model they read was rebuilt (a test spanning a mart outside the backfill is skipped)
     # default: the daily models, their parents and what is built from them (weekly rollups,
     # reports) — but not the alert lifecycle, which `kpi alerts --evaluate` runs at an instant
     cmd = ["build", "--indirect-selection", "cautious"]
-    for s_ in select or ["+config.incremental_strategy:microbatch+"]:
+    for s_ in select or ["+tag:daily+"]:
         cmd += ["--select", s_]
     for x in exclude if exclude is not None else (["tag:alerts+"] if not select else []):
         cmd += ["--exclude", x]
-    cmd += ["--event-time-start", start_d.isoformat(), "--event-time-end", end_d.isoformat()]
-    summary = runner.invoke(cmd)
+    cmd += ["--vars", json.dumps({"kpi_backfill_start": start_d.isoformat(), "kpi_backfill_end": end_d.isoformat()})]
+    # parsed without the window: the backfill vars are read only when the models run, so
+    # every backfill reuses dbt's partial parse instead of re-parsing the project
+    summary = runner.invoke(cmd, manifest=runner.parse())
     out.print(runner.summary_table(summary))
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")

@@ -98,18 +98,19 @@ def _dbt_environment() -> None:
     os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 
-def parse(vars_json: str | None = None):
+def parse(vars_json: str | None = None, target_path: str | None = None):
     """Parse the project once and return dbt's Manifest (reusable by :func:`invoke`).
 
     Args:
         vars_json: the same ``--vars`` the following invocation will get (vars shape configs).
+        target_path: dbt's target folder (its own partial-parse file), default ``target/``.
     Raises:
         UsageError: the project does not parse (one line).
     """
     _dbt_environment()
     from dbt.cli.main import dbtRunner  # noqa: PLC0415
 
-    args = ["--quiet", "--no-use-colors", "parse", *base_args()]
+    args = ["--quiet", "--no-use-colors", "parse", *base_args(), *_parse_args(target_path)]
     if vars_json:
         args += ["--vars", vars_json]
     res = dbtRunner().invoke(args)
@@ -145,59 +146,6 @@ def selected_ids(manifest, command: list[str]) -> set[str] | None:
     if not res.success:
         raise UsageError(f"dbt ls: {_one_line(res.exception)}")
     return {json.loads(line)["unique_id"] for line in res.result or []}
-
-
-def microbatch_window(manifest, conn, full_refresh: bool, selected: set[str] | None = None) -> tuple[str, str] | None:
-    """Event-time window a first (or full-refresh) build of the microbatch models needs.
-
-    dbt's first build of a microbatch model runs one batch per day from its
-    ``begin`` to now: with history older than ``begin`` it silently skips data,
-    and with a distant ``begin`` it runs hundreds of empty batches. When any
-    microbatch model's table is missing (or ``full_refresh``), the window is
-    instead the days the data covers: ``[min day, max day + 1)`` over every
-    source or model that declares an ``event_time`` (UTC days).
-
-    Args:
-        manifest: dbt Manifest from :func:`parse`.
-        conn: psycopg connection to the warehouse.
-        full_refresh: the build rebuilds incremental models from scratch.
-    Returns:
-        ``(start, end)`` ISO dates (end exclusive) or None when incremental runs suffice
-        (every microbatch table exists) or there is no microbatch model.
-    """
-    from psycopg import sql  # noqa: PLC0415
-
-    batch_nodes = [n for n in manifest.nodes.values()
-                   if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"
-                   and (selected is None or n.unique_id in selected)]
-    if not batch_nodes:
-        return None
-    if not full_refresh:
-        missing = [n for n in batch_nodes if conn.execute(
-            "select to_regclass(%s) is null", (f'"{n.schema}"."{n.alias}"',)).fetchone()[0]]
-        if not missing:
-            return None
-    lo = hi = None
-    for src in manifest.sources.values():
-        col = src.config.get("event_time") if hasattr(src.config, "get") else getattr(src.config, "event_time", None)
-        if not col:
-            continue
-        rel = sql.Identifier(src.schema, src.identifier)
-        if conn.execute("select to_regclass(%s) is null", (f'"{src.schema}"."{src.identifier}"',)).fetchone()[0]:
-            continue
-        a, b = conn.execute(sql.SQL(
-            "select min({c} at time zone 'UTC')::date, max({c} at time zone 'UTC')::date from {r}").format(
-                c=sql.Identifier(col), r=rel)).fetchone()
-        if a is not None:
-            lo = a if lo is None else min(lo, a)
-            hi = b if hi is None else max(hi, b)
-    if lo is None:  # no data: create the tables empty with a single batch
-        from datetime import date  # noqa: PLC0415
-
-        lo = hi = date.today()
-    from datetime import timedelta  # noqa: PLC0415
-
-    return lo.isoformat(), (hi + timedelta(days=1)).isoformat()
 
 
 def invoke(
@@ -358,166 +306,133 @@ def _one_line(obj) -> str:
     return " ".join(text.split())[:300] if text else "no details"
 
 
-_PENDING_DDL = """
-create schema if not exists kpi_state;
-create table if not exists kpi_state.pending_microbatch_windows (
-    unique_id text primary key,
-    event_time_start date not null,
-    event_time_end date not null,
-    recorded_at timestamptz not null default now()
-);
-comment on table kpi_state.pending_microbatch_windows is
-    'kpi build: microbatch models whose windowed (first or full) build started and has not completed; '
-    'the next kpi build re-runs this window for them (written before dbt runs, deleted on success)';
-"""
+#: suffix of the shadow schemas a published build writes (``marts`` -> ``marts__wap``)
+SHADOW_SUFFIX = "__wap"
 
 
-def _microbatch_ids(manifest, selected: set[str] | None) -> list[str]:
-    return sorted(n.unique_id for n in manifest.nodes.values()
-                  if n.resource_type == "model" and n.config.get("incremental_strategy") == "microbatch"
-                  and (selected is None or n.unique_id in selected))
+def _parse_args(target_path: str | None) -> list[str]:
+    return ["--target-path", target_path] if target_path else []
 
 
-def _pending_windows(conn, ids: list[str]) -> tuple[str, str] | None:
-    """Union of the windows recorded for ``ids`` by builds that did not complete (None if none)."""
-    if not ids or conn.execute("select to_regclass('kpi_state.pending_microbatch_windows') is null").fetchone()[0]:
-        return None
-    lo, hi = conn.execute(
-        "select min(event_time_start)::text, max(event_time_end)::text "
-        "from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (ids,)).fetchone()
-    return (lo, hi) if lo else None
+def _has_selection(command: list[str]) -> bool:
+    return any(a in ("--select", "-s", "--exclude", "--selector", "--models", "-m") for a in command)
 
 
-def _record_pending(conn, ids: list[str], window: tuple[str, str]) -> bool:
-    """Record that ``ids`` are about to be built over ``window``; False if the target refuses (no rights)."""
-    import psycopg  # noqa: PLC0415
-
-    try:
-        with conn.transaction():
-            conn.execute(_PENDING_DDL)
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "insert into kpi_state.pending_microbatch_windows (unique_id, event_time_start, event_time_end) "
-                    "values (%s, %s, %s) on conflict (unique_id) do update set "
-                    "event_time_start = least(pending_microbatch_windows.event_time_start, excluded.event_time_start), "
-                    "event_time_end = greatest(pending_microbatch_windows.event_time_end, excluded.event_time_end), "
-                    "recorded_at = now()",
-                    [(i, window[0], window[1]) for i in ids])
-        return True
-    except psycopg.errors.InsufficientPrivilege:
-        return False
+def _published(conn, manifest) -> bool:
+    """Whether the project's incremental models exist in their published schemas (a first build has none)."""
+    rels = [f'"{n.schema}"."{n.alias}"' for n in manifest.nodes.values()
+            if n.resource_type == "model" and n.config.materialized == "incremental"]
+    return any(conn.execute("select to_regclass(%s) is not null", (r,)).fetchone()[0] for r in rels)
 
 
-def _clear_pending(summary: RunSummary, ids: list[str]) -> None:
-    """Forget the pending window of every microbatch model the run built completely (status success)."""
-    done = [n.unique_id for n in summary.nodes if n.unique_id in ids and n.status == "success"]
-    if done:
-        with db.connect() as conn:
-            conn.execute("delete from kpi_state.pending_microbatch_windows where unique_id = any(%s)", (done,))
+def _shadow_schemas(manifest) -> list[str]:
+    """The published schemas a shadow build writes: every model and seed schema (snapshots keep theirs)."""
+    return sorted({n.schema for n in manifest.nodes.values()
+                   if n.resource_type in ("model", "seed") and n.config.materialized != "ephemeral"})
+
+
+def _drop_shadows(conn, schemas: list[str]) -> None:
+    """Drop what an earlier publish build left behind (killed, failed): its shadow and retired schemas."""
+    from psycopg import sql  # noqa: PLC0415
+
+    for s in schemas:
+        for left in (s + SHADOW_SUFFIX, s + "__retired"):
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(left)))
+
+
+def publish(conn, schemas: list[str]) -> None:
+    """Swap the shadow schemas in for the published ones, in ONE transaction; then drop the old ones.
+
+    Readers resolve ``marts.x`` to the old table until the commit and to the new one after it
+    (tables, their grants, row-level security policies, comments and indexes move with the
+    schema; views keep pointing at the objects they were built on). The load watermarks the
+    shadow models recorded (``ops.model_watermarks``, keyed ``schema.table``) move with them.
+
+    Args:
+        conn: autocommit psycopg connection (the transaction is opened here).
+        schemas: published schema names (e.g. ``["config", "intermediate", "marts", "staging"]``);
+            each ``<name>__wap`` must exist.
+    Raises:
+        psycopg.Error: the swap failed; nothing was changed (the transaction rolled back).
+    """
+    from psycopg import sql  # noqa: PLC0415
+
+    retired: list[str] = []
+    with conn.transaction():
+        for s in schemas:
+            if conn.execute("select to_regnamespace(%s) is not null", (s,)).fetchone()[0]:
+                conn.execute(sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(s), sql.Identifier(s + "__retired")))
+                retired.append(s + "__retired")
+            conn.execute(sql.SQL("alter schema {} rename to {}").format(
+                sql.Identifier(s + SHADOW_SUFFIX), sql.Identifier(s)))
+        if conn.execute("select to_regclass('ops.model_watermarks') is not null").fetchone()[0]:
+            conn.execute("delete from ops.model_watermarks where split_part(model_name, '.', 1) = any(%s)",
+                          (schemas,))
+            conn.execute("update ops.model_watermarks set model_name = "
+                         "left(split_part(model_name, '.', 1), -%s) || '.' || split_part(model_name, '.', 2) "
+                         "where split_part(model_name, '.', 1) = any(%s)",
+                         (len(SHADOW_SUFFIX), [s + SHADOW_SUFFIX for s in schemas]))
+    for r in retired:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(r)))
 
 
 def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
                       console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
-    """``dbt build`` that bounds a first/full build of microbatch models to the data's days.
+    """``dbt build`` under the build lock; a first or full build of the whole project is published atomically.
 
-    Parses once, decides the window with :func:`microbatch_window` and adds
-    ``--event-time-start/--event-time-end`` unless ``command`` already has them.
-
-    A windowed build that does not complete (database stopped, process
-    killed, a batch failed) leaves its microbatch tables existing but missing
-    days, which the next run's table-exists check cannot see. So before dbt
-    runs, the window is recorded per microbatch model in
-    ``kpi_state.pending_microbatch_windows`` (committed), and deleted for each
-    model the run builds completely; the next build of a model still listed
-    re-runs the recorded window (widened by its own, if any).
+    Write-audit-publish: when ``command`` selects the whole project (no ``--select`` /
+    ``--exclude``) and it is a ``--full-refresh`` or nothing has been published yet,
+    every model and seed is built into shadow schemas (``<schema>__wap``, set through
+    ``KPI_SCHEMA_SUFFIX``, macro generate_schema_name), one statement per model, and
+    tested there; only when every node passed are the shadows swapped in, in one
+    transaction (:func:`publish`). A failed test or a killed build leaves the
+    published schemas exactly as they were (the next build drops the leftovers).
+    Any other build runs in place: each incremental model replaces its recomputed
+    days inside one transaction, each table model is swapped in by dbt's rename.
 
     Args:
         command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
         full_refresh: whether ``command`` holds ``--full-refresh``.
-        vars_json: the ``--vars`` value in ``command`` (parse must see the same vars).
+        vars_json: the ``--vars`` value in ``command``.
     Returns / Raises: as :func:`invoke`; the build lock is held from the parse to the end.
     """
     from . import lock  # noqa: PLC0415
 
     with lock.build_lock(_what()):
-        return _build_with_window(command, full_refresh=full_refresh, vars_json=vars_json, console=console,
-                                  raise_on_failure=raise_on_failure)
+        return _build(command, full_refresh=full_refresh, vars_json=vars_json, console=console,
+                      raise_on_failure=raise_on_failure)
 
 
-def _build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
-                       console: Console | None, raise_on_failure: bool) -> RunSummary:
+def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
+           console: Console | None, raise_on_failure: bool) -> RunSummary:
+    console = console or Console(stderr=True)
     manifest = parse(vars_json)
-    # only used to bound the first build's window; whether the selection matched
-    # anything is judged by dbt's own run (the caller checks the nodes it ran)
-    selected = selected_ids(manifest, command)
-    pending_ids: list[str] = []
-    if "--event-time-start" not in command:
-        ids = _microbatch_ids(manifest, selected)
-        with db.connect() as conn:
-            window = microbatch_window(manifest, conn, full_refresh, selected)
-            pending = _pending_windows(conn, ids)
-            if pending:
-                window = pending if window is None else (min(window[0], pending[0]), max(window[1], pending[1]))
-            if window and _record_pending(conn, ids, window):
-                pending_ids = ids
-        if window:
-            command = [*command, "--event-time-start", window[0], "--event-time-end", window[1]]
-            size = "day"
-            month_vars = month_batch_vars(window, vars_json)
-            if month_vars is not None:
-                command = with_vars(command, month_vars)
-                manifest = parse(month_vars)  # batch_size is a parse-time config
-                size = "month"
-            what = ("the daily models' build that did not complete" if pending
-                    else "first build of the daily models")
-            (console or Console(stderr=True)).print(
-                f"{what}: event-time window {window[0]} .. {window[1]} (end exclusive), {size} batches")
-    summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
-    if pending_ids:
-        _clear_pending(summary, pending_ids)
+    schemas = _shadow_schemas(manifest)
+    with db.connect() as conn:
+        _drop_shadows(conn, schemas)
+        wap = not _has_selection(command) and (full_refresh or not _published(conn, manifest))
+    if not wap:
+        summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
+    else:
+        console.print("first or full build: built and tested in shadow schemas, published when every test passed")
+        os.environ["KPI_SCHEMA_SUFFIX"] = SHADOW_SUFFIX
+        shadow_target = str(config.project_dir() / "target" / "wap")
+        try:
+            shadow = parse(vars_json, target_path=shadow_target)
+            shadow_command = [c for c in command if c != "--full-refresh"] + ["--target-path", shadow_target]
+            summary = invoke(shadow_command, console=console, raise_on_failure=False, manifest=shadow)
+        finally:
+            os.environ.pop("KPI_SCHEMA_SUFFIX", None)
+        if summary.success:
+            with db.connect() as conn:
+                publish(conn, schemas)
+            console.print(f"published {', '.join(schemas)}")
+        else:
+            console.print("not published: the previously published schemas are unchanged")
     if raise_on_failure and not summary.success:
         _raise_failed(summary)
     return summary
-
-
-MONTH_BATCH_MIN_DAYS = 62
-
-
-def month_batch_vars(window: tuple[str, str], vars_json: str | None) -> str | None:
-    """``--vars`` for a first/full build run in month batches, or None to keep day batches.
-
-    Every daily model's ``batch_size`` is ``var('microbatch_batch_size')``
-    (``day`` in dbt_project.yml). dbt-postgres pays a fixed ~0.1-0.2 s per
-    batch and per model, so a first build of a year of history in day batches
-    is dominated by 365 x models batches of overhead. The rows are the same
-    either way: every daily model groups by day inside its batch window and the
-    project's microbatch strategy replaces the whole window (bench/README.md).
-
-    Args:
-        window: ``(start, end)`` ISO dates, end exclusive (from :func:`microbatch_window`).
-        vars_json: the user's ``--vars`` (YAML or JSON) or None.
-    Returns:
-        the merged ``--vars`` JSON with ``microbatch_batch_size: month`` when the
-        window spans more than :data:`MONTH_BATCH_MIN_DAYS` days and the user did
-        not choose a batch size; otherwise None.
-    """
-    from datetime import date  # noqa: PLC0415
-
-    import yaml  # noqa: PLC0415  (dbt's own dependency)
-
-    days = (date.fromisoformat(window[1]) - date.fromisoformat(window[0])).days
-    user = yaml.safe_load(vars_json) if vars_json else {}
-    if days <= MONTH_BATCH_MIN_DAYS or not isinstance(user, dict) or "microbatch_batch_size" in user:
-        return None
-    return json.dumps({**user, "microbatch_batch_size": "month"})
-
-
-def with_vars(command: list[str], vars_json: str) -> list[str]:
-    """``command`` with its ``--vars`` value replaced by ``vars_json`` (added when absent)."""
-    if "--vars" in command:
-        i = command.index("--vars")
-        return [*command[:i + 1], vars_json, *command[i + 2:]]
-    return [*command, "--vars", vars_json]
 
 
 def summary_table(summary: RunSummary) -> Table:

@@ -6,8 +6,12 @@ seed, snapshot and ``dbt source freshness``, from ``kpi`` or a plain ``dbt``
 — and checks the daily marts' coverage:
 
 - the last runs, and the nodes that failed in the last N days with their message;
-- coverage: for each daily mart (a microbatch model under models/marts, found
-  in the manifest), the days without a row over the N days ending at the
+- loaded but not yet processed: the days of raw events loaded since staging's
+  last run, and for each incremental daily mart the days of staging rows written
+  since its load watermark (``ops.model_watermarks``): what the next build will
+  recompute, however late those events are;
+- coverage: for each daily mart (a model tagged ``daily`` under models/marts,
+  found in the manifest), the days without a row over the N days ending at the
   data's latest day (the newest day of any daily mart) — the runbook's
   ``generate_series`` left join. A day without activity is missing too: a
   missing day is reported, never an error by itself;
@@ -45,6 +49,7 @@ class Status:
             stale sources are in ``freshness`` instead.
         coverage: one dict per daily mart: model, relation, built, missing (ISO days).
         coverage_end: the data's latest day (None when no daily mart has rows); days: window length.
+        unprocessed: loaded-but-not-yet-processed days: ``{"staging": [ISO days], "marts": {model: [ISO days]}}``.
         freshness: one dict per source of the last freshness check (status pass|warn|error|empty).
         freshness_checked_at: when that check ran (None: never).
         problems: one-line reasons the warehouse is unhealthy (empty = healthy).
@@ -55,6 +60,7 @@ class Status:
     failures: list[dict] = field(default_factory=list)
     coverage: list[dict] = field(default_factory=list)
     coverage_end: date | None = None
+    unprocessed: dict = field(default_factory=lambda: {"staging": [], "marts": {}})
     freshness: list[dict] = field(default_factory=list)
     freshness_checked_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
@@ -75,13 +81,14 @@ def _dicts(cur) -> list[dict]:
 
 
 def daily_marts(manifest: dict | None = None) -> list[dict]:
-    """The daily marts: microbatch models with ``batch_size: day`` under models/marts.
+    """The daily marts: models tagged ``daily`` under models/marts, with their day column (``event_time``).
 
     Args:
         manifest: dbt's manifest.json as a dict; None = read <project>/target/manifest.json,
             or parse the project when there is none.
     Returns:
-        ``[{"model": name, "relation": "schema.alias", "event_time": column}]`` sorted by model.
+        ``[{"model": name, "relation": "schema.alias", "event_time": column,
+        "incremental": bool}]`` sorted by model (incremental: recomputes changed days, else rebuilt whole).
     """
     if manifest is None:
         path = config.project_dir() / "target" / "manifest.json"
@@ -89,11 +96,11 @@ def daily_marts(manifest: dict | None = None) -> list[dict]:
     marts = []
     for node in manifest.get("nodes", {}).values():
         cfg = node.get("config") or {}
-        if (node.get("resource_type") == "model" and cfg.get("incremental_strategy") == "microbatch"
-                and cfg.get("batch_size") == "day" and "marts" in (node.get("fqn") or [])[1:-1]
-                and cfg.get("event_time")):
+        if (node.get("resource_type") == "model" and "daily" in (node.get("tags") or [])
+                and "marts" in (node.get("fqn") or [])[1:-1] and cfg.get("event_time")):
             marts.append({"model": node["name"], "relation": f'{node["schema"]}.{node.get("alias") or node["name"]}',
-                          "event_time": cfg["event_time"]})
+                          "event_time": cfg["event_time"],
+                          "incremental": cfg.get("incremental_strategy") == "replace_days"})
     return sorted(marts, key=lambda m: m["model"])
 
 
@@ -148,6 +155,42 @@ def coverage(conn, marts: list[dict], days: int) -> tuple[date | None, list[dict
     return end, out
 
 
+STAGING = "staging.stg_platform__events"
+WATERMARKS = "ops.model_watermarks"
+
+
+def unprocessed(conn, marts: list[dict]) -> dict:
+    """Days holding loaded events that the next build will (re)compute, however late they are.
+
+    Args:
+        conn: psycopg connection.
+        marts: from :func:`daily_marts`.
+    Returns:
+        ``{"staging": [ISO days of raw events loaded after staging's newest _loaded_at],
+        "marts": {model: [ISO days of staging rows written after the mart's watermark]}}``;
+        a mart or staging not built yet is left out (its first build takes everything).
+    """
+    out: dict = {"staging": [], "marts": {}}
+    if not _exists(conn, STAGING):
+        return out
+    out["staging"] = [d.isoformat() for (d,) in conn.execute(
+        "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw "
+        f"where _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {STAGING}) order by 1")]
+    if not _exists(conn, WATERMARKS):
+        return out
+    for m in marts:
+        if not m["incremental"] or not _exists(conn, m["relation"]):
+            continue
+        days = [d.isoformat() for (d,) in conn.execute(
+            f"select d from (select event_date as d, dbt_loaded_at from {STAGING} "
+            f"union all select previous_event_date, dbt_loaded_at from {STAGING} where previous_event_date is not null) s "
+            f"where dbt_loaded_at > (select coalesce(max(staged_at), '-infinity') from {WATERMARKS} "
+            f"where model_name = %s) group by d order by d", (m["relation"],))]
+        if days:
+            out["marts"][m["model"]] = days
+    return out
+
+
 def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) -> Status:
     """Gather the runs, failures, coverage and freshness (read-only).
 
@@ -182,7 +225,9 @@ def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) 
                 f"then 'empty' else status end as status, freshness_max_loaded_at as max_loaded_at, "
                 f"freshness_age_seconds as age_seconds, message from {NODES_TABLE} "
                 f"where invocation_id = %s order by unique_id", (last_fresh[0],)))
-    st.coverage_end, st.coverage = coverage(conn, daily_marts(manifest), days)
+    marts = daily_marts(manifest)
+    st.coverage_end, st.coverage = coverage(conn, marts, days)
+    st.unprocessed = unprocessed(conn, marts)
 
     last_build = next((r for r in st.runs if r["command"] != "freshness"), None)
     if last_build is not None and last_build["status"] != "success":
@@ -215,6 +260,7 @@ def to_jsonable(st: Status) -> dict:
         "runs": rows(st.runs),
         "failures": rows(st.failures),
         "coverage": {"end": conv(st.coverage_end), "days": st.days, "marts": st.coverage},
+        "unprocessed": st.unprocessed,
         "freshness": {"checked_at": conv(st.freshness_checked_at), "sources": rows(st.freshness)},
     }
 
@@ -255,6 +301,13 @@ def render_tables(st: Status) -> list:
         else:
             t.add_row(c["model"], str(c["rows_in_window"]), ", ".join(c["missing"]) or "none")
     out.append(t)
+    pending = sorted(set(st.unprocessed["staging"]).union(*st.unprocessed["marts"].values()))
+    if pending:
+        shown = ", ".join(pending[:10]) + (f" (+{len(pending) - 10} more)" if len(pending) > 10 else "")
+        out.append(Text(f"loaded, not yet processed: {len(pending)} day(s): {shown} (the next `kpi build` "
+                        "recomputes them)"))
+    else:
+        out.append(Text("loaded, not yet processed: none"))
     if st.freshness:
         t = Table(title=f"source freshness (checked {_ts(st.freshness_checked_at)} UTC)")
         for col in ("source", "status", "newest _loaded_at (UTC)", "age (hours)"):

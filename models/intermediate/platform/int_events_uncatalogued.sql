@@ -1,19 +1,18 @@
 {#-
   Events whose (event_domain, event_type) is not in the event catalogue seed:
   kept for analysts to inspect instead of vanishing from the marts (seed 004's
-  schema validation). Small, but it is read from the whole event log: daily
-  microbatch on occurred_at like stg_platform__events (a run reads only its
-  batch days; a backfill of a day re-checks that day, against the current
-  catalogue). DECISIONLOG "Incremental platform intermediates".
+  schema validation). Small, but it is read from the whole event log:
+  incremental by day (replace_days): a run re-checks, against the current
+  catalogue, the days of the events staged since its last run (and a backfill's
+  days). DECISIONLOG "Late and corrected data".
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
-    event_time='occurred_at',
-    batch_size='day',
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='event_id',
+    tags=['daily'],
+    incremental_strategy='replace_days',
+    unique_key='event_date',
+    kpi_changed_days={},
+    indexes=[{'columns': ['event_id'], 'unique': true}],
 ) }}
 
 with
@@ -30,6 +29,7 @@ events as (
         schema_version,
         _loaded_at
     from {{ ref('stg_platform__events') }}
+    where {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

@@ -8,12 +8,11 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='activity_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='user_day_key',
+    unique_key='activity_date',
+    kpi_changed_days={},
     indexes=[
         {'columns': ['user_day_key'], 'unique': true},
         {'columns': ['activity_date']},
@@ -30,6 +29,7 @@ events as (
         event_date
     from {{ ref('stg_platform__events') }}
     where user_id is not null
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

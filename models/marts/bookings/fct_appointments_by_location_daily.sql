@@ -3,20 +3,17 @@
   analytics_appointments_by_location_daily, with its "new customers" fix: a new
   customer is counted on the day and at the location of the first ACCEPTED
   booking, whatever the profile's created_at).
-  Microbatch by day: each batch reads the bookings starting that day and the
-  payments attributed to that day (event_time filters); the customers' first
-  bookings are read whole. appointment_day_key (md5 of org|location|date) is the
-  single unique key the batch upsert needs, since location_id may be null.
-  A re-run replaces every row of its days (macros/materializations).
+  A table rebuilt whole by every run (one statement, published by dbt's rename):
+  raw bookings are upserted in place, so a rescheduled or re-located booking
+  leaves no trace of the day it moved from, and a late first booking moves a
+  "new customer" to another day (DECISIONLOG "Late and corrected data").
+  appointment_day_key (md5 of org|location|date) is the row key, since
+  location_id may be null.
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
+    materialized='table',
+    tags=['daily'],
     event_time='booking_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=3,
-    begin=var('kpi_begin'),
-    unique_key='appointment_day_key',
     indexes=[{'columns': ['appointment_day_key'], 'unique': true}, {'columns': ['organization_id', 'booking_date']}],
 ) }}
 
@@ -24,7 +21,6 @@ with
 
 bookings as (
 
-    -- filtered to the batch's days by start_at (event_time)
     select
         booking_id,
         organization_id,
@@ -38,7 +34,6 @@ bookings as (
 
 first_bookings as (
 
-    -- read whole: the first booking may lie outside the batch
     select
         organization_id,
         customer_id,
@@ -50,7 +45,6 @@ first_bookings as (
 
 completed_payments as (
 
-    -- filtered to the batch's days by attributed_at (event_time)
     select
         organization_id,
         location_id,

@@ -6,20 +6,21 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='activity_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='customer_day_key',
+    unique_key='activity_date',
+    kpi_changed_days={'domains': ['loyalty']},
     indexes=[{'columns': ['customer_day_key'], 'unique': true}, {'columns': ['tenant_id', 'activity_date']}],
 ) }}
+
+-- depends_on: {{ ref('stg_platform__events') }}  (the change feed: macros/incremental/kpi_days_to_process.sql)
 
 with
 
 transactions as (
 
-    -- filtered to the batch's days by dbt (event_time occurred_at)
+    -- the days this run recomputes (all of them on a first build)
     select
         tenant_id,
         customer_id,
@@ -31,6 +32,7 @@ transactions as (
     where is_transaction
         and tenant_id is not null
         and customer_id is not null
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

@@ -9,24 +9,21 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='pilot_day_key',
+    unique_key='metric_date',
+    kpi_changed_days={'domains': ['loyalty'], 'days_after': 6},
     indexes=[{'columns': ['pilot_day_key'], 'unique': true}, {'columns': ['tenant_id', 'metric_date']}],
 ) }}
 
-{%- set batch = model.get('batch') -%}
-{%- set batch_start = batch.event_time_start if batch else none -%}
-{%- set batch_end = batch.event_time_end if batch else none %}
+-- depends_on: {{ ref('stg_platform__events') }}  (the change feed: macros/incremental/kpi_days_to_process.sql)
 
 with
 
 events as (
 
-    -- filtered to the batch's days by dbt (event_time occurred_at)
+    -- the days this run recomputes (all of them on a first build)
     select
         tenant_id,
         location_id,
@@ -39,26 +36,22 @@ events as (
     from {{ ref('int_loyalty_events_classified') }}
     where tenant_id is not null
         and (is_transaction or is_scan_error)
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 
 trailing_transactions as (
 
-    -- NOT filtered by dbt (.render()): the batch's days plus the 6 days before them
+    -- the recomputed days plus the 6 days before each (repeat customers' 7-day window)
     select
         tenant_id,
         customer_id,
         event_date
-    from {{ ref('int_loyalty_events_classified').render() }}
+    from {{ ref('int_loyalty_events_classified') }}
     where is_transaction
         and tenant_id is not null
         and customer_id is not null
-        {%- if batch_start %}
-        and occurred_at >= {{ dbt.dateadd('day', -6, "cast('" ~ batch_start ~ "' as " ~ type_timestamp_tz() ~ ")") }}
-        {%- endif %}
-        {%- if batch_end %}
-        and occurred_at < cast('{{ batch_end }}' as {{ type_timestamp_tz() }})
-        {%- endif %}
+        and {{ kpi_in_days('occurred_at', days_before=6, timestamp=true) }}
 
 ),
 

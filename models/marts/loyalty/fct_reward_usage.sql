@@ -6,20 +6,21 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='usage_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='reward_day_key',
+    unique_key='usage_date',
+    kpi_changed_days={'domains': ['loyalty']},
     indexes=[{'columns': ['reward_day_key'], 'unique': true}, {'columns': ['tenant_id', 'usage_date']}],
 ) }}
+
+-- depends_on: {{ ref('stg_platform__events') }}  (the change feed: macros/incremental/kpi_days_to_process.sql)
 
 with
 
 redemptions as (
 
-    -- filtered to the batch's days by dbt (event_time occurred_at)
+    -- the days this run recomputes (all of them on a first build)
     select
         tenant_id,
         coalesce(reward_id, 'unknown') as reward_id,
@@ -29,6 +30,7 @@ redemptions as (
     from {{ ref('int_loyalty_events_classified') }}
     where transaction_type = 'redeem'
         and tenant_id is not null
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

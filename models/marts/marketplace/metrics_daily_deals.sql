@@ -1,21 +1,18 @@
 {#-
   Seed 003's end-of-day summary: one row per UTC day, country, category and template
-  version that has any activity or open deal to report. Microbatch by day: the days
-  come from int_marketplace_days (event_time = day, filtered to the batch); deals,
-  state intervals and disputes are read whole on purpose (a deal's state at the end of
-  a day depends on changes made on earlier days).
+  version that has any activity or open deal to report, over every day of
+  int_marketplace_days. A table rebuilt whole by every run (one statement, published
+  by dbt's rename): a deal's state at the end of a day depends on changes made on
+  earlier days, so a late or corrected state change alters every later day
+  (DECISIONLOG "Late and corrected data").
   stuck = still in a non-terminal state at the end of the day, past that state's
   template TTL: INSPECTION and CREATED/FUNDED inspection_ttl_days after entering it,
   DISPUTED dispute_ttl_hours after entering it (docs/DECISIONLOG.md).
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
+    materialized='table',
+    tags=['daily'],
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=1,
-    begin=var('kpi_begin'),
-    unique_key='metric_day_key',
     indexes=[{'columns': ['metric_day_key'], 'unique': true}, {'columns': ['metric_date']}],
 ) }}
 
@@ -23,7 +20,6 @@ with
 
 days as (
 
-    -- filtered to the batch's days (event_time)
     select day from {{ ref('int_marketplace_days') }}
 
 ),

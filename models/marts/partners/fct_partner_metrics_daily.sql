@@ -1,43 +1,47 @@
 {#-
   Partner (workshop) onboarding metrics per UTC day (seed 001's daily
-  workshop_metrics): one row per day of the batch window, also days without
-  events. Microbatch by day on metric_date: event counts come from the batch's
-  partner events (stg_platform__events, event_time occurred_at) and decisions
-  (int_partner_decisions, event_time decided_at); end-of-day states come from
-  the status history (snapshot) and the mechanics, read whole on purpose.
-  Rates are NULL when their denominator is 0. DECISIONLOG "partner metrics".
+  workshop_metrics): one row per day from the first day of partner data (an
+  application or a partner event) to the latest day of the event log, also days
+  without partner events. Event counts come from the partner events
+  (stg_platform__events) and decisions (int_partner_decisions); end-of-day
+  states from the status history (snapshot) and the mechanics.
+  A table, rebuilt whole by every run (one statement, published by dbt's rename):
+  a status change or a late event changes the end-of-day states of every later
+  day, and the partner product's rows are few (DECISIONLOG "Late and corrected
+  data"). Rates are NULL when their denominator is 0. DECISIONLOG "partner metrics".
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='microbatch',
+    materialized='table',
+    tags=['daily'],
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='metric_date',
     indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}
 
-{%- set batch = model.get('batch') if model is mapping else none -%}
-{%- if batch and batch.get('event_time_start') -%}
-    {%- set spine_start = "cast('" ~ (batch.get('event_time_start') | string)[:10] ~ "' as date)" -%}
-    {%- set spine_end = "cast('" ~ (batch.get('event_time_end') | string)[:10] ~ "' as date)" -%}
-{%- else -%}
-    {%- set spine_start = "cast('" ~ var('kpi_begin') ~ "' as date)" -%}
-    {%- set spine_end = dbt.dateadd('day', 1, dbt.current_timestamp()) -%}
-{%- endif %}
-
 with
+
+bounds as (
+
+    select
+        (
+            select min(first_day) from (
+                select min({{ utc_date('applied_at') }}) as first_day from {{ ref('int_partner_status_history') }}
+                union all
+                select min(event_date) from {{ ref('stg_platform__events') }} where event_domain = 'partners'
+            ) as firsts
+        ) as first_day,
+        (select {{ utc_date('max(occurred_at)') }} from {{ ref('stg_platform__events') }}) as last_day
+
+),
 
 days as (
 
-    {{ dbt.date_spine('day', spine_start, spine_end) }}
+    select day as date_day
+    from {{ utc_day_series('(select first_day from bounds)', '(select last_day from bounds)') }} as series
 
 ),
 
 events as (
 
-    -- filtered to the batch's days (event_time occurred_at)
     select
         event_date,
         event_type,
@@ -50,7 +54,6 @@ events as (
 
 decisions as (
 
-    -- filtered to the batch's days (event_time decided_at)
     select
         decided_date,
         decision,

@@ -8,17 +8,18 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='calls_day_key',
+    unique_key='metric_date',
+    kpi_changed_days={'domains': ['calls'], 'intermediates': [['int_calls_lifecycle', 'started_at']]},
     indexes=[
         {'columns': ['calls_day_key'], 'unique': true},
         {'columns': ['metric_date', 'service_code']},
     ],
 ) }}
+
+-- depends_on: {{ ref('stg_platform__events') }}  (the change feed: macros/incremental/kpi_days_to_process.sql)
 
 with
 
@@ -34,6 +35,7 @@ calls as (
         is_recorded,
         duration_seconds
     from {{ ref('int_calls_lifecycle') }}
+    where {{ kpi_in_days('started_at', timestamp=true) }}
 
 ),
 

@@ -8,12 +8,11 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
     unique_key='metric_date',
+    kpi_changed_days={'domains': ['content'], 'intermediates': [['int_horoscopes_lifecycle', 'first_approved_at']]},
     indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}
 
@@ -31,6 +30,7 @@ content_events as (
     from {{ ref('stg_platform__events') }}
     where event_domain = 'content'
         and event_type in ('horoscope_uploaded', 'horoscope_approved', 'horoscope_rejected', 'horoscope_published')
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

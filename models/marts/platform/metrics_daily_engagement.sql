@@ -13,12 +13,11 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
     unique_key='metric_date',
+    kpi_changed_days={'days_after': 29},
     indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}
 
@@ -33,6 +32,7 @@ events as (
         event_type,
         metadata
     from {{ ref('stg_platform__events') }}
+    where {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 
@@ -50,8 +50,8 @@ user_days as (
     select
         user_id,
         activity_date as event_date
-    from {{ ref('int_user_activity_daily').render() }}
-    where {{ batch_window_filter('activity_date', 29) }}
+    from {{ ref('int_user_activity_daily') }}
+    where {{ kpi_in_days('activity_date', days_before=29) }}
 
 ),
 

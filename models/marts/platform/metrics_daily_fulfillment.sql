@@ -9,12 +9,11 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='fulfillment_day_key',
+    unique_key='metric_date',
+    kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_order_decisions_paired', 'decided_at']]},
     indexes=[
         {'columns': ['fulfillment_day_key'], 'unique': true},
         {'columns': ['metric_date', 'service_code']},
@@ -34,6 +33,7 @@ order_events as (
         service_code
     from {{ ref('stg_platform__events') }}
     where event_domain = 'orders'
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 
@@ -60,6 +60,7 @@ decisions as (
         approval_seconds,
         rejections_so_far
     from {{ ref('int_order_decisions_paired') }}
+    where {{ kpi_in_days('decided_at', timestamp=true) }}
 
 ),
 

@@ -8,12 +8,11 @@
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
+    tags=['daily'],
+    incremental_strategy='replace_days',
     event_time='metric_date',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
-    unique_key='payments_day_key',
+    unique_key='metric_date',
+    kpi_changed_days={'domains': ['payments'], 'intermediates': [['int_payment_attempts_paired', 'attempted_at']]},
     indexes=[
         {'columns': ['payments_day_key'], 'unique': true},
         {'columns': ['metric_date', 'country_code', 'provider']},
@@ -33,6 +32,7 @@ attempts as (
         outcome,
         captured_cents
     from {{ ref('int_payment_attempts_paired') }}
+    where {{ kpi_in_days('attempted_at', timestamp=true) }}
 
 ),
 
@@ -47,6 +47,7 @@ refund_events as (
     from {{ ref('stg_platform__events') }}
     where event_domain = 'payments'
         and event_type = 'refund_issued'
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
 

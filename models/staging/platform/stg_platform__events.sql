@@ -1,40 +1,57 @@
 {#-
-  The event log, cleaned (seeds 000, 001, 004). Incremental by day (microbatch
-  on occurred_at, lookback for late events): a batch re-reads its days of
-  raw.events_raw and replaces them, so a re-run is idempotent and an event that
-  arrives late is picked up by the next run within the lookback (or a backfill).
-  A re-sent event keeps its event_id; the first received copy wins, also when
-  the copies fall on different days (batches): a batch drops its copy when the
-  table already holds a better one outside the batch's window, and otherwise
-  replaces it (delete+insert on event_id). As a batch reads the table
-  (copies on other days), batches run one after another (concurrent_batches).
-  Indexes: event_id (the microbatch key) and occurred_at (batch windows) are
-  kept up to date by every batch; the look-up indexes of the incremental
-  intermediates (watermark, entity) are created once after the last batch of a
-  first build / --full-refresh (post-hook create_indexes_after_batches), which
-  costs one sort instead of millions of random index inserts.
+  The event log, cleaned (seeds 000, 001, 004): one row per event_id.
+  Incremental (delete+insert on event_id): a run re-stages every event_id with
+  a raw copy loaded since the last run (raw._loaded_at > the newest _loaded_at
+  staged here), from ALL its raw copies, however late the event is; a first
+  build or --full-refresh stages the whole raw table in one statement, indexes
+  after. `kpi backfill` also re-stages the raw events of its window.
+  Copies of one event_id (re-sends, corrections): the latest received copy wins
+  (received_at, a null counting as oldest; then the later load) —
+  DECISIONLOG "One row per event". When the winner lies on another UTC day than
+  the row it replaces, previous_event_date keeps the day it moved from: the
+  daily models recompute both days (macros/incremental/kpi_days_to_process.sql).
 -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='microbatch',
-    event_time='occurred_at',
-    batch_size=var('microbatch_batch_size'),
-    lookback=var('events_lookback_days'),
-    begin=var('kpi_begin'),
+    incremental_strategy='delete+insert',
     unique_key='event_id',
-    concurrent_batches=false,
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['occurred_at']},
+        {'columns': ['dbt_loaded_at']},
+        {'columns': ['event_domain', 'entity_id']},
     ],
-    post_hook=["{{ create_indexes_after_batches([['dbt_loaded_at'], ['event_domain', 'entity_id']]) }}"],
 ) }}
 
 with
 
+{%- if is_incremental() %}
+
+changed as (
+
+    -- event ids with a copy loaded since the last run (index on raw _loaded_at)
+    select event_id
+    from {{ source('platform', 'events_raw') }}
+    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ type_timestamp_tz() }})) from {{ this }})
+    {%- if var('kpi_backfill_start', none) and var('kpi_backfill_end', none) %}
+    union
+    -- kpi backfill: the window's raw events are re-staged as well
+    select event_id
+    from {{ source('platform', 'events_raw') }}
+    where occurred_at >= cast('{{ var("kpi_backfill_start") }}' as {{ type_timestamp_tz() }})
+        and occurred_at < cast('{{ var("kpi_backfill_end") }}' as {{ type_timestamp_tz() }})
+    {%- endif %}
+
+),
+
+{%- endif %}
+
 source as (
 
     select * from {{ source('platform', 'events_raw') }}
+    {%- if is_incremental() %}
+    where event_id in (select event_id from changed)
+    {%- endif %}
 
 ),
 
@@ -52,12 +69,12 @@ pii_keys as (
 
 deduplicated as (
 
-    -- a re-sent event keeps its event_id: the first received copy wins
+    -- a re-sent or corrected event keeps its event_id: the latest received copy wins
     select
         source.*,
         row_number() over (
             partition by event_id
-            order by received_at nulls last, _loaded_at, occurred_at
+            order by received_at desc nulls last, _loaded_at desc, occurred_at desc
         ) as copy_rank
     from source
 
@@ -93,12 +110,6 @@ cleaned as (
 
 )
 
-{%- set never = "cast('9999-12-31' as " ~ type_timestamp_tz() ~ ")" %}
-{#- not is_incremental(): dbt compiles every batch of a --full-refresh as non-incremental,
-    but from the second batch on the table holds the earlier batches' days -#}
-{%- set batch = model.get('batch') if model is mapping else none %}
-{%- set table_exists = execute and batch and adapter.get_relation(this.database, this.schema, this.identifier) is not none %}
-
 select
     cleaned.event_id,
     cleaned.occurred_at,
@@ -124,20 +135,18 @@ select
     cleaned.schema_version,
     {{ dbt.datediff('cleaned.occurred_at', 'cleaned.received_at', 'second') }} as ingestion_delay_seconds,
     cleaned._loaded_at,
-    -- when this batch (re)wrote the row: what the incremental intermediate models watch
+    {%- if is_incremental() %}
+    -- the day the replaced row was on, when the winning copy moved the event to another day
+    case when held.event_date <> cleaned.event_date then held.event_date end as previous_event_date,
+    {%- else %}
+    cast(null as date) as previous_event_date,
+    {%- endif %}
+    -- when this run (re)wrote the row: the change feed the incremental models read
     {{ dbt.current_timestamp() }} as dbt_loaded_at
 from cleaned
 left join countries
     on cleaned.country_code_raw = countries.alpha_2
-{% if table_exists %}
--- a copy of the event on another day (outside this batch) that was received first wins
-where not exists (
-    select 1
-    from {{ this }} as kept
-    where kept.event_id = cleaned.event_id
-        and not ({{ batch_window_filter('kept.occurred_at') }})
-        -- the copy order of the de-duplication above: received_at (nulls last), _loaded_at, occurred_at
-        and (coalesce(kept.received_at, {{ never }}), kept._loaded_at, kept.occurred_at)
-        < (coalesce(cleaned.received_at, {{ never }}), cleaned._loaded_at, cleaned.occurred_at)
-)
-{% endif %}
+{%- if is_incremental() %}
+left join {{ this }} as held
+    on cleaned.event_id = held.event_id
+{%- endif %}
