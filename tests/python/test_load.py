@@ -205,3 +205,41 @@ def test_missing_path_and_unsupported_suffix(conn, tmp_path):
     f.write_text("x")
     r = run_kpi("load", str(f))
     assert r.returncode == 2 and "unsupported file type '.xlsx'" in r.stderr
+
+
+# --------------------------------------------------------------------------- events_raw: one row per event_id
+EVENT_COLS = ["event_id", "occurred_at", "received_at", "tenant_id", "event_domain", "event_type", "amount_cents"]
+E1 = "00000000-0000-4000-8000-000000000001"
+E2 = "00000000-0000-4000-8000-000000000002"
+
+
+def _ev(event_id: str, occurred: str, received: str | None, amount: int, tenant: str = "plt_001") -> list:
+    return [event_id, occurred, received, tenant, "payments", "payment_attempted", amount]
+
+
+def load_events(folder: Path, rows: list[list], header: list[str] = EVENT_COLS):
+    """Write ``folder/events_raw.csv`` and run ``kpi load`` on it."""
+    write_csv(folder / "events_raw.csv", header, rows)
+    return run_kpi("load", str(folder))
+
+
+def test_init_creates_the_event_indexes_also_on_an_existing_database(conn, tmp_path):
+    indexes = ("select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index "
+               "where indrelid = %s::regclass and not indisprimary order by 1")
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0
+    want = [("raw.events_raw_event_id_idx", "CREATE INDEX events_raw_event_id_idx ON ONLY raw.events_raw "
+             "USING btree (event_id)"),
+            ("raw.events_raw_loaded_at_idx", "CREATE INDEX events_raw_loaded_at_idx ON ONLY raw.events_raw "
+             "USING btree (_loaded_at)")]
+    assert conn.execute(indexes, ("raw.events_raw",)).fetchall() == want
+    # a database made before the indexes existed: a load (which applies the DDL) adds them to its partitions
+    r = load_events(tmp_path / "ev", [_ev(E1, "2024-11-05T10:00:00+00:00", None, 1)])
+    assert r.returncode == 0, r.stderr
+    conn.execute("drop index raw.events_raw_event_id_idx, raw.events_raw_loaded_at_idx")
+    assert conn.execute(indexes, ("raw.events_raw_2024_11",)).fetchall() == []
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0  # and again: nothing to do
+    assert conn.execute(indexes, ("raw.events_raw",)).fetchall() == want
+    assert [d for _, d in conn.execute(indexes, ("raw.events_raw_2024_11",)).fetchall()] == [
+        "CREATE INDEX events_raw_2024_11__loaded_at_idx ON raw.events_raw_2024_11 USING btree (_loaded_at)",
+        "CREATE INDEX events_raw_2024_11_event_id_idx ON raw.events_raw_2024_11 USING btree (event_id)"]
