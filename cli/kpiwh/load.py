@@ -11,13 +11,22 @@ For each file, in one transaction:
    streamed to the server unparsed; JSON Lines and Parquet rows go through
    psycopg's COPY ``write_row``);
 2. validate: required columns non-null and non-empty, no duplicate primary key inside the
-   file, every value castable to its column type (PostgreSQL's own
+   file (except ``events_raw``, see below), every value castable to its column type (PostgreSQL's own
    ``pg_input_is_valid`` on 16+, a PL/pgSQL fallback on 15);
-3. create the ``events_raw`` monthly partitions the rows need;
+3. create the ``events_raw`` monthly partitions the rows written need;
 4. upsert into ``raw.<table>`` on the primary key, touching only rows whose
    values changed (``is distinct from``; inserted = rows whose key was absent,
    updated = rows written minus inserted), so loading a file twice changes
    nothing and a corrected file updates exactly the corrected rows.
+
+``events_raw`` keeps one row per ``event_id`` although its primary key is
+``(event_id, occurred_at)`` (see :func:`_upsert_events`): among the copies of
+one event (in the file and in the table) the latest received wins
+(``received_at``, NULL oldest; on a tie the later load, and inside a file the
+later line). A winning copy whose ``occurred_at`` differs from the held row's
+*moves* the event (old row deleted, new one inserted, same transaction); a
+copy that loses is *stale* and ignored. Several copies of one event in a file
+are therefore not a duplicate-key error for ``events_raw``.
 
 Any failure rolls the file back and raises :class:`~kpiwh.errors.UsageError`
 with one line naming the file, line and column.
@@ -60,7 +69,12 @@ class FileResult:
 
     Attributes:
         path: the file. table: raw table written. rows: records in the file.
-        inserted: new rows. updated: existing rows whose values changed.
+        inserted: new rows. updated: existing rows whose values changed
+            (for ``events_raw``: events whose held row was replaced, moved ones included).
+        moved: ``events_raw`` only: updated events whose ``occurred_at`` changed
+            (old row deleted, new one inserted, possibly in another partition).
+        stale: ``events_raw`` only: copies ignored because another copy of the
+            same event (held in the table, or elsewhere in the file) wins.
         partitions: events_raw partitions created for it.
     """
 
@@ -69,12 +83,14 @@ class FileResult:
     rows: int = 0
     inserted: int = 0
     updated: int = 0
+    moved: int = 0
+    stale: int = 0
     partitions: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> int:
-        """Rows present with identical values (neither inserted nor updated)."""
-        return self.rows - self.inserted - self.updated
+        """Rows present with identical values (neither inserted, updated nor stale)."""
+        return self.rows - self.inserted - self.updated - self.stale
 
 
 def discover(path: Path) -> list[tuple[Path, str, str]]:
@@ -219,9 +235,11 @@ def load_file(
         path: the file; fmt: ``csv`` | ``jsonl`` | ``parquet``.
         tables: the contract (:func:`kpiwh.contract.tables`).
     Returns:
-        counts of rows inserted/updated and partitions created.
+        counts of rows inserted/updated (for ``events_raw`` also moved/stale, see
+        :func:`_upsert_events`) and partitions created.
     Raises:
-        UsageError: bad input; nothing of the file is written.
+        UsageError: bad input (for a table other than ``events_raw``, also a primary key
+            twice in the file); nothing of the file is written.
         DatabaseError: the database failed for another reason (connection lost, ...).
     """
     name = path.name
@@ -308,8 +326,8 @@ def load_file(
                     ).fetchone()[0]
                     if bad is not None:
                         raise UsageError(f"{name} line {line_of(bad)}, column {c.name}: value is required (NULL/empty)")
-            # -- duplicate keys inside the file ----------------------------------
-            if table.primary_key:
+            # -- duplicate keys inside the file (events_raw: copies of an event, ranked later) ----
+            if table.primary_key and table_name != contract.PARTITIONED_TABLE:
                 pk = sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key)
                 dup = conn.execute(
                     sql.SQL(
@@ -334,7 +352,7 @@ def load_file(
             )
             conn.execute("savepoint kpi_cast")
             try:
-                conn.execute(sql.SQL("create temp table {t} on commit drop as select {x} from {s}").format(
+                conn.execute(sql.SQL("create temp table {t} on commit drop as select ord, {x} from {s}").format(
                     t=typed, x=casts, s=stage))
                 conn.execute("release savepoint kpi_cast")
             except psycopg.errors.DataError as exc:
@@ -353,46 +371,11 @@ def load_file(
                         ) from None
                 raise UsageError(f"{name}: {_first_line(exc)}") from None
 
-            # -- partitions -------------------------------------------------------------
+            # -- events: one row per event_id (partitions created there) ------------------
             if table_name == contract.PARTITIONED_TABLE:
-                months = [r[0] for r in conn.execute(sql.SQL(
-                    "select distinct date_trunc('month', occurred_at at time zone 'UTC')::date from {}").format(typed))]
-                result.partitions = contract.ensure_partitions(conn, months)
-
-            # -- upsert -----------------------------------------------------------------
-            target = sql.Identifier(contract.RAW_SCHEMA, table_name)
-            non_key = [c for c in cols if c.name not in table.primary_key]
-            if non_key:
-                sets = sql.SQL(", ").join(
-                    sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key
-                ) + sql.SQL(", _loaded_at = excluded._loaded_at")
-                changed = sql.SQL("({}) is distinct from ({})").format(
-                    sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
-                    sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
-                )
-                if len(non_key) == 1:  # a one-column row constructor needs ROW()
-                    changed = sql.SQL("t.{c} is distinct from excluded.{c}").format(c=sql.Identifier(non_key[0].name))
-                action = sql.SQL("do update set {s} where {w}").format(s=sets, w=changed)
+                _upsert_events(conn, typed, table, cols, result)
             else:
-                action = sql.SQL("do nothing")
-            conflict = sql.SQL("on conflict ({})").format(
-                sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key))
-            # rows already present (by key) = rows that can only be updated or left alone;
-            # `returning (xmax = 0)` would tell them apart but is refused on partitioned tables
-            key_join = sql.SQL(" and ").join(
-                sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key)
-            existing = conn.execute(
-                sql.SQL("select count(*) from {typed} s where exists (select 1 from {tgt} t where {j})").format(
-                    typed=typed, tgt=target, j=key_join)
-            ).fetchone()[0]
-            cur = conn.execute(
-                sql.SQL(
-                    "insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}"
-                ).format(tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action)
-            )
-            inserted = result.rows - existing
-            row = (inserted, cur.rowcount - inserted)
-            result.inserted, result.updated = row
+                _upsert(conn, typed, table, cols, result)
         # fresh planner statistics: the models that read this table next are planned on them
         if result.inserted or result.updated:
             conn.execute(sql.SQL("analyze {}").format(sql.Identifier(contract.RAW_SCHEMA, table_name)))
@@ -403,6 +386,157 @@ def load_file(
     except psycopg.errors.DataError as exc:
         raise UsageError(f"{name}: {_first_line(exc)}") from None
     return result
+
+
+def _upsert(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Table,
+            cols: list[contract.Column], result: FileResult) -> None:
+    """Plain primary-key upsert of the typed rows into ``raw.<table>`` (every table but events_raw)."""
+    col_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
+    table_name = table.name
+    target = sql.Identifier(contract.RAW_SCHEMA, table_name)
+    non_key = [c for c in cols if c.name not in table.primary_key]
+    if non_key:
+        sets = sql.SQL(", ").join(
+            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key
+        ) + sql.SQL(", _loaded_at = excluded._loaded_at")
+        changed = sql.SQL("({}) is distinct from ({})").format(
+            sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
+            sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
+        )
+        if len(non_key) == 1:  # a one-column row constructor needs ROW()
+            changed = sql.SQL("t.{c} is distinct from excluded.{c}").format(c=sql.Identifier(non_key[0].name))
+        action = sql.SQL("do update set {s} where {w}").format(s=sets, w=changed)
+    else:
+        action = sql.SQL("do nothing")
+    conflict = sql.SQL("on conflict ({})").format(
+        sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key))
+    # rows already present (by key) = rows that can only be updated or left alone;
+    # `returning (xmax = 0)` would tell them apart but is refused on partitioned tables
+    key_join = sql.SQL(" and ").join(
+        sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key)
+    existing = conn.execute(
+        sql.SQL("select count(*) from {typed} s where exists (select 1 from {tgt} t where {j})").format(
+            typed=typed, tgt=target, j=key_join)
+    ).fetchone()[0]
+    cur = conn.execute(
+        sql.SQL(
+            "insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}"
+        ).format(tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action)
+    )
+    inserted = result.rows - existing
+    row = (inserted, cur.rowcount - inserted)
+    result.inserted, result.updated = row
+
+
+# pg_advisory_xact_lock key of the events_raw one-row-per-event write ('kpi', 2; 1 is the build lock)
+EVENTS_LOCK_KEY = (0x6B7069, 2)
+
+
+def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Table,
+                   cols: list[contract.Column], result: FileResult) -> None:
+    """Write the typed rows into ``raw.events_raw`` keeping one row per ``event_id``.
+
+    Rule (docs/DECISIONLOG.md, "One row per event: the latest received copy wins"):
+    copies are ranked by ``received_at`` (NULL, or no ``received_at`` column in the
+    file, is older than any value); on equal ``received_at`` the later copy wins:
+    the later line inside the file, the file over the held row. The held row is
+    replaced only when the file's winning copy outranks it, or ties with it and
+    differs in a column of the file; a copy outranked by the held row or by another
+    copy of the file is stale (ignored). A winner with another ``occurred_at`` than
+    the held row moves the event: every other held row of the ``event_id`` is
+    deleted and the winner inserted into its month's partition (created if
+    missing), in the caller's transaction. Columns absent from the file keep the
+    held row's values (a move carries them over). Concurrent ``kpi load`` runs
+    serialise on a transaction-level advisory lock.
+
+    Args:
+        conn: open connection, inside the file's transaction.
+        typed: temporary table of the file's rows, cast, with their record ordinal ``ord``.
+        table: the contract of ``raw.events_raw``.
+        cols: the file's columns (``event_id`` and ``occurred_at`` among them).
+        result: filled in: ``inserted``, ``updated``, ``moved``, ``stale``, ``partitions``.
+    Raises:
+        psycopg.Error: from the database (the caller maps it and rolls the file back).
+    """
+    target = sql.Identifier(contract.RAW_SCHEMA, table.name)
+    names = [c.name for c in cols]
+    win, held, plan = sql.Identifier("kpi_win"), sql.Identifier("kpi_held"), sql.Identifier("kpi_plan")
+    conn.execute("select pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK_KEY)
+
+    # 1. the winning copy of each event_id inside the file
+    order = sql.SQL("received_at desc nulls last, ord desc" if "received_at" in names else "ord desc")
+    conn.execute(sql.SQL(
+        "create temp table {w} on commit drop as "
+        "select distinct on (event_id) * from {t} order by event_id, {o}").format(w=win, t=typed, o=order))
+    conn.execute(sql.SQL("analyze {}").format(win))
+    # 2. the row the table holds for each of them (index probes on event_id across partitions);
+    #    a table written by another tool may hold several copies: the best ranked stands for them
+    conn.execute(sql.SQL(
+        "create temp table {h} on commit drop as "
+        "select distinct on (t.event_id) t.* from {tgt} t where t.event_id in (select event_id from {w}) "
+        "order by t.event_id, t.received_at desc nulls last, t._loaded_at desc, t.occurred_at desc"
+    ).format(h=held, tgt=target, w=win))
+    # 3. what happens to each winner
+    def rank(alias: str) -> sql.Composable:
+        if alias == "w" and "received_at" not in names:
+            return sql.SQL("'-infinity'::timestamptz")
+        return sql.SQL("coalesce({}.received_at, '-infinity'::timestamptz)").format(sql.Identifier(alias))
+
+    differs = sql.SQL("({}) is distinct from ({})").format(
+        sql.SQL(", ").join(sql.SQL("w.{}").format(sql.Identifier(n)) for n in names),
+        sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(n)) for n in names))
+    conn.execute(sql.SQL(
+        "create temp table {p} on commit drop as "
+        "select w.ord, w.event_id, w.occurred_at, h.occurred_at as held_occurred_at, "
+        "case when h.event_id is null then 'insert' "
+        "     when {rw} < {rh} then 'stale' "
+        "     when {rw} > {rh} or {differs} then 'write' "
+        "     else 'same' end as action "
+        "from {w} w left join {h} h on h.event_id = w.event_id"
+    ).format(p=plan, w=win, h=held, rw=rank("w"), rh=rank("h"), differs=differs))
+    counts = dict.fromkeys(("insert", "write", "same", "stale", "moved"), 0)
+    for action, n, moved in conn.execute(sql.SQL(
+            "select action, count(*), count(*) filter (where action = 'write' and held_occurred_at <> occurred_at) "
+            "from {} group by action").format(plan)):
+        counts[action] = n
+        counts["moved"] += moved
+    winners = conn.execute(sql.SQL("select count(*) from {}").format(win)).fetchone()[0]
+    result.inserted, result.updated, result.moved = counts["insert"], counts["write"], counts["moved"]
+    result.stale = counts["stale"] + (result.rows - winners)
+    if not (result.inserted or result.updated):
+        return
+
+    # 4. partitions of the rows written, then delete the replaced copies held elsewhere, then upsert
+    months = [r[0] for r in conn.execute(sql.SQL(
+        "select distinct date_trunc('month', occurred_at at time zone 'UTC')::date from {} "
+        "where action in ('insert', 'write')").format(plan))]
+    result.partitions = contract.ensure_partitions(conn, months)
+    conn.execute(sql.SQL(
+        "delete from {tgt} t using {p} p "
+        "where p.action = 'write' and t.event_id = p.event_id and t.occurred_at <> p.occurred_at"
+    ).format(tgt=target, p=plan))
+
+    def value(c: contract.Column) -> sql.Composable:
+        if c.name in names:
+            return sql.SQL("w.{}").format(sql.Identifier(c.name))
+        if c.default:  # NOT NULL with a default: the held value, else the default
+            return sql.SQL("coalesce(h.{}, {})").format(sql.Identifier(c.name), sql.SQL(c.default))
+        return sql.SQL("h.{}").format(sql.Identifier(c.name))
+
+    all_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
+    non_key = [c for c in table.columns if c.name not in table.primary_key]
+    conn.execute(sql.SQL(
+        "insert into {tgt} as t ({c}, _loaded_at) "
+        "select {v}, now() from {p} p join {w} w on w.ord = p.ord left join {h} h on h.event_id = p.event_id "
+        "where p.action in ('insert', 'write') "
+        "on conflict (event_id, occurred_at) do update set {s}, _loaded_at = excluded._loaded_at "
+        "where ({tc}) is distinct from ({ec})"
+    ).format(
+        tgt=target, c=all_ids, v=sql.SQL(", ").join(value(c) for c in table.columns), p=plan, w=win, h=held,
+        s=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key),
+        tc=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
+        ec=sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
+    ))
 
 
 def _parquet_rows(path: Path):

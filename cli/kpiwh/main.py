@@ -227,24 +227,40 @@ def load(
     path: Annotated[Path, typer.Argument(help="Folder or file: <raw_table>.csv | .jsonl | .parquet")],
 ) -> None:
     """Load files into the raw contract: validated, upserted on the primary key, one transaction per file."""
-    from . import db, load as loader  # noqa: PLC0415
+    from . import contract, db, load as loader  # noqa: PLC0415
 
-    table = Table(title=f"kpi load {path}")
-    for col in ("file", "table", "rows", "inserted", "updated", "unchanged"):
-        table.add_column(col, justify="left" if col in ("file", "table") else "right")
+    done = []
+
+    def render() -> Table:
+        # moved: events whose later-received copy has another occurred_at; stale: copies outranked by
+        # another copy of the event (columns shown when an events_raw file was loaded)
+        events = any(r.table == contract.PARTITIONED_TABLE for r in done)
+        cols = ["file", "table", "rows", "inserted", "updated", "unchanged"] + (["moved", "stale"] if events else [])
+        rows = [[r.path.name, r.table] + [f"{getattr(r, c):,}" for c in cols[2:]] for r in done]
+        table = Table(title=f"kpi load {path}")
+        for i, col in enumerate(cols):
+            if i < 2:
+                table.add_column(col, justify="left")
+            else:  # counts are never cut short: the names give way on a narrow terminal
+                table.add_column(col, justify="right", no_wrap=True, min_width=max(len(row[i]) for row in rows))
+        for row in rows:
+            table.add_row(*row)
+        return table
+
     with db.connect() as conn, err.status("loading...") as status:
         def on_file(r):
             status.update(f"loaded {r.path.name}")
-            table.add_row(r.path.name, r.table, f"{r.rows:,}", f"{r.inserted:,}", f"{r.updated:,}",
-                          f"{r.unchanged:,}")
+            done.append(r)
         try:
             results = loader.load_path(conn, path, on_file)
         finally:
-            if table.row_count:
-                out.print(table)
+            if done:
+                out.print(render())
     tot_i = sum(r.inserted for r in results)
     tot_u = sum(r.updated for r in results)
-    out.print(f"{len(results)} files: {tot_i:,} inserted, {tot_u:,} updated")
+    tot_m = sum(r.moved for r in results)
+    tot_s = sum(r.stale for r in results)
+    out.print(f"{len(results)} files: {tot_i:,} inserted, {tot_u:,} updated, {tot_m:,} moved, {tot_s:,} stale")
 
 
 @app.command("generate")

@@ -205,3 +205,178 @@ def test_missing_path_and_unsupported_suffix(conn, tmp_path):
     f.write_text("x")
     r = run_kpi("load", str(f))
     assert r.returncode == 2 and "unsupported file type '.xlsx'" in r.stderr
+
+
+# --------------------------------------------------------------------------- events_raw: one row per event_id
+EVENT_COLS = ["event_id", "occurred_at", "received_at", "tenant_id", "event_domain", "event_type", "amount_cents"]
+E1 = "00000000-0000-4000-8000-000000000001"
+E2 = "00000000-0000-4000-8000-000000000002"
+
+
+def _ev(event_id: str, occurred: str, received: str | None, amount: int, tenant: str = "plt_001") -> list:
+    return [event_id, occurred, received, tenant, "payments", "payment_attempted", amount]
+
+
+def load_events(folder: Path, rows: list[list], header: list[str] = EVENT_COLS):
+    """Write ``folder/events_raw.csv`` and run ``kpi load`` on it."""
+    write_csv(folder / "events_raw.csv", header, rows)
+    return run_kpi("load", str(folder))
+
+
+def summary(stdout: str) -> dict[str, int]:
+    """The totals line: ``N files: I inserted, U updated, M moved, S stale``."""
+    m = re.search(r"(\d[\d,]*) inserted, (\d[\d,]*) updated, (\d[\d,]*) moved, (\d[\d,]*) stale", stdout)
+    assert m, stdout
+    return dict(zip(("inserted", "updated", "moved", "stale"), (int(g.replace(",", "")) for g in m.groups())))
+
+
+def events(conn) -> list[tuple]:
+    """Every raw event row: id, occurred_at, received_at, amount, tenant, partition, _loaded_at."""
+    return conn.execute(
+        "select event_id::text, occurred_at::text, received_at::text, amount_cents, tenant_id, "
+        "tableoid::regclass::text, _loaded_at from raw.events_raw order by 1, 2").fetchall()
+
+
+def test_identical_resend_of_an_event_changes_nothing(conn, tmp_path):
+    rows = [_ev(E1, "2025-03-10T10:00:00+00:00", "2025-03-10T10:00:05+00:00", 100),
+            _ev(E2, "2025-03-10T11:00:00+00:00", None, 200)]
+    r = load_events(tmp_path / "first", rows)
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout) == {"inserted": 2, "updated": 0, "moved": 0, "stale": 0}
+    before = events(conn)
+    r = load_events(tmp_path / "again", rows)
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout) == {"inserted": 0, "updated": 0, "moved": 0, "stale": 0}
+    row = next(line for line in r.stdout.splitlines() if "events_raw.csv" in line)  # the per-file table row
+    assert re.findall(r"\w[\w.]*", row) == ["events_raw.csv", "events_raw", "2", "0", "0", "2", "0", "0"], row
+    assert events(conn) == before  # one row per event, not even _loaded_at moved
+
+
+def test_corrected_copy_received_later_moves_the_event_to_another_month(conn, tmp_path):
+    r = load_events(tmp_path / "first", [_ev(E1, "2025-03-31T23:30:00+00:00", "2025-04-01T00:10:00+00:00", 100),
+                                         _ev(E2, "2025-03-15T08:00:00+00:00", "2025-03-15T08:00:01+00:00", 1)])
+    assert r.returncode == 0, r.stderr
+    (_, _, _, _, _, part, loaded_before), e2_before = events(conn)
+    assert part == "raw.events_raw_2025_03"
+    # the producer corrects its clock: same event, a day and month later, received later, amount fixed
+    r = load_events(tmp_path / "fix", [_ev(E1, "2025-04-01T00:05:00+00:00", "2025-04-01T00:20:00+00:00", 150)])
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout) == {"inserted": 0, "updated": 1, "moved": 1, "stale": 0}
+    (eid, occurred, received, amount, _, part, loaded_after), e2_after = events(conn)
+    assert (eid, occurred, received, amount, part) == (
+        E1, "2025-04-01 00:05:00+00", "2025-04-01 00:20:00+00", 150, "raw.events_raw_2025_04")
+    assert loaded_after > loaded_before  # downstream models see the event as newly loaded
+    assert e2_after == e2_before
+    assert conn.execute("select count(*) from raw.events_raw_2025_03 where event_id = %s", (E1,)).fetchone() == (0,)
+
+
+def test_a_copy_received_earlier_than_the_held_one_is_stale(conn, tmp_path):
+    r = load_events(tmp_path / "new", [_ev(E1, "2025-03-10T10:00:00+00:00", "2025-03-10T10:05:00+00:00", 200)])
+    assert r.returncode == 0, r.stderr
+    before = events(conn)
+    # an older copy (received 10:00) and a copy with no received_at (older than any) arrive afterwards
+    for i, received in enumerate(["2025-03-10T10:00:00+00:00", None]):
+        r = load_events(tmp_path / f"old{i}", [_ev(E1, "2025-02-27T10:00:00+00:00", received, 100)])
+        assert r.returncode == 0, r.stderr
+        assert summary(r.stdout) == {"inserted": 0, "updated": 0, "moved": 0, "stale": 1}
+        assert events(conn) == before
+    # without a received_at column a copy counts as received "never": stale too
+    r = load_events(tmp_path / "nocol", [[E1, "2025-03-10T10:00:00+00:00", "payments", "payment_attempted"]],
+                    header=["event_id", "occurred_at", "event_domain", "event_type"])
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout)["stale"] == 1 and events(conn) == before
+
+
+def test_equal_received_at_the_later_load_wins_when_it_differs(conn, tmp_path):
+    rcv = "2025-03-10T10:05:00+00:00"
+    r = load_events(tmp_path / "a", [_ev(E1, "2025-03-10T10:00:00+00:00", rcv, 200),
+                                     _ev(E2, "2025-03-11T10:00:00+00:00", None, 1)])
+    assert r.returncode == 0, r.stderr
+    # E1: same received_at, other amount and day; E2: NULL received_at held, a dated copy outranks it
+    r = load_events(tmp_path / "b", [_ev(E1, "2025-03-09T10:00:00+00:00", rcv, 201),
+                                     _ev(E2, "2025-03-11T10:00:00+00:00", "2025-03-11T10:00:01+00:00", 1)])
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout) == {"inserted": 0, "updated": 2, "moved": 1, "stale": 0}
+    assert [row[:4] for row in events(conn)] == [(E1, "2025-03-09 10:00:00+00", "2025-03-10 10:05:00+00", 201),
+                                                 (E2, "2025-03-11 10:00:00+00", "2025-03-11 10:00:01+00", 1)]
+
+
+def test_several_copies_of_an_event_in_one_file_keep_the_latest_received(conn, tmp_path):
+    rows = [_ev(E1, "2025-03-01T10:00:00+00:00", "2025-03-01T10:00:01+00:00", 1),  # line 2
+            _ev(E1, "2025-03-01T10:00:00+00:00", "2025-03-01T10:05:00+00:00", 2),  # line 3: same key as line 2
+            _ev(E1, "2025-02-28T09:59:00+00:00", "2025-03-01T10:05:00+00:00", 3),  # line 4: ties line 3, later line
+            _ev(E1, "2025-03-02T10:00:00+00:00", None, 4),                          # line 5: NULL, oldest
+            _ev(E2, "2025-03-03T09:00:00+00:00", "2025-03-03T09:00:00+00:00", 5),  # line 6
+            _ev(E2, "2025-03-03T09:00:00+00:00", "2025-03-03T09:00:00+00:00", 5)]  # line 7: exact duplicate
+    r = load_events(tmp_path / "copies", rows)
+    assert r.returncode == 0, r.stderr
+    assert summary(r.stdout) == {"inserted": 2, "updated": 0, "moved": 0, "stale": 4}
+    assert [row[:4] + row[5:6] for row in events(conn)] == [
+        (E1, "2025-02-28 09:59:00+00", "2025-03-01 10:05:00+00", 3, "raw.events_raw_2025_02"),
+        (E2, "2025-03-03 09:00:00+00", "2025-03-03 09:00:00+00", 5, "raw.events_raw_2025_03")]
+    # the same file again: its winners are held, every copy is unchanged or stale
+    r = load_events(tmp_path / "copies", rows)
+    assert summary(r.stdout) == {"inserted": 0, "updated": 0, "moved": 0, "stale": 4}
+
+
+def test_a_failed_events_file_leaves_the_held_rows(conn, tmp_path):
+    r = load_events(tmp_path / "ok", [_ev(E1, "2025-03-31T23:30:00+00:00", "2025-04-01T00:10:00+00:00", 100)])
+    assert r.returncode == 0, r.stderr
+    before = events(conn)
+    # a corrected copy moving E1 to April, then a malformed line: exit 2, E1 stays, no April partition
+    r = load_events(tmp_path / "bad", [_ev(E1, "2025-04-01T00:05:00+00:00", "2025-04-01T00:20:00+00:00", 150),
+                                       _ev(E2, "2025-04-02T25:00:00", None, 1)])
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("error: events_raw.csv line 3, column occurred_at: "
+                                "'2025-04-02T25:00:00' is not a valid timestamp")
+    assert events(conn) == before
+    assert conn.execute("select to_regclass('raw.events_raw_2025_04')").fetchone() == (None,)
+
+
+def test_a_move_that_fails_after_the_delete_rolls_back_whole(conn, tmp_path):
+    # the old row is deleted before the new one is inserted: both in the file's transaction
+    from kpiwh import contract, load  # noqa: PLC0415
+    import psycopg  # noqa: PLC0415
+
+    r = load_events(tmp_path / "ok", [_ev(E1, "2025-03-31T23:30:00+00:00", "2025-04-01T00:10:00+00:00", 100)])
+    assert r.returncode == 0, r.stderr
+    before = events(conn)
+    conn.execute("create function pg_temp.refuse() returns trigger language plpgsql as "
+                 "$$ begin raise exception 'insert refused'; end $$")
+    conn.execute("create trigger refuse before insert on raw.events_raw for each row execute function pg_temp.refuse()")
+    path = write_csv(tmp_path / "fix" / "events_raw.csv", EVENT_COLS,
+                     [_ev(E1, "2025-04-01T00:05:00+00:00", "2025-04-01T00:20:00+00:00", 150)])
+    with pytest.raises(psycopg.errors.RaiseException, match="insert refused"):
+        load.load_file(conn, path, "events_raw", "csv", contract.tables(conn))
+    assert events(conn) == before
+
+
+def test_other_raw_tables_still_refuse_two_rows_with_one_key(conn, tmp_path):
+    # the copy rule is events_raw's; a bookings file with one key twice stays a duplicate-key error
+    d = tmp_path / "b"
+    write_csv(d / "bookings.csv", BOOKING_COLS, [GOOD_BOOKINGS[1], GOOD_BOOKINGS[1]])
+    r = run_kpi("load", str(d))
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: bookings.csv line 3, column booking_id: duplicate key (first seen on line 2)"
+
+
+def test_init_creates_the_event_indexes_also_on_an_existing_database(conn, tmp_path):
+    indexes = ("select indexrelid::regclass::text, pg_get_indexdef(indexrelid) from pg_index "
+               "where indrelid = %s::regclass and not indisprimary order by 1")
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0
+    want = [("raw.events_raw_event_id_idx", "CREATE INDEX events_raw_event_id_idx ON ONLY raw.events_raw "
+             "USING btree (event_id)"),
+            ("raw.events_raw_loaded_at_idx", "CREATE INDEX events_raw_loaded_at_idx ON ONLY raw.events_raw "
+             "USING btree (_loaded_at)")]
+    assert conn.execute(indexes, ("raw.events_raw",)).fetchall() == want
+    # a database made before the indexes existed: a load (which applies the DDL) adds them to its partitions
+    r = load_events(tmp_path / "ev", [_ev(E1, "2024-11-05T10:00:00+00:00", None, 1)])
+    assert r.returncode == 0, r.stderr
+    conn.execute("drop index raw.events_raw_event_id_idx, raw.events_raw_loaded_at_idx")
+    assert conn.execute(indexes, ("raw.events_raw_2024_11",)).fetchall() == []
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0
+    assert run_kpi("init", "--months-ahead", "0").returncode == 0  # and again: nothing to do
+    assert conn.execute(indexes, ("raw.events_raw",)).fetchall() == want
+    assert [d for _, d in conn.execute(indexes, ("raw.events_raw_2024_11",)).fetchall()] == [
+        "CREATE INDEX events_raw_2024_11__loaded_at_idx ON raw.events_raw_2024_11 USING btree (_loaded_at)",
+        "CREATE INDEX events_raw_2024_11_event_id_idx ON raw.events_raw_2024_11 USING btree (event_id)"]

@@ -54,6 +54,23 @@ create table if not exists raw.events_raw (
     primary key (event_id, occurred_at)
 ) partition by range (occurred_at);
 
+-- `kpi load` keeps one row per event_id (the latest received copy, docs/DECISIONLOG.md):
+-- it finds an event's held row in whatever partition by this index. Incremental models
+-- select the rows loaded since a watermark by the _loaded_at one. Both are built on
+-- every partition, present and future. Guarded by to_regclass, not only `if not exists`:
+-- CREATE INDEX locks the table (SHARE) before it checks the name, and this DDL runs at
+-- every `kpi load`, which would then wait for any open write on raw.events_raw.
+do $$
+begin
+    if to_regclass('raw.events_raw_event_id_idx') is null then
+        create index if not exists events_raw_event_id_idx on raw.events_raw (event_id);
+    end if;
+    if to_regclass('raw.events_raw_loaded_at_idx') is null then
+        create index if not exists events_raw_loaded_at_idx on raw.events_raw (_loaded_at);
+    end if;
+end
+$$;
+
 -- bookings product (seed 002) ----------------------------------------------
 create table if not exists raw.customers (
     organization_id  text not null,
