@@ -6,13 +6,13 @@
 * idempotence: `kpi backfill` over every fixture day after the build, then
   again, gives byte-identical rows (each row's text form, ordered) for every
   daily and weekly platform mart — equal to the build's rows;
-* late events. A microbatch incremental run's batches are relative to *today*,
-  so for the fixture's historical days a late event is picked up by
-  `kpi backfill` of its day (and NOT by a plain incremental run, shown too);
-  the "within the lookback" case uses events dated yesterday (generated from
-  date.today() in the test), where a plain incremental run picks it up. The
-  incremental runs call dbt through kpiwh.runner (see _incremental_dbt_build:
-  `kpi build` widens its window while other products' daily tables are missing).
+* late and corrected events. Every daily model recomputes the days touched by
+  what was loaded since its last run (load watermark), however late: an event
+  received 40 days after its day reaches the daily and weekly marts through a
+  plain `kpi build`; a corrected copy (same event_id, later received_at, another
+  day) leaves one raw row and moves the event between days; a sequence of
+  incremental runs (history, a new day, late and corrected events) gives the
+  same rows as one clean build of the final raw data.
 """
 
 from __future__ import annotations
@@ -42,23 +42,6 @@ NO_ALERTS = ["--exclude", "tag:alerts+"]
 
 def _ok(r):
     assert r.returncode == 0, f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
-
-
-def _incremental_dbt_build(select: str) -> None:
-    """A scheduled incremental run: plain `dbt build` (through kpiwh.runner), no event-time window.
-
-    `kpi build` itself widens the run to every day of the data while ANY
-    microbatch model of the project is still missing (runner.microbatch_window),
-    which is the case in these databases where only the platform marts exist;
-    the lookback behaviour is therefore exercised with dbt's own incremental run.
-    """
-    code = ("import sys; from kpiwh import runner; "
-            "s = runner.invoke(sys.argv[1:], progress=False, raise_on_failure=False); "
-            "sys.exit(0 if s.success else 1)")
-    r = subprocess.run([sys.executable, "-c", code, "build", "--select", select, *NO_ALERTS],
-                       capture_output=True, text=True,
-                       timeout=600, cwd=FIX.parents[2])
-    _ok(r)
 
 
 def _rows_as_text(conn, relation: str) -> list[str]:
@@ -106,60 +89,82 @@ def test_backfill_is_idempotent_and_equals_the_build(built_db):
     assert_relation_equals_csv(built_db, "marts.metrics_daily_payments", EXP / "metrics_daily_payments.csv")
 
 
+LATE_DAY = date(2025, 3, 3)
+PRESENT = LATE_DAY + timedelta(days=40)  # the late event arrives 40 days after its day
+
+
+def _with_late_event_received(dst: Path, received: date) -> Path:
+    """The late event alone, received on ``received`` (what an EL tool catching up delivers)."""
+    with (FIX / "events_raw.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    late = [r for r in rows[1:] if r[0] == LATE_EVENT_ID]
+    assert len(late) == 1
+    late[0][2] = f"{received.isoformat()}T09:00:00+00:00"
+    write_csv(dst / "events_raw.csv", rows[0], late)
+    return dst
+
+
 def _without_late_event(dst: Path) -> Path:
-    """Copy of the fixture without the late event (an extract taken before it arrived)."""
+    """The fixture without the late event, plus one content play on PRESENT (the data runs up to then)."""
     dst.mkdir()
     (dst / "tenants.jsonl").write_bytes((FIX / "tenants.jsonl").read_bytes())
     with (FIX / "events_raw.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     kept = [r for r in rows[1:] if r[0] != LATE_EVENT_ID]
     assert len(kept) == len(rows) - 2
+    present = f"{PRESENT.isoformat()}T08:00:00+00:00"
+    kept.append(["00000000-0000-4000-8000-000000000990", present, present, "plt_001", "", "content",
+                 "horoscope_played", "u1", "", "horoscope", "h_aries", "", "", "", "", "", "", "",
+                 '{"listen_pct":50}', "1"])
     write_csv(dst / "events_raw.csv", rows[0], kept)
     return dst
 
 
 @pytest.mark.slow
-def test_late_event_on_a_historical_day_is_picked_up_by_its_backfill(conn, tmp_path):
+def test_event_40_days_late_reaches_daily_and_weekly_marts_through_a_plain_build(conn, tmp_path):
     sel = "+metrics_daily_payments+"
     _ok(run_kpi("load", str(_without_late_event(tmp_path / "early"))))
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
     assert_relation_equals_csv(conn, "marts.metrics_daily_payments", EXP / "metrics_daily_payments_before_late.csv")
+    weekly_q = ("select attempts, successes, revenue_cents from marts.metrics_weekly_payments "
+                "where week_start = '2025-03-03' and country_code = 'EG'")
+    assert conn.execute(weekly_q).fetchall() == [(2, 1, 2000)]
 
-    _ok(run_kpi("load", str(FIX)))  # the late event arrives
-    # an incremental run only re-reads the lookback days before *today*: 2025-03-03 is not among them
-    _incremental_dbt_build(sel)
-    assert_relation_equals_csv(conn, "marts.metrics_daily_payments", EXP / "metrics_daily_payments_before_late.csv")
-    # a backfill of the event's day picks it up (staging and the mart are rebuilt for that day)
-    _ok(run_kpi("backfill", "--start", "2025-03-03", "--end", "2025-03-04", "--select", sel, *NO_ALERTS))
+    # the late event arrives 40 days after its day: no backfill, the next scheduled build takes it
+    _ok(run_kpi("load", str(_with_late_event_received(tmp_path / "late", PRESENT))))
+    st = run_kpi("status", "--format", "json")
+    assert "2025-03-03" in st.stdout.split('"unprocessed"', 1)[1], st.stdout[-2000:]
+    _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
     assert_relation_equals_csv(conn, "marts.metrics_daily_payments", EXP / "metrics_daily_payments.csv")
+    assert conn.execute(weekly_q).fetchall() == [(2, 2, 4500)]
 
 
 @pytest.mark.slow
-def test_late_event_within_the_lookback_is_picked_up_by_a_plain_build(conn, tmp_path):
-    day = date.today() - timedelta(days=1)
-    header = (FIX / "events_raw.csv").open(encoding="utf-8").readline().strip().split(",")
-
-    def ev(n, t, etype, received=None):
-        occ = f"{day.isoformat()}T{t}+00:00"
-        return [f"00000000-0000-4000-8000-{n:012d}", occ, received or occ, "plt_001", None, "payments", etype,
-                "u1", None, "payment", "p1", None, "stripe", None, "SA", 5000, "USD", None,
-                '{"is_fallback":false}', 1]
-
-    attempt = ev(1, "10:00:00", "payment_attempted")
-    late_success = ev(2, "10:00:05", "payment_succeeded", received=f"{(day + timedelta(days=1)).isoformat()}T00:30:00+00:00")
-    early = tmp_path / "early"
-    write_csv(early / "events_raw.csv", header, [attempt])
-    (early / "tenants.jsonl").write_bytes((FIX / "tenants.jsonl").read_bytes())
-    _ok(run_kpi("load", str(early)))
-    _ok(run_kpi("build", "--select", "+metrics_daily_payments+", *NO_ALERTS))
-    q = "select attempts, successes, revenue_cents from marts.metrics_daily_payments where metric_date = %s"
-    assert conn.execute(q, (day,)).fetchall() == [(1, 0, 0)]
-
-    late = tmp_path / "late"
-    write_csv(late / "events_raw.csv", header, [late_success])
-    _ok(run_kpi("load", str(late)))
-    _incremental_dbt_build("+metrics_daily_payments+")  # incremental: today's lookback covers `day`
-    assert conn.execute(q, (day,)).fetchall() == [(1, 1, 5000)]
+def test_corrected_copy_leaves_one_raw_row_and_moves_the_event_between_days(conn, tmp_path):
+    """Event 10 (p1's attempt, SA stripe, 03-03 10:00) re-sent with a corrected time on 03-04."""
+    sel = "+metrics_daily_payments+ +metrics_daily_engagement+"
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
+    q = ("select metric_date::text, attempts from marts.metrics_daily_payments "
+         "where country_code = 'SA' and provider = 'stripe' order by 1")
+    assert conn.execute(q).fetchall() == [("2025-03-03", 2), ("2025-03-04", 1)]
+    with (FIX / "events_raw.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    original = next(r for r in rows[1:] if r[0].endswith("000000000010"))
+    corrected = list(original)
+    corrected[1] = "2025-03-04T10:00:00+00:00"   # occurred_at corrected by the producer
+    corrected[2] = "2025-03-06T08:00:00+00:00"   # and re-sent later
+    write_csv(tmp_path / "fix" / "events_raw.csv", rows[0], [corrected])
+    r = run_kpi("load", str(tmp_path / "fix"))
+    _ok(r)
+    assert "1 moved" in r.stdout, r.stdout
+    assert conn.execute("select count(*), min(occurred_at)::text from raw.events_raw where event_id = %s",
+                        (original[0],)).fetchone() == (1, "2025-03-04 10:00:00+00")
+    _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
+    assert conn.execute("select event_date::text, previous_event_date::text from staging.stg_platform__events "
+                        "where event_id = %s", (original[0],)).fetchall() == [("2025-03-04", "2025-03-03")]
+    # p1's attempt counts on 03-04 now; 03-03 keeps p2's first attempt
+    assert conn.execute(q).fetchall() == [("2025-03-03", 1), ("2025-03-04", 2)]
 
 
 # --- incremental intermediates (issue 3): an incremental run == a full rebuild ---------------------------------
@@ -167,8 +172,9 @@ def test_late_event_within_the_lookback_is_picked_up_by_a_plain_build(conn, tmp_
 INTERMEDIATES = ["int_orders_lifecycle", "int_order_decisions_paired", "int_payment_attempts_paired",
                  "int_calls_lifecycle", "int_horoscopes_lifecycle", "int_user_activity_daily",
                  "int_user_activity_summary", "int_events_uncatalogued"]
-# the incremental (non-microbatch) models and what they read; the weekly rollups recompute touched weeks only
-INC_MARTS = ["metrics_cohort_retention", "metrics_weekly_fulfillment", "metrics_weekly_calls"]
+# every incremental platform model and what it reads: staging, the intermediates, the daily marts
+# (replaced days), cohort retention (touched users) and the weekly rollups (touched weeks)
+INC_MARTS = ["metrics_cohort_retention", *DAILY, *WEEKLY]
 INC_SELECT = "+path:models/intermediate/platform " + " ".join(f"+{m}" for m in INC_MARTS)
 # data and unit tests of these models run in the other tests of this module; here only the rows matter
 INC_EXCLUDE = ["--exclude", "tag:alerts+ resource_type:test resource_type:unit_test"]
@@ -207,8 +213,9 @@ LATE_EXTRA = [
 
 
 def _model_rows(conn, relation: str) -> list[str]:
-    """Rows of ``relation`` as sorted JSON text, without the per-database watermark/load-time columns."""
-    sql = f"select (to_jsonb(t) - 'staged_at' - '_loaded_at' - 'dbt_loaded_at')::text from {relation} as t order by 1"
+    """Rows of ``relation`` as sorted JSON text, without the per-database load-history columns."""
+    sql = (f"select (to_jsonb(t) - 'staged_at' - '_loaded_at' - 'dbt_loaded_at' - 'previous_event_date')::text "
+           f"from {relation} as t order by 1")
     return [r[0] for r in conn.execute(sql).fetchall()]
 
 
@@ -234,8 +241,8 @@ def _write_load_dir(dst: Path, header: list[str], rows: list[list]) -> Path:
 def test_incremental_intermediates_equal_a_full_rebuild(conn, pg_server, tmp_path):
     header, fixture = _fixture_rows()
     history = [r for r in fixture if r[0] != LATE_EVENT_ID and not r[1].startswith(NEW_DAY)]
-    # p3's success (03-04 00:00:03) re-sent across midnight: a copy on the new day, received 20 min later.
-    # The first received copy must stay, although its day is not the one being built
+    # p3's success (03-04 00:00:03) corrected across midnight: a copy on the new day, received 20 min
+    # later, wins (the latest received copy); both days are recomputed
     original = next(r for r in fixture if r[0] == RESENT_EVENT_ID)
     resent = list(original)
     resent[1:3] = ["2025-03-05T00:00:04+00:00", "2025-03-05T00:20:00+00:00"]
@@ -260,30 +267,31 @@ def test_incremental_intermediates_equal_a_full_rebuild(conn, pg_server, tmp_pat
     assert all(expected[r] for r in expected if "uncatalogued" not in r)
     assert any("order_teleported" in row for row in expected["intermediate.int_events_uncatalogued"])
 
-    # incremental: history first, then one new day, then a late event for an old day and its backfill
+    # incremental: history first, then one new day, then late events for an old day: plain builds only
     _ok(run_kpi("load", str(_write_load_dir(tmp_path / "history", header, history))))
     _ok(run_kpi("build", "--select", INC_SELECT, *INC_EXCLUDE))
     watermark_q = "select call_id, staged_at from intermediate.int_calls_lifecycle order by 1"
     staged_before = dict(conn.execute(watermark_q).fetchall())
 
     _ok(run_kpi("load", str(_write_load_dir(tmp_path / "new_day", header, new_day))))
-    _ok(run_kpi("backfill", "--start", NEW_DAY, "--end", "2025-03-06", "--select", INC_SELECT, *INC_EXCLUDE))
+    _ok(run_kpi("build", "--select", INC_SELECT, *INC_EXCLUDE))
     staged_after = dict(conn.execute(watermark_q).fetchall())
-    assert conn.execute("select occurred_at::text, received_at::text from staging.stg_platform__events "
-                        "where event_id = %s", (RESENT_EVENT_ID,)).fetchall() == [
-        ("2025-03-04 00:00:03+00", "2025-03-04 00:00:03+00")]
+    assert conn.execute("select occurred_at::text, received_at::text, previous_event_date::text "
+                        "from staging.stg_platform__events where event_id = %s", (RESENT_EVENT_ID,)).fetchall() == [
+        ("2025-03-05 00:00:04+00", "2025-03-05 00:20:00+00", "2025-03-04")]
     # incremental, not rebuilt: only c2 (answered on the new day) and the new c7 were recomputed
     assert {c for c in staged_after if staged_after[c] != staged_before.get(c)} == {"c2", "c7"}
     after_new_day = _inc_snapshot(conn)
 
     _ok(run_kpi("load", str(_write_load_dir(tmp_path / "late", header, late))))
-    _ok(run_kpi("backfill", "--start", "2025-03-03", "--end", "2025-03-04", "--select", INC_SELECT, *INC_EXCLUDE))
+    _ok(run_kpi("build", "--select", INC_SELECT, *INC_EXCLUDE))
     after_late = _inc_snapshot(conn)
 
-    # before the late day's backfill the models lack the late rows (p6's success, u9, c8): the comparison can fail
+    # before the late events' build the models lack the late rows (p6's success, u9, c8): the comparison can fail
     for rel in ("intermediate.int_payment_attempts_paired", "intermediate.int_calls_lifecycle",
                 "intermediate.int_user_activity_summary", "marts.metrics_cohort_retention",
-                "intermediate.int_events_uncatalogued", "marts.metrics_weekly_calls"):
+                "intermediate.int_events_uncatalogued", "marts.metrics_weekly_calls",
+                "marts.metrics_daily_payments", "marts.metrics_daily_calls", "marts.metrics_daily_engagement"):
         assert after_new_day[rel] != expected[rel], rel
     # the new day's entities are already right: orders, decisions and horoscopes got no late rows
     for rel in ("intermediate.int_orders_lifecycle", "intermediate.int_order_decisions_paired",
