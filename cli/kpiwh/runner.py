@@ -340,6 +340,34 @@ def _drop_shadows(conn, schemas: list[str]) -> None:
             conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(left)))
 
 
+def _carry_kept_history(conn, manifest) -> list[str]:
+    """Copy each published table of a ``full_refresh: false`` model into its shadow schema.
+
+    Such a model keeps history a rebuild cannot recreate (the alert lifecycle and its
+    notification log): the shadow build then runs it incrementally on top of the copy,
+    as a scheduled run would, instead of starting it empty.
+
+    Returns:
+        the ``schema.table`` names copied.
+    """
+    from psycopg import sql  # noqa: PLC0415
+
+    copied = []
+    for n in manifest.nodes.values():
+        if n.resource_type != "model" or n.config.get("full_refresh") is not False:
+            continue
+        published = f'"{n.schema}"."{n.alias}"'
+        if not conn.execute("select to_regclass(%s) is not null", (published,)).fetchone()[0]:
+            continue
+        src, dst = sql.Identifier(n.schema, n.alias), sql.Identifier(n.schema + SHADOW_SUFFIX, n.alias)
+        with conn.transaction():
+            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(n.schema + SHADOW_SUFFIX)))
+            conn.execute(sql.SQL("create table {} (like {} including all)").format(dst, src))
+            conn.execute(sql.SQL("insert into {} select * from {}").format(dst, src))
+        copied.append(f"{n.schema}.{n.alias}")
+    return copied
+
+
 def publish(conn, schemas: list[str]) -> None:
     """Swap the shadow schemas in for the published ones, in ONE transaction; then drop the old ones.
 
@@ -386,7 +414,8 @@ def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str 
     every model and seed is built into shadow schemas (``<schema>__wap``, set through
     ``KPI_SCHEMA_SUFFIX``, macro generate_schema_name), one statement per model, and
     tested there; only when every node passed are the shadows swapped in, in one
-    transaction (:func:`publish`). A failed test or a killed build leaves the
+    transaction (:func:`publish`). A ``full_refresh: false`` model (alert history) is
+    copied into its shadow first and updated incrementally there. A failed test or a killed build leaves the
     published schemas exactly as they were (the next build drops the leftovers).
     Any other build runs in place: each incremental model replaces its recomputed
     days inside one transaction, each table model is swapped in by dbt's rename.
@@ -416,6 +445,10 @@ def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
         summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
     else:
         console.print("first or full build: built and tested in shadow schemas, published when every test passed")
+        with db.connect() as conn:
+            kept = _carry_kept_history(conn, manifest)
+        if kept:
+            console.print(f"history kept (full_refresh: false): {', '.join(kept)}")
         os.environ["KPI_SCHEMA_SUFFIX"] = SHADOW_SUFFIX
         shadow_target = str(config.project_dir() / "target" / "wap")
         try:
