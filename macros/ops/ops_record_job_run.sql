@@ -97,8 +97,11 @@
         {{ ops_sql_string(command) }},
         {{ ops_sql_string(target.name) }},
         {{ ops_sql_string(sel_text if sel_text else none) }},
-        {{ ops_sql_string(args.get('event_time_start') | string if args.get('event_time_start') else none) }},
-        {{ ops_sql_string(args.get('event_time_end') | string if args.get('event_time_end') else none) }},
+        {#- the window of a backfill (vars kpi_backfill_start/_end), or dbt's own event-time flags -#}
+        {%- set window_start = var('kpi_backfill_start', none) or args.get('event_time_start') %}
+        {%- set window_end = var('kpi_backfill_end', none) or args.get('event_time_end') %}
+        {{ ops_sql_string(window_start | string if window_start else none) }},
+        {{ ops_sql_string(window_end | string if window_end else none) }},
         cast({{ ops_sql_string(run_started_at.isoformat()) }} as {{ ts }}),
         cast({{ ops_sql_string(now_utc.isoformat()) }} as {{ ts }}),
         {{ ops_sql_string(run_status) }},

@@ -47,7 +47,7 @@ PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
 # the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
 # do not end with one of them alone on a long module; the built_warehouse modules always lead
 SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace",
-              "test_status", "test_faults", "test_lint", "test_month_batches", "test_loyalty"]
+              "test_status", "test_faults", "test_publish", "test_lint", "test_loyalty"]
 
 
 @functools.lru_cache(maxsize=None)

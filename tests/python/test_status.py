@@ -4,15 +4,15 @@ One private database for the module, on the platform_small fixture (days
 2025-02-25, 2025-03-03 .. 2025-03-05), driven through the real CLI in this
 order (each step's outcome is kept and asserted by the tests below):
 
-1. `kpi build` of the seeds, stg_platform__events (microbatch, 9 daily
-   batches), int_payment_attempts_paired, metrics_daily_payments (daily mart)
-   and stg_core__tenants — succeeds; `kpi status` exits 0.
+1. `kpi build` of the seeds, stg_platform__events, int_payment_attempts_paired,
+   metrics_daily_payments (daily mart) and stg_core__tenants — succeeds;
+   `kpi status` exits 0.
 2. an event trigger makes every CREATE VIEW fail with a message holding a
    quote; `kpi build --select stg_core__tenants` fails; `kpi status` exits 1
    and shows the message.
 3. a check constraint on staging.stg_platform__events rejects 2025-03-04;
-   `kpi backfill` of 03-03 .. 03-05 on it: 2 batches succeed, 1 fails
-   (microbatch partial success).
+   `kpi backfill` of 03-03 .. 03-05 on it fails, recorded with its window, and
+   the staged days stay intact (the model's one statement rolled back).
 4. the lock: a real `kpi build` A is held inside the build by a table lock;
    a second `kpi build` B is refused at once naming A; a third with --wait
    queues and runs after A (their recorded runs do not overlap).
@@ -104,7 +104,7 @@ def ops_run(pg_server):
         res.status_error = run_kpi("status", "--days", "3650", env=env)
         res.status_error_json = run_kpi("status", "--days", "3650", "--format", "json", env=env)
 
-        # 3. a microbatch partial success: the 2025-03-04 batch violates a constraint
+        # 3. a failed backfill: re-staging 2025-03-04 violates a constraint
         conn.execute('alter table staging.stg_platform__events add constraint "ops test: no 03-04" '
                      "check (event_date <> date '2025-03-04') not valid")
         res.backfill = _ok(run_kpi("backfill", "--start", "2025-03-03", "--end", "2025-03-06",
@@ -173,7 +173,7 @@ def test_successful_build_is_recorded_with_nodes_and_row_counts(ops_run):
     assert run[5] == run[6] and run[7] == 0 and run[8] == 0  # every node ok
     assert run[9] == "kpi build"
     assert run[10] == " ".join(BUILD_SELECT)
-    assert run[11] == "2025-02-25 00:00:00"  # the first build's event-time window (kpi build bounds it)
+    assert run[11] is None  # no backfill window: a build takes what was loaded
     assert run[3] <= run[4]
     nodes = _nodes(conn, run[0])
     # seeds: their CSV row counts; a table model: its row count; tests: pass
@@ -181,10 +181,11 @@ def test_successful_build_is_recorded_with_nodes_and_row_counts(ops_run):
     assert nodes["iso_country_codes"][:3] == ("seed", "success", iso_rows)
     paired = conn.execute("select count(*) from intermediate.int_payment_attempts_paired").fetchone()[0]
     assert nodes["int_payment_attempts_paired"][:3] == ("model", "success", paired)
-    # microbatch: one batch per day of the fixture's window 2025-02-25 .. 2025-03-05, all successful
-    assert nodes["stg_platform__events"][1] == "success"
-    assert nodes["stg_platform__events"][3:5] == (9, 0)
-    assert nodes["metrics_daily_payments"][3:5] == (9, 0)
+    # one statement per model, no batches
+    staged = conn.execute("select count(*) from staging.stg_platform__events").fetchone()[0]
+    assert nodes["stg_platform__events"][:3] == ("model", "success", staged)
+    assert nodes["stg_platform__events"][3:5] == (None, None)
+    assert nodes["metrics_daily_payments"][3:5] == (None, None)
     assert {v[0] for v in nodes.values()} == {"seed", "model"}  # tests excluded in this step
     assert len(nodes) == run[5] == 6
     assert all(v[6] >= 0 for v in nodes.values())
@@ -225,18 +226,17 @@ def test_status_reports_the_failure_and_exits_1(ops_run):
     assert failed and QUOTED_MESSAGE in failed[0]["message"]
 
 
-def test_microbatch_partial_success_is_visible(ops_run):
+def test_failed_backfill_is_recorded_with_its_window_and_leaves_the_days_intact(ops_run):
     res, conn = ops_run
-    assert "partial success" in res.backfill.stderr.lower() or "partial" in res.backfill.stdout.lower()
+    assert "stg_platform__events" in res.backfill.stderr
     run = res.runs[2]
-    assert run[1:3] == ("build", "partial")
+    assert run[1:3] == ("build", "error")
     assert run[9] == "kpi backfill"
-    assert run[11] == "2025-03-03 00:00:00"
+    assert run[11] == "2025-03-03"  # the backfill window, [start, end)
     node = _nodes(conn, run[0])["stg_platform__events"]
-    assert node[1] == "partial success"
-    assert node[3:5] == (2, 1)  # 03-03 and 03-05 written, 03-04 failed
+    assert node[1] == "error" and "ops test: no 03-04" in node[5]
     days = {d for (d,) in conn.execute("select distinct event_date from staging.stg_platform__events")}
-    assert {d.isoformat() for d in days} >= {"2025-03-03", "2025-03-04", "2025-03-05"}  # 03-04 rolled back intact
+    assert {d.isoformat() for d in days} >= {"2025-03-03", "2025-03-04", "2025-03-05"}  # rolled back intact
 
 
 def test_lock_refuses_a_second_build_and_waits_with_wait(ops_run):
