@@ -1,6 +1,6 @@
 {#-
   analyze_relation(): `analyze <this>` for models that write a table
-  (table, incremental — microbatch included — and snapshots); nothing for views
+  (table, incremental and snapshots); nothing for views
   and ephemeral models. Used as a project-wide post-hook: PostgreSQL only
   gathers statistics on new tables when autovacuum gets round to it, and a
   model read right after it is built would otherwise be planned blind (a

@@ -1,6 +1,6 @@
 {#-
   kpi_relation_security(): project-wide post-hook (dbt_project.yml), so every
-  rebuild — full, incremental or one microbatch batch — puts it back. Each
+  rebuild — full or incremental — puts it back. Each
   statement is idempotent (drop policy if exists + create).
 
   - view: `security_invoker = true` (PostgreSQL 15+), so a view reads its

@@ -1,5 +1,5 @@
-{#- A table: read by every daily batch of the appointments fact through its
-    event_time (attributed_at), which the index serves. -#}
+{#- A table, like stg_bookings__bookings: the appointments fact and the customer
+    facts both read it (DECISIONLOG "Staging that is not a view"). -#}
 {{ config(
     materialized='table',
     indexes=[{'columns': ['attributed_at']}],

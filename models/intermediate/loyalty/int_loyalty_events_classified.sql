@@ -1,8 +1,8 @@
 {#-
   Loyalty events (seed 000) from the cleaned event log, classified once for every
   loyalty mart: the transaction type (issue | redeem | adjust | reverse), the scan
-  error code, and the reward and points carried in metadata. A view; it declares
-  event_time = occurred_at so the daily microbatch marts read only their batch.
+  error code, and the reward and points carried in metadata. A view; the daily
+  loyalty marts read the days they recompute from it (kpi_in_days on occurred_at).
 -#}
 with
 

@@ -1,7 +1,7 @@
 {#-
   One row per UTC day the marketplace data spans: from the first deal's creation day
   to the last day anything happened (state change, dispute, resolution, ledger entry).
-  Declares event_time = day, so a microbatch model reading it sees only its batch's days.
+  The day spine of metrics_daily_deals.
 -#}
 {{ config(event_time='day') }}
 

@@ -2,7 +2,6 @@
   Application decisions (seed 001): one row per application_approved /
   application_rejected event, with the approval time in hours from the
   partner's applied_at (signup completed) to the decision event.
-  event_time decided_at: the daily fact reads a batch's decisions only.
 -#}
 with
 

@@ -1,8 +1,8 @@
 {#-
   Mechanics joined to partners (seed 001): one row per accepted invite
   (invite_accepted event; user_id = the mechanic), first acceptance per
-  (partner, mechanic) kept. No event_time: the daily fact needs every mechanic
-  who joined up to a day, so it reads this model whole.
+  (partner, mechanic) kept. The daily fact needs every mechanic who joined up
+  to a day, so it reads this model whole.
 -#}
 with
 

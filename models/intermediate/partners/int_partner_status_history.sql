@@ -6,7 +6,7 @@
   in one go) has no snapshot row for its pending period, so an inferred
   'pending' interval [applied_at, first version's valid_from) is added
   (is_inferred true). DECISIONLOG "partner status on a past day".
-  No event_time: daily marts read every interval.
+  Daily marts read every interval.
 -#}
 with
 

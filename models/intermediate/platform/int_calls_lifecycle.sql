@@ -3,8 +3,8 @@
   each step (seed 004 call quality). Calls are counted on the day they STARTED
   (a call started at 23:59 and answered at 00:00 belongs to its start day), so
   answered <= attempted holds on every day. The outcome may come the next day;
-  event_time started_at so metrics_daily_calls' batches read the calls started
-  in their window.
+  metrics_daily_calls reads the calls started on the days it recomputes
+  (kpi_in_days on started_at).
   Incremental (delete+insert): a run recomputes, from ALL their staging
   events, only the calls touched by staging rows written since its last run
   (dbt_loaded_at > max(staged_at)); a first build / --full-refresh computes

@@ -1,8 +1,7 @@
 {#-
   One row per horoscope (entity_id of the content domain): first upload, first
   approval, first publication and its zodiac sign (seed 004 content). Read
-  WHOLE by the content marts (the upload may precede the approval's day; no
-  event_time on purpose).
+  WHOLE by the content marts (the upload may precede the approval's day).
   Incremental (delete+insert): a run recomputes, from ALL their staging
   events, only the horoscopes touched by staging rows written since its last run
   (dbt_loaded_at > max(staged_at)); a first build / --full-refresh computes

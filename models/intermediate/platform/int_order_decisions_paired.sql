@@ -4,8 +4,8 @@
   the same order at or before the decision (a rejected deliverable is
   resubmitted, so one order can have several rounds). rejections_so_far counts
   the order's rejections up to and including this decision.
-  The submission may be on an earlier day; event_time decided_at so the daily
-  mart's batches read only their own decisions.
+  The submission may be on an earlier day; metrics_daily_fulfillment reads the
+  decisions of the days it recomputes (kpi_in_days on decided_at).
   Incremental (delete+insert on order_id, so a touched order's decisions are
   all replaced): a run recomputes, from ALL their staging events, only the
   orders touched by staging rows written since its last run (dbt_loaded_at >

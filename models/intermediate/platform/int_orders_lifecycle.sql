@@ -1,8 +1,8 @@
 {#-
   One row per order (entity_id of the orders domain): the first timestamp of
   each lifecycle step (seed 004 fulfillment). Read WHOLE by
-  metrics_daily_fulfillment (no event_time on purpose): a batch for day D needs
-  the order's created_at even when the order was created before D
+  metrics_daily_fulfillment: recomputing day D needs the order's created_at
+  even when the order was created before D
   (docs/DECISIONLOG.md).
   Incremental (delete+insert): a run recomputes, from ALL their staging
   events, only the orders touched by staging rows written since its last run

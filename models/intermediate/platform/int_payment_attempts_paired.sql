@@ -5,8 +5,8 @@
   (a payment has at most one first attempt and one fallback attempt). Outcomes
   count with their attempt's day, so successes + failures <= attempts holds on
   every day even when an outcome lands after midnight (docs/DECISIONLOG.md).
-  The outcome may be on the next day; event_time attempted_at for
-  metrics_daily_payments' batches.
+  The outcome may be on the next day; metrics_daily_payments reads the
+  attempts of the days it recomputes (kpi_in_days on attempted_at).
   Incremental (delete+insert on attempt_event_id): a run recomputes, from ALL
   their staging events, the attempts of the payments touched by staging rows
   written since its last run (dbt_loaded_at > max(staged_at)), plus new

@@ -2,9 +2,9 @@
   One row per (user, UTC day) with any event of that user (seed 004 DAU/WAU/MAU
   and cohort retention): the user-day grain that metrics_daily_engagement's
   rolling 7/30-day windows and int_user_activity_summary's look-ups read, so
-  neither has to go back to the event log's history. Microbatch by day on
-  activity_date (a batch rewrites its own days from their staging rows), so a
-  run costs the new days' events, not the history.
+  neither has to go back to the event log's history. Incremental (replace_days
+  on activity_date): a run recomputes the days kpi_days_to_process() names from
+  their staging rows, so it costs those days' events, not the history.
 -#}
 {{ config(
     materialized='incremental',

@@ -1,8 +1,9 @@
 {#-
   Seed 000's pilot_customer_activity: one row per tenant, customer and UTC day on
   which the customer made at least one loyalty transaction (issue, redeem,
-  adjust, reverse). Microbatch by day on the batch's own events; the weekly
-  report counts distinct and repeat customers from it.
+  adjust, reverse). Incremental (replace_days on activity_date): a run
+  recomputes the days kpi_days_to_process() names; the weekly report counts
+  distinct and repeat customers from it.
 -#}
 {{ config(
     materialized='incremental',

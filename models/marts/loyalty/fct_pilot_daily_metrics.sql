@@ -1,11 +1,10 @@
 {#-
   Seed 000's pilot_daily_metrics: one row per tenant, location and UTC day with at
   least one loyalty transaction or scan error.
-  Microbatch by day. Counts read the batch's own events (event_time filter on
-  int_loyalty_events_classified). Repeat customers need the 6 days BEFORE the
-  batch too: that input is read with .render() (dbt's documented opt-out of the
-  automatic event_time filter) and filtered here to
-  [batch start - 6 days, batch end) — docs/DECISIONLOG.md.
+  Incremental (replace_days on metric_date): counts read the events of the days
+  this run recomputes. Repeat customers also need the 6 days BEFORE each of them
+  (kpi_in_days days_before=6), and a changed day recomputes the 6 days after it
+  too (days_after 6), whose 7-day windows it lies in — docs/DECISIONLOG.md.
 -#}
 {{ config(
     materialized='incremental',
@@ -70,7 +69,7 @@ customer_days as (
 
 active_customer_days as (
 
-    -- who was active where, on the batch's days
+    -- who was active where, on the recomputed days
     select distinct
         tenant_id,
         location_id,

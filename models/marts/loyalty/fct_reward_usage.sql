@@ -2,7 +2,8 @@
   Seed 000's pilot_reward_usage: one row per tenant, reward and UTC day with at
   least one redemption (points_redeemed events; metadata reward_id, points).
   A redemption without a reward_id is kept under reward_id 'unknown' so the
-  counts add up to the daily redeem transactions. Microbatch by day.
+  counts add up to the daily redeem transactions. Incremental (replace_days on
+  usage_date): a run recomputes the days kpi_days_to_process() names.
 -#}
 {{ config(
     materialized='incremental',

@@ -1,10 +1,11 @@
 {#-
   Seed 004's metrics_daily_calls: one row per UTC day and service_code, over the
-  calls STARTED that day (int_calls_lifecycle, filtered to the batch by dbt on
+  calls STARTED that day (int_calls_lifecycle, read for the recomputed days by
   started_at): a call's answer, end or drop counts with its start day, so every
   part <= whole holds each day. Rates per the seed: answer = answered/attempted,
   completion, drop and recording = x/answered. Durations (seconds) of the calls
-  that ended or dropped. Microbatch by day; a re-run of a day replaces its rows.
+  that ended or dropped. Incremental (replace_days on metric_date): a run
+  recomputes the days kpi_days_to_process() names and replaces their rows.
 -#}
 {{ config(
     materialized='incremental',
@@ -25,7 +26,7 @@ with
 
 calls as (
 
-    -- filtered to the batch's days by started_at (event_time)
+    -- the days this run recomputes, by started_at (all of them on a first build)
     select
         started_date,
         service_code,

@@ -4,7 +4,8 @@
   that day / 12; approval latency = first upload -> first approval of a
   horoscope, counted on the day of that approval (start read from
   int_horoscopes_lifecycle WHOLE: the upload may be on an earlier day).
-  Microbatch by day on metric_date.
+  Incremental (replace_days on metric_date): a run recomputes the days
+  kpi_days_to_process() names.
 -#}
 {{ config(
     materialized='incremental',
@@ -20,7 +21,7 @@ with
 
 content_events as (
 
-    -- filtered to the batch's days by occurred_at (event_time)
+    -- the days this run recomputes, by occurred_at (all of them on a first build)
     select
         event_date,
         event_type,
@@ -36,7 +37,7 @@ content_events as (
 
 lifecycle as (
 
-    -- read whole on purpose (no event_time): the upload may precede the batch
+    -- read whole on purpose: the upload may precede the recomputed days
     select
         horoscope_id,
         first_approved_at,

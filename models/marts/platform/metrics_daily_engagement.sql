@@ -2,14 +2,13 @@
   Seed 004's metrics_daily_engagement: one row per UTC day with any event.
   DAU = distinct user_id with any event that day; WAU / MAU = distinct users
   in the 7 / 30 days ending that day (rolling). The user-days come from
-  int_user_activity_daily, read WITHOUT dbt's event_time filter
-  (ref(...).render()) and filtered here to [batch start - 29 days, batch end)
-  (macro batch_window_filter), so a batch reads ~30 days x active users rows,
-  never the event log's history; the day's notification / content counts come
-  from the batch's own staging rows. Only the batch's own days are emitted.
-  Microbatch by day on metric_date. Distinct rolling counts by non-overlapping
-  per-user spans and a running sum (linear in user-days; DECISIONLOG
-  "Engagement: DAU / WAU / MAU").
+  int_user_activity_daily, read for the recomputed days plus the 29 days before
+  each (kpi_in_days days_before=29), never the event log's history; the day's
+  notification / content counts come from that day's staging rows. Only the
+  recomputed days are emitted. Incremental (replace_days on metric_date);
+  days_after 29: a day's users count in the MAU of the next 29 days.
+  Distinct rolling counts by non-overlapping per-user spans and a running sum
+  (linear in user-days; DECISIONLOG "Engagement: DAU / WAU / MAU").
 -#}
 {{ config(
     materialized='incremental',
@@ -25,7 +24,7 @@ with
 
 events as (
 
-    -- the batch's own events (dbt's event_time filter): which days exist, and their counts
+    -- the events of the days this run recomputes: which days exist, and their counts
     select
         event_date,
         event_domain,
@@ -38,7 +37,7 @@ events as (
 
 batch_days as (
 
-    -- the days this batch writes (outside a batch: every day with an event)
+    -- the days this run writes (on a first build: every day with an event)
     select distinct event_date as metric_date
     from events
 
@@ -46,7 +45,7 @@ batch_days as (
 
 user_days as (
 
-    -- unfiltered by dbt on purpose: the 30-day look-back lies before the batch
+    -- the recomputed days plus the 29 days before each (their 30-day windows)
     select
         user_id,
         activity_date as event_date

@@ -3,9 +3,11 @@
   Step counts are events on their own day. A duration counts on the day its
   ENDING event occurs (TTF response: the order's first order_assigned; TTF
   delivery: its first order_completed; TTF approval: each decision), with the
-  start read from int_orders_lifecycle WHOLE (it may lie before the batch) and
-  int_order_decisions_paired filtered to the batch by dbt (event_time
-  decided_at). Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
+  start read from int_orders_lifecycle WHOLE (it may lie before the recomputed
+  days) and int_order_decisions_paired read for the recomputed days by
+  decided_at. Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
+  Incremental (replace_days on metric_date): a run recomputes the days
+  kpi_days_to_process() names.
 -#}
 {{ config(
     materialized='incremental',
@@ -24,7 +26,7 @@ with
 
 order_events as (
 
-    -- filtered to the batch's days by occurred_at (event_time)
+    -- the days this run recomputes, by occurred_at (all of them on a first build)
     select
         event_date,
         event_type,
@@ -39,7 +41,7 @@ order_events as (
 
 lifecycle as (
 
-    -- read whole on purpose (no event_time): created_at may precede the batch
+    -- read whole on purpose: created_at may precede the recomputed days
     select
         order_id,
         created_at,
@@ -51,7 +53,7 @@ lifecycle as (
 
 decisions as (
 
-    -- filtered to the batch's days by decided_at (event_time)
+    -- the days this run recomputes, by decided_at (all of them on a first build)
     select
         order_id,
         decided_date,

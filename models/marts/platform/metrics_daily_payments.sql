@@ -1,10 +1,11 @@
 {#-
   Seed 004's metrics_daily_payments: one row per UTC day, country and provider.
   Attempts, their outcomes and revenue count on the ATTEMPT's day
-  (int_payment_attempts_paired, filtered to the batch by dbt on attempted_at),
+  (int_payment_attempts_paired, read for the recomputed days by attempted_at),
   so successes + failures <= attempts every day; refunds count on the day they
-  are issued (event log filtered by dbt on occurred_at), so a refund_rate above
-  1 is possible on a small slice. Microbatch by day on metric_date. A re-run of a day replaces its rows (macros/materializations).
+  are issued (event log read by occurred_at), so a refund_rate above 1 is
+  possible on a small slice. Incremental (replace_days on metric_date): a run
+  recomputes the days kpi_days_to_process() names and replaces their rows (macros/incremental).
 -#}
 {{ config(
     materialized='incremental',
@@ -23,7 +24,7 @@ with
 
 attempts as (
 
-    -- filtered to the batch's days by attempted_at (event_time)
+    -- the days this run recomputes, by attempted_at (all of them on a first build)
     select
         attempted_date,
         country_code,
@@ -38,7 +39,7 @@ attempts as (
 
 refund_events as (
 
-    -- filtered to the batch's days by occurred_at (event_time)
+    -- the days this run recomputes, by occurred_at (all of them on a first build)
     select
         event_date,
         country_code,

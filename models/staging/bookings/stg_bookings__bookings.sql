@@ -1,6 +1,6 @@
-{#- A table, not a view: every daily batch of the appointments fact reads it by
-    start_at, and deduplicating 1M+ bookings per batch in a view would cost a full
-    sort each time (see docs/DECISIONLOG.md "staging materialisation"). -#}
+{#- A table, not a view: deduplicating 1M+ bookings in a view would re-sort them
+    for each reader (first booking, customer facts, payment attribution, the
+    appointments fact) (docs/DECISIONLOG.md "Staging that is not a view"). -#}
 {{ config(
     materialized='table',
     indexes=[

@@ -1,7 +1,7 @@
 {#-
   Partners (workshops), current state (seed 001): one row per partner_id.
   Status trimmed and lower-cased. History of the status lives in the snapshot
-  snapshots/partners_snapshot.sql. No event_time: daily marts read it whole.
+  snapshots/partners_snapshot.sql. Daily marts read it whole.
 -#}
 with
 
