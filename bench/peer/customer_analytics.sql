@@ -7,6 +7,8 @@
 -- peer.as_of (unset = now()), pinned by bench_peer.py to the project's var as_of.
 -- raw.bookings / raw.payments have booking_id / payment_id as primary key: one
 -- version per id, nothing to de-duplicate.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.customer_analytics;
 
 create table peer.customer_analytics as
@@ -149,12 +151,12 @@ select
     total_no_shows,
     total_cancellations,
     case when total_accepted_bookings + total_no_shows > 0
-        then round(total_no_shows::numeric / (total_accepted_bookings + total_no_shows), 4)
+        then round(total_no_shows::numeric(28, 6) / (total_accepted_bookings + total_no_shows), 4)
     end as no_show_rate,
     total_revenue_cents,
     total_completed_payments,
     case when total_completed_payments > 0
-        then round(total_revenue_cents::numeric / total_completed_payments, 0)::bigint
+        then round(total_revenue_cents::numeric(28, 6) / total_completed_payments, 0)::bigint
     end as avg_ticket_cents,
     is_referrer,
     preferred_location_id,
@@ -175,3 +177,16 @@ from joined;
 create unique index on peer.customer_analytics (organization_id, customer_id);
 create index on peer.customer_analytics (organization_id, first_booking_at);
 analyze peer.customer_analytics;
+
+-- bookkeeping for the one-day run (day/customer_analytics.sql): the newest raw
+-- row this build has seen; the next run recomputes the customers of newer rows
+create table if not exists peer.load_watermarks (relation text primary key, loaded_at timestamptz);
+insert into peer.load_watermarks (relation, loaded_at)
+select 'customer_analytics', max(loaded_at)
+from (
+    select max(_loaded_at) as loaded_at from raw.customers
+    union all select max(_loaded_at) from raw.bookings
+    union all select max(_loaded_at) from raw.payments
+    union all select max(_loaded_at) from raw.referral_profiles
+) as sources
+on conflict (relation) do update set loaded_at = excluded.loaded_at;

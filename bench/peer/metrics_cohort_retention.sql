@@ -6,6 +6,8 @@
 -- the observation end = the last active day, capped at the day before as_of.
 -- as_of: the setting peer.as_of (an ISO timestamp; unset = now()), pinned by
 -- bench_peer.py to the project's var as_of.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_cohort_retention;
 
 create table peer.metrics_cohort_retention as
@@ -88,28 +90,28 @@ select
     observation_end,
     cohort_size,
     case when cohort_last_day + 1 <= observation_end then retained_d1 end as retained_d1,
-    case when cohort_last_day + 1 <= observation_end then round(retained_d1::numeric / cohort_size, 4) end
+    case when cohort_last_day + 1 <= observation_end then round(retained_d1::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d1,
     case when cohort_last_day + 1 <= observation_end then retained_d1_plus end as retained_d1_plus,
-    case when cohort_last_day + 1 <= observation_end then round(retained_d1_plus::numeric / cohort_size, 4) end
+    case when cohort_last_day + 1 <= observation_end then round(retained_d1_plus::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d1_plus,
     case when cohort_last_day + 7 <= observation_end then retained_d7 end as retained_d7,
-    case when cohort_last_day + 7 <= observation_end then round(retained_d7::numeric / cohort_size, 4) end
+    case when cohort_last_day + 7 <= observation_end then round(retained_d7::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d7,
     case when cohort_last_day + 7 <= observation_end then retained_d7_plus end as retained_d7_plus,
-    case when cohort_last_day + 7 <= observation_end then round(retained_d7_plus::numeric / cohort_size, 4) end
+    case when cohort_last_day + 7 <= observation_end then round(retained_d7_plus::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d7_plus,
     case when cohort_last_day + 30 <= observation_end then retained_d30 end as retained_d30,
-    case when cohort_last_day + 30 <= observation_end then round(retained_d30::numeric / cohort_size, 4) end
+    case when cohort_last_day + 30 <= observation_end then round(retained_d30::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d30,
     case when cohort_last_day + 30 <= observation_end then retained_d30_plus end as retained_d30_plus,
-    case when cohort_last_day + 30 <= observation_end then round(retained_d30_plus::numeric / cohort_size, 4) end
+    case when cohort_last_day + 30 <= observation_end then round(retained_d30_plus::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d30_plus,
     case when cohort_last_day + 90 <= observation_end then retained_d90 end as retained_d90,
-    case when cohort_last_day + 90 <= observation_end then round(retained_d90::numeric / cohort_size, 4) end
+    case when cohort_last_day + 90 <= observation_end then round(retained_d90::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d90,
     case when cohort_last_day + 90 <= observation_end then retained_d90_plus end as retained_d90_plus,
-    case when cohort_last_day + 90 <= observation_end then round(retained_d90_plus::numeric / cohort_size, 4) end
+    case when cohort_last_day + 90 <= observation_end then round(retained_d90_plus::numeric(28, 6) / cohort_size, 4) end
         as retention_rate_d90_plus
 from cohorts
 cross join observation;

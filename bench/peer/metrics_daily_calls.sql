@@ -2,6 +2,8 @@
 -- One row per UTC day and service_code over the calls STARTED that day (a call =
 -- entity_id of the calls domain with a call_started event): answered, completed,
 -- dropped (without an end) and recorded calls count with their start day.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_daily_calls;
 
 create table peer.metrics_daily_calls as
@@ -79,12 +81,12 @@ select
     calls_completed,
     calls_dropped,
     calls_recorded,
-    round(calls_answered::numeric / nullif(calls_attempted, 0), 4) as answer_rate,
-    round(calls_completed::numeric / nullif(calls_answered, 0), 4) as completion_rate,
-    round(calls_dropped::numeric / nullif(calls_answered, 0), 4) as drop_rate,
-    round(calls_recorded::numeric / nullif(calls_answered, 0), 4) as recording_rate,
-    round(avg_duration::numeric, 3) as avg_duration_seconds,
-    round(p95_duration::numeric, 3) as p95_duration_seconds
+    round(calls_answered::numeric(28, 6) / nullif(calls_attempted, 0), 4) as answer_rate,
+    round(calls_completed::numeric(28, 6) / nullif(calls_answered, 0), 4) as completion_rate,
+    round(calls_dropped::numeric(28, 6) / nullif(calls_answered, 0), 4) as drop_rate,
+    round(calls_recorded::numeric(28, 6) / nullif(calls_answered, 0), 4) as recording_rate,
+    round(avg_duration::numeric(28, 6), 3) as avg_duration_seconds,
+    round(p95_duration::numeric(28, 6), 3) as p95_duration_seconds
 from daily;
 
 create unique index on peer.metrics_daily_calls (calls_day_key);

@@ -3,6 +3,8 @@
 -- published): counts on their own day; coverage = distinct zodiac signs
 -- published / 12; approval latency = a horoscope's first upload -> first
 -- approval, counted on the day of that approval (whole seconds, double precision).
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_daily_content;
 
 create table peer.metrics_daily_content as
@@ -73,12 +75,12 @@ select
     horoscopes_uploaded,
     horoscopes_published,
     zodiac_signs_published,
-    round(zodiac_signs_published::numeric / 12, 4) as coverage_rate,
+    round(zodiac_signs_published::numeric(28, 6) / 12, 4) as coverage_rate,
     horoscopes_approved,
     horoscopes_rejected,
-    round(horoscopes_approved::numeric / nullif(horoscopes_approved + horoscopes_rejected, 0), 4) as approval_rate,
-    round(avg_latency::numeric, 1) as avg_approval_latency_seconds,
-    round(p95_latency::numeric, 1) as p95_approval_latency_seconds
+    round(horoscopes_approved::numeric(28, 6) / nullif(horoscopes_approved + horoscopes_rejected, 0), 4) as approval_rate,
+    round(avg_latency::numeric(28, 6), 1) as avg_approval_latency_seconds,
+    round(p95_latency::numeric(28, 6), 1) as p95_approval_latency_seconds
 from daily;
 
 create unique index on peer.metrics_daily_content (metric_date);

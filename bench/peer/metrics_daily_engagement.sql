@@ -4,6 +4,8 @@
 -- from that day until the user's next active day, at most 7 / 30 days, so a
 -- running sum of +1/-1 deltas counts distinct users in one pass over user-days.
 -- Notification and horoscope-play counts are the day's own events.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_daily_engagement;
 
 create table peer.metrics_daily_engagement as
@@ -52,7 +54,7 @@ days as (
             as notifications_opted_out,
         count(*) filter (where event_domain in ('notifications', 'content') and event_type = 'horoscope_played')
             as horoscope_plays,
-        avg(listen_pct::numeric / 100)
+        avg(listen_pct::numeric(28, 6) / 100)
             filter (where event_domain in ('notifications', 'content') and event_type = 'horoscope_played')
             as listen_through_rate
     from events
@@ -99,13 +101,13 @@ select
     running.dau::bigint as dau,
     running.wau::bigint as wau,
     running.mau::bigint as mau,
-    round(running.dau / nullif(running.mau, 0), 4) as stickiness,
+    round(running.dau::numeric(28, 6) / nullif(running.mau, 0), 4) as stickiness,
     days.notifications_sent,
     days.notifications_delivered,
     days.notifications_opened,
     days.notifications_opted_out,
-    round(days.notifications_opened::numeric / nullif(days.notifications_delivered, 0), 4) as notification_ctr,
-    round(days.notifications_opted_out::numeric / nullif(days.notifications_sent, 0), 4) as opt_out_rate,
+    round(days.notifications_opened::numeric(28, 6) / nullif(days.notifications_delivered, 0), 4) as notification_ctr,
+    round(days.notifications_opted_out::numeric(28, 6) / nullif(days.notifications_sent, 0), 4) as opt_out_rate,
     days.horoscope_plays,
     round(days.listen_through_rate, 4) as listen_through_rate
 from days

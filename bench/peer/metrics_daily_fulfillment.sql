@@ -4,6 +4,8 @@
 -- order_assigned / order_completed (from its first order_created); each
 -- approval decision on its own day, timed from the latest submission at or
 -- before it. Durations are whole seconds in double precision, like dbt.datediff.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_daily_fulfillment;
 
 create table peer.metrics_daily_fulfillment as
@@ -108,14 +110,14 @@ select
     rejections,
     orders_decided,
     orders_rejected_repeatedly,
-    round(approvals::numeric / nullif(approvals + rejections, 0), 4) as approval_rate,
-    round(orders_rejected_repeatedly::numeric / nullif(orders_decided, 0), 4) as rejection_loop_rate,
-    round(avg_response::numeric, 1) as avg_ttf_response_seconds,
-    round(p95_response::numeric, 1) as p95_ttf_response_seconds,
-    round(avg_delivery::numeric, 1) as avg_ttf_delivery_seconds,
-    round(p95_delivery::numeric, 1) as p95_ttf_delivery_seconds,
-    round(avg_approval::numeric, 1) as avg_ttf_approval_seconds,
-    round(p95_approval::numeric, 1) as p95_ttf_approval_seconds
+    round(approvals::numeric(28, 6) / nullif(approvals + rejections, 0), 4) as approval_rate,
+    round(orders_rejected_repeatedly::numeric(28, 6) / nullif(orders_decided, 0), 4) as rejection_loop_rate,
+    round(avg_response::numeric(28, 6), 1) as avg_ttf_response_seconds,
+    round(p95_response::numeric(28, 6), 1) as p95_ttf_response_seconds,
+    round(avg_delivery::numeric(28, 6), 1) as avg_ttf_delivery_seconds,
+    round(p95_delivery::numeric(28, 6), 1) as p95_ttf_delivery_seconds,
+    round(avg_approval::numeric(28, 6), 1) as avg_ttf_approval_seconds,
+    round(p95_approval::numeric(28, 6), 1) as p95_ttf_approval_seconds
 from daily;
 
 create unique index on peer.metrics_daily_fulfillment (fulfillment_day_key);

@@ -4,6 +4,8 @@
 -- payment_succeeded / payment_failed of the same payment and the same
 -- metadata.is_fallback flag at or after it; attempts, outcomes and revenue
 -- count on the attempt's day, refunds on their own day.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
 drop table if exists peer.metrics_daily_payments;
 
 create table peer.metrics_daily_payments as
@@ -131,10 +133,10 @@ select
     refunds,
     revenue_cents,
     refunded_cents,
-    round(successes::numeric / nullif(attempts, 0), 4) as success_rate,
-    round(fallback_attempts::numeric / nullif(attempts, 0), 4) as fallback_rate,
-    round(refunds::numeric / nullif(successes, 0), 4) as refund_rate,
-    round(revenue_cents::numeric / nullif(successes, 0), 0) as avg_transaction_cents
+    round(successes::numeric(28, 6) / nullif(attempts, 0), 4) as success_rate,
+    round(fallback_attempts::numeric(28, 6) / nullif(attempts, 0), 4) as fallback_rate,
+    round(refunds::numeric(28, 6) / nullif(successes, 0), 4) as refund_rate,
+    round(revenue_cents::numeric(28, 6) / nullif(successes, 0), 0) as avg_transaction_cents
 from daily;
 
 create unique index on peer.metrics_daily_payments (payments_day_key);
