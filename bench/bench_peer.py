@@ -236,6 +236,30 @@ def prepare(data: Path, folder: Path, first_day: date, new_day: date) -> None:
     (folder / ".done").write_text("ok")
 
 
+INJECT_COPIES_SQL = """
+-- re-sent copies of a random share of the loaded events, same UTC day (occurred_at +/- 7 s):
+-- received earlier / later / unknown, loaded later, some with another user, service or amount
+select setseed(0.42);
+insert into raw.events_raw (event_id, occurred_at, received_at, tenant_id, location_id, event_domain, event_type,
+    user_id, session_id, entity_type, entity_id, status, provider, service_code, country_code, amount_cents,
+    currency, duration_seconds, metadata, schema_version, _loaded_at)
+select
+    event_id,
+    case when (occurred_at + interval '7 seconds') at time zone 'UTC' < (occurred_at at time zone 'UTC')::date + 1
+        then occurred_at + interval '7 seconds' else occurred_at - interval '7 seconds' end,
+    case when r < 0.45 then received_at - interval '5 seconds' when r < 0.55 then null
+        else received_at + interval '1 hour' end,
+    tenant_id, location_id, event_domain, event_type,
+    case when r2 < 0.2 then 'copy_' || substr(md5(event_id::text), 1, 8) else user_id end,
+    session_id, entity_type, entity_id, status, provider,
+    case when r2 > 0.8 then 'copy_service' else service_code end,
+    country_code, coalesce(amount_cents, 0) + 100, currency, duration_seconds, metadata, schema_version,
+    _loaded_at + interval '1 minute'
+from (select *, random() as r, random() as r2 from raw.events_raw order by event_id, occurred_at) as e
+where random() < {share}
+"""
+
+
 def median_of(runs: list[dict]) -> float:
     return round(statistics.median(r["seconds"] for r in runs), 3)
 
@@ -255,6 +279,10 @@ def main() -> None:
                     help="var as_of for both (ISO timestamp); default: midnight UTC after the last day")
     ap.add_argument("--copy-rule", choices=sorted(COPY_ORDER), default="latest",
                     help="which copy of a re-sent event the peer keeps (the marked COPY RULE line)")
+    ap.add_argument("--inject-copies", type=float, default=0.0, metavar="SHARE",
+                    help="check the copy rule: after the history load, add re-sent copies of this share of the "
+                         "events (same UTC day, other received_at / user / service / amount); with the copy rule "
+                         "of the project's staging the marts must still be equal")
     ap.add_argument("--pgdata", default=str(OUT / "pgdata-peer"))
     ap.add_argument("--skip-timed", action="store_true",
                     help="only build, compare and the one-day runs (no timed rounds, no whole-project build)")
@@ -280,7 +308,8 @@ def main() -> None:
     result: dict = {
         "parameters": {"tenants": ns.tenants, "days": ns.days, "scale": ns.scale, "start": start.isoformat(),
                        "new_day": new_day.isoformat(), "as_of": as_of, "runs": ns.runs,
-                       "copy_rule": ns.copy_rule, "short_history_days": ns.short_history_days},
+                       "copy_rule": ns.copy_rule, "inject_copies": ns.inject_copies,
+                       "short_history_days": ns.short_history_days},
         "marts": MARTS,
         "excluded_columns": EXCLUDED_COLUMNS,
         "commands": {
@@ -303,6 +332,12 @@ def main() -> None:
         r: dict = {"history_days": hist_days, "database": db}
         result[label] = r
         r["load_seconds"] = round(kpi("load", str(folder / "hist"), env=e)[0], 1)
+        if ns.inject_copies > 0:
+            import psycopg  # noqa: PLC0415
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(INJECT_COPIES_SQL.format(share=float(ns.inject_copies)))
+                conn.execute("analyze raw.events_raw")
         r["history_events"] = int(psql(url, "select count(*) from raw.events_raw"))
         r["history_events_distinct_ids"] = int(psql(url, "select count(distinct event_id) from raw.events_raw"))
 

@@ -88,41 +88,65 @@ events as (
 ),
 -- ===========================================================================
 
-attempts as (
-    select * from events where event_type = 'payment_attempted'
+payment_stream as (
+    -- attempts and outcomes of a payment and fallback flag in time order, an attempt
+    -- before an outcome at the same instant; seg = outcomes strictly before the row,
+    -- so an attempt's first outcome at or after it is the one outcome of its segment
+    select
+        event_id,
+        occurred_at,
+        event_type,
+        entity_id,
+        country_code,
+        provider,
+        amount_cents,
+        is_fallback,
+        count(*) filter (where event_type <> 'payment_attempted') over in_order
+            - case when event_type <> 'payment_attempted' then 1 else 0 end as seg
+    from events
+    where event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
+    window in_order as (
+        partition by entity_id, is_fallback
+        order by occurred_at, event_type <> 'payment_attempted', event_id
+        rows unbounded preceding
+    )
 ),
 
-first_outcomes as (
-    select distinct on (attempts.event_id)
-        attempts.event_id as attempt_event_id,
-        outcomes.event_type as outcome_type,
-        outcomes.amount_cents as outcome_amount_cents
-    from attempts
-    inner join events as outcomes
-        on outcomes.event_type in ('payment_succeeded', 'payment_failed')
-        and outcomes.entity_id = attempts.entity_id
-        and outcomes.is_fallback = attempts.is_fallback
-        and outcomes.occurred_at >= attempts.occurred_at
-    order by attempts.event_id, outcomes.occurred_at, outcomes.event_id
+attempts as (
+    select
+        occurred_at,
+        country_code,
+        provider,
+        amount_cents,
+        is_fallback,
+        case when entity_id is not null then outcome_type end as outcome_type,
+        outcome_amount_cents
+    from (
+        select
+            payment_stream.*,
+            max(event_type) filter (where event_type <> 'payment_attempted') over segment as outcome_type,
+            max(amount_cents) filter (where event_type <> 'payment_attempted') over segment as outcome_amount_cents
+        from payment_stream
+        window segment as (partition by entity_id, is_fallback, seg)
+    ) as paired
+    where event_type = 'payment_attempted'
 ),
 
 facts as (
+    -- one row per attempt (on its day) and per refund (on its day)
     select
-        (attempts.occurred_at at time zone 'UTC')::date as metric_date,
-        attempts.country_code,
-        attempts.provider,
+        (occurred_at at time zone 'UTC')::date as metric_date,
+        country_code,
+        provider,
         1 as attempt,
-        case when first_outcomes.outcome_type = 'payment_succeeded' then 1 else 0 end as success,
-        case when first_outcomes.outcome_type = 'payment_failed' then 1 else 0 end as failure,
-        case when attempts.is_fallback then 1 else 0 end as fallback,
-        case when first_outcomes.outcome_type = 'payment_succeeded'
-            then coalesce(first_outcomes.outcome_amount_cents, attempts.amount_cents)
-        end as captured_cents,
+        case when outcome_type = 'payment_succeeded' then 1 else 0 end as success,
+        case when outcome_type = 'payment_failed' then 1 else 0 end as failure,
+        case when is_fallback then 1 else 0 end as fallback,
+        case when outcome_type = 'payment_succeeded' then coalesce(outcome_amount_cents, amount_cents) end
+            as captured_cents,
         0 as refund,
         null::bigint as refunded_cents
     from attempts
-    left join first_outcomes
-        on first_outcomes.attempt_event_id = attempts.event_id
     union all
     select
         (occurred_at at time zone 'UTC')::date,
