@@ -189,10 +189,10 @@ def check_equal(result: dict, stage: str, comparison: dict) -> None:
     if bad:
         write(result)
         for m, c in bad.items():
+            extra = "".join(f", {k} {json.dumps(c[k])}" for k in ("column_mismatch", "error") if k in c)
             print(f"{stage}: peer.{m} != marts.{m}: project {c.get('project_rows')} rows, peer "
                   f"{c.get('peer_rows')} rows, only in project {c.get('only_in_project')}, only in peer "
-                  f"{c.get('only_in_peer')}{', columns ' + json.dumps(c['column_mismatch']) if 'column_mismatch' in c else ''}"
-                  f"{', ' + c['error'] if 'error' in c else ''}", file=sys.stderr)
+                  f"{c.get('only_in_peer')}{extra}", file=sys.stderr)
         raise SystemExit(1)
 
 
