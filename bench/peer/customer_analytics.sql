@@ -1,0 +1,192 @@
+-- Peer of marts.customer_analytics (hand-written, plain PostgreSQL, reads raw.*).
+-- One row per (organization_id, customer_id): every customer profile plus every
+-- customer id seen only in bookings or payments. A payment belongs to its own
+-- customer, else to the customer of its booking (same organization). Notes are
+-- the non-empty booking notes (e-mail addresses and phone numbers masked) in
+-- start_at order. Age-based columns are relative to as_of: the setting
+-- peer.as_of (unset = now()), pinned by bench_peer.py to the project's var as_of.
+-- raw.bookings / raw.payments have booking_id / payment_id as primary key: one
+-- version per id, nothing to de-duplicate.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
+drop table if exists peer.customer_analytics;
+
+create table peer.customer_analytics as
+with
+
+as_of as (
+    select coalesce(nullif(current_setting('peer.as_of', true), '')::timestamptz, now()) as as_of
+),
+
+bookings as (
+    select
+        booking_id,
+        organization_id,
+        nullif(trim(location_id), '') as location_id,
+        nullif(trim(customer_id), '') as customer_id,
+        start_at,
+        upper(trim(status)) as status,
+        regexp_replace(
+            regexp_replace(
+                customer_note,
+                '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}',
+                '[email removed]', 'g'),
+            '(?<![[:alnum:]_+-])(\+[0-9]{1,3}[ .-]?(\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}([ .-]?[0-9]{2,5}){1,4}|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})(?![[:alnum:]_-])',
+            '[phone removed]', 'g') as customer_note
+    from raw.bookings
+),
+
+payments as (
+    select
+        payments.organization_id,
+        coalesce(nullif(trim(payments.customer_id), ''), bookings.customer_id) as customer_id,
+        payments.amount_cents,
+        upper(trim(payments.status)) as status
+    from raw.payments as payments
+    left join bookings
+        on bookings.booking_id = nullif(trim(payments.booking_id), '')
+        and bookings.organization_id = payments.organization_id
+),
+
+booking_facts as (
+    select
+        organization_id,
+        customer_id,
+        count(*) as total_bookings,
+        count(*) filter (where status = 'ACCEPTED') as total_accepted_bookings,
+        count(*) filter (where status = 'NO_SHOW') as total_no_shows,
+        count(*) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')) as total_cancellations,
+        min(start_at) filter (where status = 'ACCEPTED') as first_booking_at,
+        max(start_at) filter (where status = 'ACCEPTED') as last_booking_at,
+        jsonb_agg(customer_note order by start_at, booking_id)
+            filter (where customer_note is not null and trim(customer_note) <> '') as booking_notes
+    from bookings
+    where customer_id is not null
+    group by organization_id, customer_id
+),
+
+preferred_locations as (
+    -- most accepted bookings; a tie goes to the smallest location_id
+    select distinct on (organization_id, customer_id)
+        organization_id,
+        customer_id,
+        location_id as preferred_location_id
+    from bookings
+    where status = 'ACCEPTED'
+        and customer_id is not null
+        and location_id is not null
+    group by organization_id, customer_id, location_id
+    order by organization_id, customer_id, count(*) desc, location_id
+),
+
+payment_facts as (
+    select
+        organization_id,
+        customer_id,
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'), 0)::bigint as total_revenue_cents,
+        count(*) filter (where status = 'COMPLETED') as total_completed_payments
+    from payments
+    where customer_id is not null
+    group by organization_id, customer_id
+),
+
+customer_keys as (
+    select organization_id, customer_id from raw.customers
+    union
+    select organization_id, customer_id from booking_facts
+    union
+    select organization_id, customer_id from payment_facts
+),
+
+joined as (
+    select
+        customer_keys.organization_id,
+        customer_keys.customer_id,
+        customers.customer_id is not null as has_profile,
+        customers.created_at as customer_created_at,
+        booking_facts.first_booking_at,
+        booking_facts.last_booking_at,
+        coalesce(booking_facts.total_bookings, 0) as total_bookings,
+        coalesce(booking_facts.total_accepted_bookings, 0) as total_accepted_bookings,
+        coalesce(booking_facts.total_no_shows, 0) as total_no_shows,
+        coalesce(booking_facts.total_cancellations, 0) as total_cancellations,
+        coalesce(payment_facts.total_revenue_cents, 0) as total_revenue_cents,
+        coalesce(payment_facts.total_completed_payments, 0) as total_completed_payments,
+        referrers.customer_id is not null as is_referrer,
+        preferred_locations.preferred_location_id,
+        coalesce(booking_facts.booking_notes, '[]'::jsonb) as booking_notes,
+        (as_of.as_of at time zone 'UTC')::date - (booking_facts.first_booking_at at time zone 'UTC')::date
+            as days_since_first_booking,
+        (as_of.as_of at time zone 'UTC')::date - (booking_facts.last_booking_at at time zone 'UTC')::date
+            as days_since_last_booking,
+        as_of.as_of
+    from customer_keys
+    cross join as_of
+    left join raw.customers as customers
+        on customers.organization_id = customer_keys.organization_id
+        and customers.customer_id = customer_keys.customer_id
+    left join booking_facts
+        on booking_facts.organization_id = customer_keys.organization_id
+        and booking_facts.customer_id = customer_keys.customer_id
+    left join payment_facts
+        on payment_facts.organization_id = customer_keys.organization_id
+        and payment_facts.customer_id = customer_keys.customer_id
+    left join preferred_locations
+        on preferred_locations.organization_id = customer_keys.organization_id
+        and preferred_locations.customer_id = customer_keys.customer_id
+    left join raw.referral_profiles as referrers
+        on referrers.organization_id = customer_keys.organization_id
+        and referrers.customer_id = customer_keys.customer_id
+)
+
+select
+    organization_id,
+    customer_id,
+    has_profile,
+    customer_created_at,
+    first_booking_at,
+    last_booking_at,
+    total_bookings,
+    total_accepted_bookings,
+    total_no_shows,
+    total_cancellations,
+    case when total_accepted_bookings + total_no_shows > 0
+        then round(total_no_shows::numeric(28, 6) / (total_accepted_bookings + total_no_shows), 4)
+    end as no_show_rate,
+    total_revenue_cents,
+    total_completed_payments,
+    case when total_completed_payments > 0
+        then round(total_revenue_cents::numeric(28, 6) / total_completed_payments, 0)::bigint
+    end as avg_ticket_cents,
+    is_referrer,
+    preferred_location_id,
+    booking_notes,
+    days_since_first_booking,
+    days_since_last_booking,
+    case
+        when total_accepted_bookings = 0 then 'prospect'
+        when days_since_last_booking >= 181 then 'lapsed'
+        when days_since_last_booking >= 91 then 'at_risk'
+        when days_since_first_booking <= 30 then 'new'
+        when total_accepted_bookings >= 5 then 'loyal'
+        else 'active'
+    end as customer_segment,
+    as_of
+from joined;
+
+create unique index on peer.customer_analytics (organization_id, customer_id);
+create index on peer.customer_analytics (organization_id, first_booking_at);
+analyze peer.customer_analytics;
+
+-- bookkeeping for the one-day run (day/customer_analytics.sql): the newest raw
+-- row this build has seen; the next run recomputes the customers of newer rows
+create table if not exists peer.load_watermarks (relation text primary key, loaded_at timestamptz);
+insert into peer.load_watermarks (relation, loaded_at)
+select 'customer_analytics', max(loaded_at)
+from (
+    select max(_loaded_at) as loaded_at from raw.customers
+    union all select max(_loaded_at) from raw.bookings
+    union all select max(_loaded_at) from raw.payments
+    union all select max(_loaded_at) from raw.referral_profiles
+) as sources
+on conflict (relation) do update set loaded_at = excluded.loaded_at;

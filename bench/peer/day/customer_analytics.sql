@@ -1,0 +1,241 @@
+-- One-day run of peer.customer_analytics: recomputes the customers with a raw
+-- row (customer, booking, payment, referral profile) loaded since the last peer
+-- run (peer.load_watermarks), each from ALL their bookings and payments; every
+-- other row is unchanged while as_of (setting peer.as_of) stays where it was.
+-- A moving as_of changes every row's age columns: then run the full statement.
+-- Not covered: a booking re-assigned to another customer leaves the old
+-- customer's row stale (raw keeps only the booking's current version).
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
+begin;
+
+create temporary table touched_customers on commit drop as
+with
+
+watermark as (
+    select coalesce(max(loaded_at), '-infinity') as loaded_at
+    from peer.load_watermarks
+    where relation = 'customer_analytics'
+),
+
+new_bookings as (
+    select organization_id, nullif(trim(customer_id), '') as customer_id
+    from raw.bookings
+    where _loaded_at > (select loaded_at from watermark)
+),
+
+new_payments as (
+    select
+        payments.organization_id,
+        coalesce(nullif(trim(payments.customer_id), ''), nullif(trim(bookings.customer_id), '')) as customer_id
+    from raw.payments as payments
+    left join raw.bookings as bookings
+        on bookings.booking_id = nullif(trim(payments.booking_id), '')
+        and bookings.organization_id = payments.organization_id
+    where payments._loaded_at > (select loaded_at from watermark)
+)
+
+select organization_id, customer_id from new_bookings where customer_id is not null
+union
+select organization_id, customer_id from new_payments where customer_id is not null
+union
+select organization_id, customer_id from raw.customers where _loaded_at > (select loaded_at from watermark)
+union
+select organization_id, customer_id from raw.referral_profiles where _loaded_at > (select loaded_at from watermark);
+
+analyze touched_customers;
+
+delete from peer.customer_analytics
+where (organization_id, customer_id) in (select organization_id, customer_id from touched_customers);
+
+insert into peer.customer_analytics
+with
+
+as_of as (
+    select coalesce(nullif(current_setting('peer.as_of', true), '')::timestamptz, now()) as as_of
+),
+
+bookings as (
+    select
+        booking_id,
+        organization_id,
+        nullif(trim(location_id), '') as location_id,
+        nullif(trim(customer_id), '') as customer_id,
+        start_at,
+        upper(trim(status)) as status,
+        regexp_replace(
+            regexp_replace(
+                customer_note,
+                '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}',
+                '[email removed]', 'g'),
+            '(?<![[:alnum:]_+-])(\+[0-9]{1,3}[ .-]?(\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}([ .-]?[0-9]{2,5}){1,4}|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})(?![[:alnum:]_-])',
+            '[phone removed]', 'g') as customer_note
+    from raw.bookings
+    where (organization_id, nullif(trim(customer_id), ''))
+        in (select organization_id, customer_id from touched_customers)
+),
+
+payments as (
+    -- a payment's own customer, else its booking's (same organization)
+    select
+        organization_id,
+        nullif(trim(customer_id), '') as customer_id,
+        amount_cents,
+        upper(trim(status)) as status
+    from raw.payments
+    where (organization_id, nullif(trim(customer_id), ''))
+        in (select organization_id, customer_id from touched_customers)
+    union all
+    select
+        payments.organization_id,
+        bookings.customer_id,
+        payments.amount_cents,
+        upper(trim(payments.status))
+    from raw.payments as payments
+    inner join bookings
+        on bookings.booking_id = nullif(trim(payments.booking_id), '')
+        and bookings.organization_id = payments.organization_id
+    where nullif(trim(payments.customer_id), '') is null
+),
+
+booking_facts as (
+    select
+        organization_id,
+        customer_id,
+        count(*) as total_bookings,
+        count(*) filter (where status = 'ACCEPTED') as total_accepted_bookings,
+        count(*) filter (where status = 'NO_SHOW') as total_no_shows,
+        count(*) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')) as total_cancellations,
+        min(start_at) filter (where status = 'ACCEPTED') as first_booking_at,
+        max(start_at) filter (where status = 'ACCEPTED') as last_booking_at,
+        jsonb_agg(customer_note order by start_at, booking_id)
+            filter (where customer_note is not null and trim(customer_note) <> '') as booking_notes
+    from bookings
+    group by organization_id, customer_id
+),
+
+preferred_locations as (
+    select distinct on (organization_id, customer_id)
+        organization_id,
+        customer_id,
+        location_id as preferred_location_id
+    from bookings
+    where status = 'ACCEPTED'
+        and location_id is not null
+    group by organization_id, customer_id, location_id
+    order by organization_id, customer_id, count(*) desc, location_id
+),
+
+payment_facts as (
+    select
+        organization_id,
+        customer_id,
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'), 0)::bigint as total_revenue_cents,
+        count(*) filter (where status = 'COMPLETED') as total_completed_payments
+    from payments
+    group by organization_id, customer_id
+),
+
+customers as (
+    select organization_id, customer_id, created_at
+    from raw.customers
+    where (organization_id, customer_id) in (select organization_id, customer_id from touched_customers)
+),
+
+customer_keys as (
+    select organization_id, customer_id from customers
+    union
+    select organization_id, customer_id from booking_facts
+    union
+    select organization_id, customer_id from payment_facts
+),
+
+joined as (
+    select
+        customer_keys.organization_id,
+        customer_keys.customer_id,
+        customers.customer_id is not null as has_profile,
+        customers.created_at as customer_created_at,
+        booking_facts.first_booking_at,
+        booking_facts.last_booking_at,
+        coalesce(booking_facts.total_bookings, 0) as total_bookings,
+        coalesce(booking_facts.total_accepted_bookings, 0) as total_accepted_bookings,
+        coalesce(booking_facts.total_no_shows, 0) as total_no_shows,
+        coalesce(booking_facts.total_cancellations, 0) as total_cancellations,
+        coalesce(payment_facts.total_revenue_cents, 0) as total_revenue_cents,
+        coalesce(payment_facts.total_completed_payments, 0) as total_completed_payments,
+        referrers.customer_id is not null as is_referrer,
+        preferred_locations.preferred_location_id,
+        coalesce(booking_facts.booking_notes, '[]'::jsonb) as booking_notes,
+        (as_of.as_of at time zone 'UTC')::date - (booking_facts.first_booking_at at time zone 'UTC')::date
+            as days_since_first_booking,
+        (as_of.as_of at time zone 'UTC')::date - (booking_facts.last_booking_at at time zone 'UTC')::date
+            as days_since_last_booking,
+        as_of.as_of
+    from customer_keys
+    cross join as_of
+    left join customers
+        on customers.organization_id = customer_keys.organization_id
+        and customers.customer_id = customer_keys.customer_id
+    left join booking_facts
+        on booking_facts.organization_id = customer_keys.organization_id
+        and booking_facts.customer_id = customer_keys.customer_id
+    left join payment_facts
+        on payment_facts.organization_id = customer_keys.organization_id
+        and payment_facts.customer_id = customer_keys.customer_id
+    left join preferred_locations
+        on preferred_locations.organization_id = customer_keys.organization_id
+        and preferred_locations.customer_id = customer_keys.customer_id
+    left join raw.referral_profiles as referrers
+        on referrers.organization_id = customer_keys.organization_id
+        and referrers.customer_id = customer_keys.customer_id
+)
+
+select
+    organization_id,
+    customer_id,
+    has_profile,
+    customer_created_at,
+    first_booking_at,
+    last_booking_at,
+    total_bookings,
+    total_accepted_bookings,
+    total_no_shows,
+    total_cancellations,
+    case when total_accepted_bookings + total_no_shows > 0
+        then round(total_no_shows::numeric(28, 6) / (total_accepted_bookings + total_no_shows), 4)
+    end,
+    total_revenue_cents,
+    total_completed_payments,
+    case when total_completed_payments > 0
+        then round(total_revenue_cents::numeric(28, 6) / total_completed_payments, 0)::bigint
+    end,
+    is_referrer,
+    preferred_location_id,
+    booking_notes,
+    days_since_first_booking,
+    days_since_last_booking,
+    case
+        when total_accepted_bookings = 0 then 'prospect'
+        when days_since_last_booking >= 181 then 'lapsed'
+        when days_since_last_booking >= 91 then 'at_risk'
+        when days_since_first_booking <= 30 then 'new'
+        when total_accepted_bookings >= 5 then 'loyal'
+        else 'active'
+    end,
+    as_of
+from joined;
+
+update peer.load_watermarks
+set loaded_at = (
+    select max(loaded_at)
+    from (
+        select max(_loaded_at) as loaded_at from raw.customers
+        union all select max(_loaded_at) from raw.bookings
+        union all select max(_loaded_at) from raw.payments
+        union all select max(_loaded_at) from raw.referral_profiles
+    ) as sources
+)
+where relation = 'customer_analytics';
+
+commit;

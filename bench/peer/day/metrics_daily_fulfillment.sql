@@ -1,0 +1,145 @@
+-- One-day run of peer.metrics_daily_fulfillment: day = setting peer.day (a UTC
+-- date whose events have just been loaded). Only that day's rows change: a
+-- duration counts on the day of its ending event and reads the order's earlier
+-- events, a decision on its own day. Reads the day's order events and every
+-- event of the orders they touch (any day).
+-- De-duplication (COPY RULE) runs over the events read here: copies of one
+-- event_id are assumed to share the domain and entity.
+-- Rates and averages go through numeric(28, 6) before round(), as the project's
+-- dbt.type_numeric() casts do (a double p95 of 9276.74999999999 rounds to 9276.8).
+begin;
+
+delete from peer.metrics_daily_fulfillment
+where metric_date = current_setting('peer.day')::date;
+
+insert into peer.metrics_daily_fulfillment
+with
+
+params as (
+    select
+        current_setting('peer.day')::date as day,
+        current_setting('peer.day')::date::timestamp at time zone 'UTC' as day_start,
+        (current_setting('peer.day')::date + 1)::timestamp at time zone 'UTC' as day_end
+),
+
+touched_orders as (
+    select distinct nullif(trim(entity_id), '') as entity_id
+    from raw.events_raw
+    where occurred_at >= (select day_start from params)
+        and occurred_at < (select day_end from params)
+        and lower(trim(event_domain)) = 'orders'
+        and nullif(trim(entity_id), '') is not null
+),
+
+-- ==== COPY RULE: one row per event_id ======================================
+-- The latest received copy of a re-sent event wins (received_at, null = oldest;
+-- then the later load). bench_peer.py --copy-rule first swaps this ORDER BY for
+-- the first-received rule "received_at nulls last, _loaded_at, occurred_at".
+events as (
+    select event_id, occurred_at, event_type, entity_id, service_code
+    from (
+        select
+            event_id,
+            occurred_at,
+            lower(trim(event_type)) as event_type,
+            nullif(trim(entity_id), '') as entity_id,
+            nullif(lower(trim(service_code)), '') as service_code,
+            row_number() over (
+                partition by event_id
+                order by received_at desc nulls last, _loaded_at desc, occurred_at desc
+            ) as copy_rank
+        from raw.events_raw
+        where lower(trim(event_domain)) = 'orders'
+            and (
+                (occurred_at >= (select day_start from params) and occurred_at < (select day_end from params))
+                or nullif(trim(entity_id), '') in (select entity_id from touched_orders)
+            )
+    ) as copies
+    where copy_rank = 1
+),
+-- ===========================================================================
+
+order_events as (
+    select
+        events.*,
+        (occurred_at at time zone 'UTC')::date as metric_date,
+        min(occurred_at) filter (where event_type = 'order_created') over whole_order as created_at,
+        min(occurred_at) filter (where event_type = 'order_assigned') over whole_order as assigned_at,
+        min(occurred_at) filter (where event_type = 'order_completed') over whole_order as completed_at,
+        max(occurred_at) filter (where event_type = 'order_submitted') over until_now as submitted_at,
+        count(*) filter (where event_type = 'order_rejected') over in_order as rejections_so_far
+    from events
+    window
+        whole_order as (partition by entity_id),
+        until_now as (partition by entity_id order by occurred_at),
+        in_order as (partition by entity_id order by occurred_at, event_id rows unbounded preceding)
+),
+
+timed as (
+    select
+        metric_date,
+        service_code,
+        event_type,
+        entity_id,
+        entity_id is not null and event_type in ('order_approved', 'order_rejected') as is_decision,
+        rejections_so_far,
+        case when entity_id is not null and event_type = 'order_assigned'
+                  and occurred_at = assigned_at and created_at <= assigned_at
+            then extract(epoch from date_trunc('second', assigned_at) - date_trunc('second', created_at))::float8
+        end as response_seconds,
+        case when entity_id is not null and event_type = 'order_completed'
+                  and occurred_at = completed_at and created_at <= completed_at
+            then extract(epoch from date_trunc('second', completed_at) - date_trunc('second', created_at))::float8
+        end as delivery_seconds,
+        case when entity_id is not null and event_type in ('order_approved', 'order_rejected')
+            then extract(epoch from date_trunc('second', occurred_at) - date_trunc('second', submitted_at))::float8
+        end as approval_seconds
+    from order_events
+    where metric_date = (select day from params)
+),
+
+daily as (
+    select
+        metric_date,
+        service_code,
+        count(*) filter (where event_type = 'order_created') as orders_created,
+        count(*) filter (where event_type = 'order_assigned') as orders_assigned,
+        count(*) filter (where event_type = 'order_completed') as orders_completed,
+        count(*) filter (where event_type = 'order_cancelled') as orders_cancelled,
+        count(*) filter (where is_decision and event_type = 'order_approved') as approvals,
+        count(*) filter (where is_decision and event_type = 'order_rejected') as rejections,
+        count(distinct entity_id) filter (where is_decision) as orders_decided,
+        count(distinct entity_id) filter (where is_decision and rejections_so_far >= 2) as orders_rejected_repeatedly,
+        avg(response_seconds) as avg_response,
+        percentile_cont(0.95) within group (order by response_seconds) as p95_response,
+        avg(delivery_seconds) as avg_delivery,
+        percentile_cont(0.95) within group (order by delivery_seconds) as p95_delivery,
+        avg(approval_seconds) as avg_approval,
+        percentile_cont(0.95) within group (order by approval_seconds) as p95_approval
+    from timed
+    group by metric_date, service_code
+)
+
+select
+    md5(metric_date::text || '|' || coalesce(service_code, '_null_')),
+    metric_date,
+    service_code,
+    orders_created,
+    orders_assigned,
+    orders_completed,
+    orders_cancelled,
+    approvals,
+    rejections,
+    orders_decided,
+    orders_rejected_repeatedly,
+    round(approvals::numeric(28, 6) / nullif(approvals + rejections, 0), 4),
+    round(orders_rejected_repeatedly::numeric(28, 6) / nullif(orders_decided, 0), 4),
+    round(avg_response::numeric(28, 6), 1),
+    round(p95_response::numeric(28, 6), 1),
+    round(avg_delivery::numeric(28, 6), 1),
+    round(p95_delivery::numeric(28, 6), 1),
+    round(avg_approval::numeric(28, 6), 1),
+    round(p95_approval::numeric(28, 6), 1)
+from daily;
+
+commit;
