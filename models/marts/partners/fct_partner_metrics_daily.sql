@@ -35,7 +35,7 @@ bounds as (
 
 days as (
 
-    select day as date_day
+    select series.day as date_day
     from {{ utc_day_series('(select first_day from bounds)', '(select last_day from bounds)') }} as series
 
 ),
