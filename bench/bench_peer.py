@@ -271,7 +271,7 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=6.0)
     ap.add_argument("--start", default="auto",
                     help="first generated day (YYYY-MM-DD); auto = today - days, so that the held-back last day "
-                         "is yesterday and lies in the lookback of a plain scheduled `kpi build`")
+                         "is yesterday (any earlier start works as well: a plain `kpi build` takes whatever was loaded)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--short-history-days", type=int, default=30,
                     help="history of the second database for the one-day run (ratio long / short)")

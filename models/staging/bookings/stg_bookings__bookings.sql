@@ -4,6 +4,7 @@
 {{ config(
     materialized='table',
     indexes=[
+        {'columns': ['booking_id'], 'unique': true},
         {'columns': ['start_at']},
         {'columns': ['organization_id', 'customer_id']},
     ],
