@@ -69,12 +69,42 @@
     {{ this.schema }}.{{ this.identifier }}
 {%- endmacro %}
 
-{#- Post-hook of every `replace_days` model (dbt_project.yml) and of the
-    incremental weekly rollups; nothing for other models. -#}
+{#- Post-hook of every model (dbt_project.yml): records the load watermark of a
+    `replace_days` model, and of a model that names its raw load column in
+    config `kpi_load_watermark` (staging); nothing for other models. -#}
 {% macro kpi_record_watermark() -%}
     {%- if config.get('incremental_strategy') == 'replace_days' -%}
         {{ platform_record_watermark() }}
+    {%- elif config.get('kpi_load_watermark') -%}
+        {{ staging_record_load_watermark(config.get('kpi_load_watermark')) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- Staging's load watermark, a SQL literal: the newest raw load time
+    (`_loaded_at`) it has staged, as recorded in ops.model_watermarks; without a
+    record (a table staged before the record existed) the newest value in the
+    table itself; 1900-01-01 on a first build. -#}
+{% macro staging_load_watermark() -%}
+    {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks')
+        if execute else none -%}
+    {%- set recorded = "select max(staged_at) from " ~ table ~ " where model_name = '" ~ platform_watermark_key() ~ "'"
+        if table is not none else "null" -%}
+    {{ platform_watermark_literal("coalesce((" ~ recorded ~ "), (select max(_loaded_at) from " ~ this ~ "))") }}
+{%- endmacro %}
+
+{#- Post-hook of staging: its new load watermark = the newest raw load time of
+    the rows this run wrote (their dbt_loaded_at is this transaction's start),
+    or the previous watermark when it wrote none. Read through the
+    dbt_loaded_at index, not by a scan of the event log. -#}
+{% macro staging_record_load_watermark(column) -%}
+    insert into ops.model_watermarks (model_name, staged_at, recorded_at)
+    select '{{ platform_watermark_key() }}', max({{ column }}), {{ dbt.current_timestamp() }}
+    from {{ this }}
+    where dbt_loaded_at = {{ dbt.current_timestamp() }}
+    having max({{ column }}) is not null
+    on conflict (model_name) do update
+        set staged_at = greatest(ops.model_watermarks.staged_at, excluded.staged_at),
+            recorded_at = excluded.recorded_at
 {%- endmacro %}
 
 {#- Post-hook: record in ops.model_watermarks that the model has processed every

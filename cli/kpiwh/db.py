@@ -147,10 +147,10 @@ def _signal_and_wait(pid: int, timeout: float = 10.0) -> None:
 
 #: Server settings of the embedded warehouse (DECISIONLOG "Embedded PostgreSQL
 #: settings"): memory for sorts / hashes / index builds sized for analytical
-#: batches on a 2-core, 24 GB machine instead of PostgreSQL's 4 MB / 128 MB
-#: defaults; WAL sized so a month batch does not force checkpoints; wal_level
-#: minimal (no replication from a laptop database) so a table created and
-#: filled in one transaction (dbt's table / first batch) skips the WAL.
+#: builds on a 2-core, 24 GB machine instead of PostgreSQL's 4 MB / 128 MB
+#: defaults; WAL sized so a whole-history statement does not force checkpoints;
+#: wal_level minimal (no replication from a laptop database) so a table created
+#: and filled in one transaction (dbt's table / first incremental build) skips the WAL.
 #: Crash safety is unchanged (fsync stays on).
 SETTINGS: dict[str, str] = {
     "shared_buffers": "512MB",

@@ -2,7 +2,8 @@
   The event log, cleaned (seeds 000, 001, 004): one row per event_id.
   Incremental (delete+insert on event_id): a run re-stages every event_id with
   a raw copy loaded since the last run (raw._loaded_at > the newest _loaded_at
-  staged here), from ALL its raw copies, however late the event is; a first
+  staged so far, kept in ops.model_watermarks), from ALL its raw copies,
+  however late the event is; a first
   build or --full-refresh stages the whole raw table in one statement, indexes
   after. `kpi backfill` also re-stages the raw events of its window.
   Copies of one event_id (re-sends, corrections): the latest received copy wins
@@ -15,6 +16,8 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='event_id',
+    on_schema_change='append_new_columns',
+    kpi_load_watermark='_loaded_at',
     indexes=[
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['occurred_at']},
@@ -32,7 +35,7 @@ changed as (
     -- event ids with a copy loaded since the last run (index on raw _loaded_at)
     select event_id
     from {{ source('platform', 'events_raw') }}
-    where _loaded_at > (select coalesce(max(_loaded_at), cast('1900-01-01' as {{ type_timestamp_tz() }})) from {{ this }})
+    where _loaded_at > {{ staging_load_watermark() }}
     {%- if var('kpi_backfill_start', none) and var('kpi_backfill_end', none) %}
     union
     -- kpi backfill: the window's raw events are re-staged as well
