@@ -35,12 +35,18 @@
     column (a mart whose rows must stay byte-identical across re-runs): a SQL
     literal; 1900-01-01 when none is recorded (then every week is recomputed). -#}
 {% macro platform_recorded_watermark() -%}
+    {{ platform_watermark_literal(platform_recorded_watermark_query()) }}
+{%- endmacro %}
+
+{#- SQL query of this model's recorded watermark in ops.model_watermarks (`null`
+    while that table does not exist): one value, null when none is recorded. -#}
+{% macro platform_recorded_watermark_query() -%}
     {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks')
         if execute else none -%}
     {%- if table is none -%}
-        {{ platform_watermark_literal('null') }}
+        select null
     {%- else -%}
-        {{ platform_watermark_literal('select max(staged_at) from ' ~ table ~ " where model_name = '" ~ platform_watermark_key() ~ "'") }}
+        select max(staged_at) from {{ table }} where model_name = '{{ platform_watermark_key() }}'
     {%- endif -%}
 {%- endmacro %}
 
@@ -85,11 +91,7 @@
     record (a table staged before the record existed) the newest value in the
     table itself; 1900-01-01 on a first build. -#}
 {% macro staging_load_watermark() -%}
-    {%- set table = adapter.get_relation(database=this.database, schema='ops', identifier='model_watermarks')
-        if execute else none -%}
-    {%- set recorded = "select max(staged_at) from " ~ table ~ " where model_name = '" ~ platform_watermark_key() ~ "'"
-        if table is not none else "null" -%}
-    {{ platform_watermark_literal("coalesce((" ~ recorded ~ "), (select max(_loaded_at) from " ~ this ~ "))") }}
+    {{ platform_watermark_literal("coalesce((" ~ platform_recorded_watermark_query() ~ "), (select max(_loaded_at) from " ~ this ~ "))") }}
 {%- endmacro %}
 
 {#- Post-hook of staging: its new load watermark = the newest raw load time of

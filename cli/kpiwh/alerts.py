@@ -89,7 +89,7 @@ def evaluate(evaluated_at: str, console=None, manifest=None):
     try:
         if manifest is not None:
             return runner.invoke(cmd, console=console, manifest=manifest, progress=False)
-        return runner.build_with_window(cmd, full_refresh=False, vars_json=None, console=console)
+        return runner.build(cmd, full_refresh=False, vars_json=None, console=console)
     finally:
         os.environ.pop("KPI_ALERTS_EVALUATED_AT", None)
 

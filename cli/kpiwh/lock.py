@@ -74,7 +74,7 @@ def build_lock(what: str, wait: bool | None = None) -> Iterator[None]:
         DatabaseError: the database is unreachable.
     """
     global _held
-    if _held is not None:  # nested call in the same run (build_with_window -> invoke)
+    if _held is not None:  # nested call in the same run (build -> invoke)
         yield
         return
     if wait is None:

@@ -358,7 +358,7 @@ def build(
         cmd.append("--full-refresh")
     if vars_:
         cmd += ["--vars", vars_]
-    summary = runner.build_with_window(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
+    summary = runner.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
     out.print(runner.summary_table(summary))
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")

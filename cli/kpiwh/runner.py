@@ -6,7 +6,6 @@ stays instant. One invocation at a time per process (dbt's own limit).
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -119,35 +118,6 @@ def parse(vars_json: str | None = None, target_path: str | None = None):
     return res.result
 
 
-def selected_ids(manifest, command: list[str]) -> set[str] | None:
-    """unique_ids the ``--select/--exclude`` flags of ``command`` pick (``dbt ls`` on ``manifest``).
-
-    Returns None when ``command`` has no selection flag (everything is selected).
-    """
-    sel: list[str] = []
-    it = iter(range(len(command)))
-    for i in it:
-        if command[i] in ("--select", "-s", "--exclude", "--selector") and i + 1 < len(command):
-            sel += [command[i], command[i + 1]]
-            next(it, None)
-    if not any(f in sel for f in ("--select", "-s", "--selector")):
-        return None
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415
-
-    import contextlib  # noqa: PLC0415
-    import io  # noqa: PLC0415
-
-    # `dbt ls` prints its results even with --quiet: keep them off our stdout
-    with contextlib.redirect_stdout(io.StringIO()):
-        res = dbtRunner(manifest=manifest).invoke(
-            ["--quiet", "--log-level", "none", "ls", *sel, "--resource-type", "all", "--output", "json",
-             "--output-keys", "unique_id",
-             *base_args()])
-    if not res.success:
-        raise UsageError(f"dbt ls: {_one_line(res.exception)}")
-    return {json.loads(line)["unique_id"] for line in res.result or []}
-
-
 def invoke(
     command: list[str],
     *,
@@ -171,7 +141,7 @@ def invoke(
         BuildFailed: a node failed (when ``raise_on_failure``), or dbt raised before any node result
             (always: there is nothing to summarise).
         DatabaseError: the embedded database cannot be started, or the database went away during the
-            run (always, one line; a restarted database and a new run recover, see :func:`build_with_window`).
+            run (always, one line; a restarted database and a new run recover, see :func:`build`).
         LockBusy: another run holds the build lock (commands in ``LOCKED_COMMANDS``, no --wait).
     """
     from . import lock  # noqa: PLC0415
@@ -405,8 +375,8 @@ def publish(conn, schemas: list[str]) -> None:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(r)))
 
 
-def build_with_window(command: list[str], *, full_refresh: bool, vars_json: str | None,
-                      console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
+def build(command: list[str], *, full_refresh: bool, vars_json: str | None,
+          console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
     """``dbt build`` under the build lock; a first or full build of the whole project is published atomically.
 
     Write-audit-publish: when ``command`` selects the whole project (no ``--select`` /
