@@ -122,6 +122,29 @@
     from {{ ref('stg_platform__events') }}
 {%- endmacro %}
 
+{#- Post-hook of a model that reads the change feed (dbt_loaded_at) of other
+    models: records in ops.model_watermarks that it has processed every row they
+    hold so far — the newest dbt_loaded_at among `relations` (each read through
+    its dbt_loaded_at index). Same transaction as the model's rows; a failed run
+    records nothing, so the next one recomputes more, never less. Read back with
+    platform_recorded_watermark(). -#}
+{% macro kpi_record_input_watermark(relations) -%}
+    {%- if relations | length == 1 -%}
+        {%- set newest = '(select max(dbt_loaded_at) from ' ~ relations[0] ~ ')' -%}
+    {%- else -%}
+        {%- set parts = [] -%}
+        {%- for relation in relations -%}
+            {%- do parts.append('(select max(dbt_loaded_at) from ' ~ relation ~ ')') -%}
+        {%- endfor -%}
+        {%- set newest = 'greatest(' ~ parts | join(', ') ~ ')' -%}
+    {%- endif -%}
+    insert into ops.model_watermarks (model_name, staged_at, recorded_at)
+    select '{{ platform_watermark_key() }}', {{ newest }}, {{ dbt.current_timestamp() }}
+    on conflict (model_name) do update
+        set staged_at = excluded.staged_at,
+            recorded_at = excluded.recorded_at
+{%- endmacro %}
+
 {#- Condition: the ISO week of `day_expression` is one of the touched_weeks CTE
     (incremental runs); always true on a first build / --full-refresh. -#}
 {% macro platform_in_touched_weeks(day_expression) -%}

@@ -419,9 +419,10 @@ def backfill(
 @refresh_app.command("customers")
 @handled
 def refresh_customers(
-    mode: Annotated[str, typer.Option(help="recent: customers active in the last 90 days (var customer_recent_days); "
-                                           "full: every customer.")] = "recent",
-    as_of: Annotated[Optional[str], typer.Option(help="Reference time for recency (default: now).")] = None,
+    mode: Annotated[str, typer.Option(help="recent: the customers whose bookings or payments were loaded since "
+                                           "the last run; full: every customer.")] = "recent",
+    as_of: Annotated[Optional[str], typer.Option(help="Reference time of the age-based columns (default: "
+                                                      "now).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
                                                        "instead of exiting 1.")] = False,
 ) -> None:

@@ -1,9 +1,11 @@
 """Bookings marts (seed 002) on the fixed fixture, compared row by row with hand-computed CSVs.
 
-Two paths must give the same rows (snowplow/fivetran-style integration check):
+Paths that must give the same rows (snowplow/fivetran-style integration check):
 1. a full build on the whole fixture;
-2. a build on an older extract, then the rest of the data loaded late, a
-   backfill of the affected days and a *recent* refresh of customers.
+2. a build on an older extract, then the rest of the data loaded late and a
+   plain (incremental) ``kpi build``; then a backfill and a refresh of customers;
+3. corrections loaded afterwards (a booking moved to another customer, a payment
+   refunded): a plain build equals a full refresh of the same data.
 """
 
 from __future__ import annotations
@@ -41,6 +43,33 @@ def test_full_build_matches_hand_computed_marts(conn):
     _check_marts(conn)
 
 
+def _customer_rows(conn) -> list[tuple]:
+    return conn.execute("select * from marts.customer_analytics order by organization_id, customer_id").fetchall()
+
+
+def _customer(conn, customer_id: str) -> tuple[int, int]:
+    return conn.execute(
+        "select total_bookings, total_revenue_cents from marts.customer_analytics "
+        "where organization_id = 'org_a' and customer_id = %s", (customer_id,)).fetchone()
+
+
+def _corrected(src, dst):
+    """bookings.csv / payments.csv of the fixture with b04 moved from c05 to c06 and p03 refunded."""
+    dst.mkdir()
+    for name, key, column, old, new in (("bookings.csv", "b04", "customer_id", "c05", "c06"),
+                                        ("payments.csv", "p03", "status", "COMPLETED", "REFUNDED")):
+        with (src / name).open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+            header = list(rows[0].keys())
+        hit = [r for r in rows if r[header[0]] == key]
+        assert len(hit) == 1 and hit[0][column] == old
+        hit[0][column] = new
+        with (dst / name).open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, header, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+
+
 def _older_extract(dst):
     """Copy of the fixture without bookings starting / payments created on or after CUTOFF."""
     dst.mkdir()
@@ -59,21 +88,35 @@ def _older_extract(dst):
 
 
 @pytest.mark.slow
-def test_late_data_backfill_and_recent_refresh_match_the_full_build(conn, tmp_path):
+def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp_path):
     older = tmp_path / "older"
     _older_extract(older)
     _ok(run_kpi("load", str(older)))
     _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
     n_before = conn.execute("select count(*) from marts.fct_appointments_by_location_daily").fetchone()[0]
 
-    _ok(run_kpi("load", str(FIX)))  # the rest arrives late
-    _ok(run_kpi("backfill", "--start", "2025-03-15", "--end", "2025-04-03",
-                "--select", "+fct_appointments_by_location_daily"))
+    _ok(run_kpi("load", str(FIX)))  # the rest arrives late: a plain build picks it up
+    _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
     assert conn.execute("select count(*) from marts.fct_appointments_by_location_daily").fetchone()[0] > n_before
-    r = run_kpi("refresh", "customers", "--mode", "recent", "--as-of", AS_OF)
-    _ok(r)
     _check_marts(conn)
 
-    # and a full refresh afterwards changes nothing
+    # a backfill and a refresh of the customers change nothing
+    _ok(run_kpi("backfill", "--start", "2025-03-15", "--end", "2025-04-03",
+                "--select", "+fct_appointments_by_location_daily"))
+    _ok(run_kpi("refresh", "customers", "--mode", "recent", "--as-of", AS_OF))
+    _check_marts(conn)
     _ok(run_kpi("refresh", "customers", "--mode", "full", "--as-of", AS_OF))
     _check_marts(conn)
+
+    # corrections: the old and the new customer of a moved booking, and a refund
+    c05, c06, c02 = _customer(conn, "c05"), _customer(conn, "c06"), _customer(conn, "c02")
+    corrected = tmp_path / "corrected"
+    _corrected(FIX, corrected)
+    _ok(run_kpi("load", str(corrected)))
+    _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
+    assert _customer(conn, "c05")[0] == c05[0] - 1
+    assert _customer(conn, "c06")[0] == c06[0] + 1
+    assert _customer(conn, "c02")[1] == c02[1] - 3000
+    incremental = _customer_rows(conn)
+    _ok(run_kpi("build", *SELECT, "--full-refresh", "--vars", f'{{as_of: "{AS_OF}"}}'))
+    assert _customer_rows(conn) == incremental

@@ -109,6 +109,19 @@ create table if not exists raw.payments (
     _loaded_at       timestamptz not null default now()
 );
 
+-- staging's load watermarks read the rows loaded since the last run through these
+-- (guarded by to_regclass like the event log's indexes above)
+do $$
+begin
+    if to_regclass('raw.bookings_loaded_at_idx') is null then
+        create index if not exists bookings_loaded_at_idx on raw.bookings (_loaded_at);
+    end if;
+    if to_regclass('raw.payments_loaded_at_idx') is null then
+        create index if not exists payments_loaded_at_idx on raw.payments (_loaded_at);
+    end if;
+end
+$$;
+
 create table if not exists raw.referral_profiles (
     organization_id  text not null,
     customer_id      text not null,

@@ -3,17 +3,19 @@
   aggregation behind customer_analytics (seed 002), kept incrementally.
 
   var customer_refresh_mode:
+    recent  (default; once the table exists) only the customers whose bookings
+            or attributed payments were (re)written since the previous run —
+            stg_bookings__bookings / int_payments_attributed rows with a
+            dbt_loaded_at after the watermark recorded in ops.model_watermarks,
+            including the customer a booking or payment moved away from
+            (previous_customer_id) — are recomputed, each from ALL their
+            bookings and payments, and replace their stored rows (delete+insert
+            on organization_id, customer_id). A customer left with no booking
+            and no payment is deleted (post-hook). The result equals a full
+            rebuild: the facts hold no time-relative column, so a customer
+            whose rows did not change cannot have changed.
     full    the table is rebuilt from all bookings and payments (full_refresh
-            forced by config), so customers whose rows vanished also vanish.
-    recent  (once the table exists) only customers with activity in the last
-            var customer_recent_days days before kpi_as_of() are recomputed —
-            a booking created, updated or starting in the window or a payment
-            created in it — plus customers with rows loaded after the previous
-            run (raw _loaded_at above the stored watermark: late corrections
-            such as a refund of an old payment). Their rows are recomputed from
-            ALL their bookings and payments and replace the stored ones
-            (delete+insert on organization_id, customer_id), so the result equals
-            a full rebuild for every customer whose data changed that way.
+            forced by config).
   Time-relative columns (days since, segment) live in customer_analytics.
 -#}
 {%- set refresh_mode = customer_refresh_mode() -%}
@@ -24,9 +26,16 @@
     unique_key=['organization_id', 'customer_id'],
     full_refresh=(true if refresh_mode == 'full' else none),
     on_schema_change='sync_all_columns',
+    post_hook=[
+        "{{ kpi_record_input_watermark([ref('stg_bookings__bookings'), ref('int_payments_attributed')]) }}",
+        "{% if is_incremental() %}delete from {{ this }} where source_loaded_at is null{% endif %}",
+    ],
 ) }}
 
 {%- set recent_only = is_incremental() and refresh_mode == 'recent' %}
+{%- if recent_only %}
+{%- set watermark = platform_recorded_watermark() %}
+{%- endif %}
 
 with
 
@@ -64,35 +73,33 @@ payments as (
 ),
 
 {% if recent_only -%}
-refresh_window as (
+changed_customers as (
 
-    select
-        {{ dbt.dateadd('day', -1 * (var('customer_recent_days') | int), kpi_as_of()) }} as window_start,
-        (select max(source_loaded_at) from {{ this }}) as loaded_watermark
+    -- customers of the bookings and payments (re)written since the last run, and
+    -- the customers those rows no longer count for (dbt_loaded_at indexes)
+    select organization_id, customer_id, previous_customer_id
+    from {{ ref('stg_bookings__bookings') }}
+    where dbt_loaded_at > {{ watermark }}
+
+    union all
+
+    select organization_id, customer_id, previous_customer_id
+    from {{ ref('int_payments_attributed') }}
+    where dbt_loaded_at > {{ watermark }}
 
 ),
 
 customers_in_scope as (
 
-    select
-        bookings.organization_id,
-        bookings.customer_id
-    from bookings
-    cross join refresh_window
-    where bookings.created_at >= refresh_window.window_start
-        or bookings.updated_at >= refresh_window.window_start
-        or bookings.start_at >= refresh_window.window_start
-        or bookings._loaded_at > refresh_window.loaded_watermark
+    select organization_id, customer_id
+    from changed_customers
+    where customer_id is not null
 
     union
 
-    select
-        payments.organization_id,
-        payments.customer_id
-    from payments
-    cross join refresh_window
-    where payments.created_at >= refresh_window.window_start
-        or payments._loaded_at > refresh_window.loaded_watermark
+    select organization_id, previous_customer_id as customer_id
+    from changed_customers
+    where previous_customer_id is not null
 
 ),
 {%- else -%}

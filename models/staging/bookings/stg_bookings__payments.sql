@@ -1,8 +1,31 @@
+{#-
+  Incremental (delete+insert on payment_id), like stg_bookings__bookings: a
+  run re-stages the raw payments loaded since its load watermark; a first build
+  or --full-refresh stages the whole table. A table, not a view: its tests and
+  the payment attribution would otherwise re-sort every payment.
+-#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='payment_id',
+    on_schema_change='append_new_columns',
+    kpi_load_watermark='_loaded_at',
+    indexes=[
+        {'columns': ['payment_id'], 'unique': true},
+        {'columns': ['booking_id']},
+        {'columns': ['dbt_loaded_at']},
+    ],
+) }}
+
 with
 
 source as (
 
     select * from {{ source('bookings', 'payments') }}
+    {%- if is_incremental() %}
+    -- payments loaded since the last run (index on raw _loaded_at)
+    where _loaded_at > {{ staging_load_watermark() }}
+    {%- endif %}
 
 ),
 
@@ -61,5 +84,7 @@ select
     currency,
     status,
     created_at,
-    _loaded_at
+    _loaded_at,
+    -- when this run (re)wrote the row: the change feed of the payment attribution
+    {{ dbt.current_timestamp() }} as dbt_loaded_at
 from deduplicated
