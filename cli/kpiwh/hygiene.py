@@ -1,23 +1,23 @@
 """Project-hygiene checks over dbt's manifest (``dbt parse``; no database needed).
 
-Checks (id: what is flagged):
+The conventions are checked by **dbt-bouncer** (config ``dbt-bouncer.yml`` at the
+project root): model and column descriptions, the grain sentence ("one row per"),
+a primary-key test (``unique`` or ``unique_combination_of_columns``), naming per
+layer and source folder, models only under staging / intermediate / marts, sources
+read only in staging, a unique key on incremental models, seed and source
+descriptions. Its failures are returned as findings with the check's name.
 
-- ``model-description``: a model without a description.
-- ``grain``: a model whose description does not state its grain ("one row per ...").
-- ``column-description``: a model with no documented column, or a yml column without
-  a description.
-- ``column-exists``: a yml column whose name appears nowhere in the model's SQL (a cheap
-  check on the raw code: catches renamed or dropped columns, not every typo).
-- ``primary-key``: a model with neither unique + not_null on one column nor a
-  ``unique_combination_of_columns`` test.
-- ``naming``: staging ``stg_<source folder>__<entity>``, intermediate ``int_``, marts
-  ``fct_``/``dim_``/``rpt_`` or an allowed name (``tests/lint/hygiene.yml``).
-- ``source-outside-staging``: a model outside staging that reads a ``source()`` directly.
-- ``seed-docs``: a seed without a description, or a CSV column without a documented one.
+Two checks dbt-bouncer cannot make without a database (its column checks compare
+the yml with ``catalog.json``, which ``dbt docs generate`` writes from a live
+warehouse) stay here, on the manifest and the files:
 
-Exceptions live in ``tests/lint/hygiene.yml`` at the project root, one per (model, check) with a
-reason; an exception that no longer matches a finding is itself reported (``stale-exception``)
-so the file cannot rot.
+- ``column-exists``: a yml column whose name appears nowhere in the model's SQL (a
+  cheap check on the raw code: catches renamed or dropped columns, not every typo).
+- ``seed-docs``: a seed CSV column without a documented yml column.
+
+Exceptions to those two live in ``tests/lint/hygiene.yml`` at the project root, one
+per (model, check) with a reason; an exception that no longer matches a finding is
+itself reported (``stale-exception``) so the file cannot rot.
 """
 
 from __future__ import annotations
@@ -32,8 +32,7 @@ from pathlib import Path
 from .errors import UsageError
 
 CONFIG_FILE = "tests/lint/hygiene.yml"
-GRAIN = re.compile(r"\bone row per\b", re.IGNORECASE)
-LAYERS = ("staging", "intermediate", "marts")
+BOUNCER_CONFIG = "dbt-bouncer.yml"
 
 
 @dataclass(frozen=True)
@@ -59,13 +58,9 @@ class Settings:
     """What ``tests/lint/hygiene.yml`` holds.
 
     Attributes:
-        mart_prefixes: prefixes a mart name may start with.
-        mart_names: whole mart names allowed besides the prefixes (the seeds' own table names).
         exceptions: {(node name, check id): reason}.
     """
 
-    mart_prefixes: tuple[str, ...] = ("fct_", "dim_", "rpt_")
-    mart_names: frozenset[str] = frozenset()
     exceptions: dict[tuple[str, str], str] | None = None
 
 
@@ -85,43 +80,12 @@ def load_settings(path: Path) -> Settings:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise UsageError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())[:200]})") from None
-    naming = data.get("naming") or {}
     exceptions: dict[tuple[str, str], str] = {}
     for i, item in enumerate(data.get("exceptions") or []):
         if not isinstance(item, dict) or not all(item.get(k) for k in ("node", "check", "reason")):
             raise UsageError(f"{path.name}: exceptions[{i}] needs node, check and reason")
         exceptions[(str(item["node"]), str(item["check"]))] = str(item["reason"])
-    return Settings(
-        mart_prefixes=tuple(naming.get("mart_prefixes") or Settings.mart_prefixes),
-        mart_names=frozenset(naming.get("mart_names") or ()),
-        exceptions=exceptions,
-    )
-
-
-def _tests_by_model(manifest: dict) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = {}
-    for node in manifest.get("nodes", {}).values():
-        if node.get("resource_type") != "test" or not node.get("test_metadata"):
-            continue
-        attached = node.get("attached_node")
-        if attached:
-            out.setdefault(attached, []).append(node)
-    return out
-
-
-def _has_primary_key(tests: list[dict]) -> bool:
-    unique, not_null = set(), set()
-    for t in tests:
-        name = t["test_metadata"]["name"]
-        kwargs = t["test_metadata"].get("kwargs") or {}
-        column = t.get("column_name") or kwargs.get("column_name")
-        if name == "unique_combination_of_columns" and kwargs.get("combination_of_columns"):
-            return True
-        if name == "unique" and column:
-            unique.add(str(column).lower())
-        elif name == "not_null" and column:
-            not_null.add(str(column).lower())
-    return bool(unique & not_null)
+    return Settings(exceptions=exceptions)
 
 
 def _code_words(code: str) -> set[str]:
@@ -129,61 +93,18 @@ def _code_words(code: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", code.lower()))
 
 
-def _check_model(node: dict, tests: list[dict], settings: Settings) -> list[Finding]:
+def _check_model(node: dict) -> list[Finding]:
     name = node["name"]
-    found: list[Finding] = []
-    desc = (node.get("description") or "").strip()
-    if not desc:
-        found.append(Finding("model-description", name, "no description in yml"))
-    elif not GRAIN.search(desc):
-        found.append(Finding("grain", name, "description does not state the grain ('one row per ...')"))
-
-    columns = node.get("columns") or {}
-    if not columns:
-        found.append(Finding("column-description", name, "no column documented in yml"))
-    undocumented = [c for c, col in columns.items() if not (col.get("description") or "").strip()]
-    if undocumented:
-        found.append(Finding("column-description", name, "no description for " + ", ".join(undocumented)))
     words = _code_words(node.get("raw_code") or "")
-    if words:
-        missing = [c for c in columns if c.lower() not in words]
-        if missing:
-            found.append(Finding("column-exists", name, "yml column(s) not in the SQL: " + ", ".join(missing)))
-
-    if not _has_primary_key(tests):
-        found.append(Finding("primary-key", name,
-                             "no unique + not_null on one column nor unique_combination_of_columns"))
-
-    fqn = node.get("fqn") or []
-    layer = fqn[1] if len(fqn) > 2 and fqn[1] in LAYERS else None
-    if layer == "staging":
-        source = fqn[2] if len(fqn) > 3 else None
-        if not (source and name.startswith(f"stg_{source}__") and len(name) > len(f"stg_{source}__")):
-            found.append(Finding("naming", name, f"a staging model is named stg_{source or '<source>'}__<entity>"))
-    elif layer == "intermediate":
-        if not name.startswith("int_"):
-            found.append(Finding("naming", name, "an intermediate model is named int_<entity>_<verb>"))
-    elif layer == "marts":
-        if not (name.startswith(settings.mart_prefixes) or name in settings.mart_names):
-            allowed = "/".join(settings.mart_prefixes)
-            found.append(Finding("naming", name, f"a mart is named {allowed}<name> or listed in {CONFIG_FILE}"))
-    else:
-        found.append(Finding("naming", name, "a model lives under models/staging, intermediate or marts"))
-
-    if layer != "staging":
-        sources = [s.split(".", 2)[-1] for s in (node.get("depends_on") or {}).get("nodes", [])
-                   if s.startswith("source.")]
-        if sources:
-            found.append(Finding("source-outside-staging", name,
-                                 "reads source(s) directly (go through a stg_ model): " + ", ".join(sources)))
-    return found
+    missing = [c for c in (node.get("columns") or {}) if c.lower() not in words] if words else []
+    if missing:
+        return [Finding("column-exists", name, "yml column(s) not in the SQL: " + ", ".join(missing))]
+    return []
 
 
 def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
     name = node["name"]
     found: list[Finding] = []
-    if not (node.get("description") or "").strip():
-        found.append(Finding("seed-docs", name, "no description in yml"))
     documented = {c.lower() for c, col in (node.get("columns") or {}).items()
                   if (col.get("description") or "").strip()}
     header: list[str] = []
@@ -199,11 +120,11 @@ def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
 
 def check_manifest(manifest: dict, settings: Settings | None = None,
                    project_dir: Path | None = None) -> list[Finding]:
-    """Return every hygiene finding of the project's own models and seeds, exceptions removed.
+    """Return the ``column-exists`` and ``seed-docs`` findings of the project's models and seeds.
 
     Args:
         manifest (dict): dbt's ``manifest.json`` as a dict (``dbt parse`` output).
-        settings (Settings | None): naming rules and exceptions; None = defaults, no exceptions.
+        settings (Settings | None): the exceptions; None = no exceptions.
         project_dir (Path | None): the project root, to read seed CSV headers (None: skip that).
     Returns:
         list[Finding]: sorted by node and check; exceptions that matched nothing are
@@ -212,13 +133,12 @@ def check_manifest(manifest: dict, settings: Settings | None = None,
     settings = settings or Settings(exceptions={})
     exceptions = dict(settings.exceptions or {})
     project = (manifest.get("metadata") or {}).get("project_name")
-    tests = _tests_by_model(manifest)
     found: list[Finding] = []
-    for uid, node in manifest.get("nodes", {}).items():
+    for node in manifest.get("nodes", {}).values():
         if project and node.get("package_name") not in (None, project):
             continue
         if node.get("resource_type") == "model":
-            found += _check_model(node, tests.get(uid, []), settings)
+            found += _check_model(node)
         elif node.get("resource_type") == "seed":
             found += _check_seed(node, project_dir)
     kept = []
@@ -263,15 +183,69 @@ def parse_manifest(project_dir: Path, target_path: Path) -> dict:
     return json.loads((target_path / "manifest.json").read_text(encoding="utf-8"))
 
 
-def run(project_dir: Path, target_path: Path) -> list[Finding]:
-    """Parse the project and return its hygiene findings (``tests/lint/hygiene.yml`` applied).
+def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
+    """Run dbt-bouncer with the project's ``dbt-bouncer.yml`` on the manifest in ``target_path``.
 
     Args:
-        project_dir (Path): the dbt project root (holds ``tests/lint/hygiene.yml``).
+        project_dir (Path): the dbt project root (holds ``dbt-bouncer.yml``).
+        target_path (Path): the folder holding ``manifest.json`` (replaces the config's
+            ``dbt_artifacts_dir``).
+    Returns:
+        list[Finding]: one per failed check, ``check`` = the dbt-bouncer check name,
+        ``node`` = the resource it failed on.
+    Raises:
+        UsageError: the config is missing or malformed, or dbt-bouncer could not run.
+    """
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415  (a dbt dependency)
+
+    import importlib.util  # noqa: PLC0415
+
+    if importlib.util.find_spec("dbt_bouncer") is None:
+        raise UsageError("dbt-bouncer is not installed (pip install -e '.[dev]')")
+    path = project_dir / BOUNCER_CONFIG
+    if not path.is_file():
+        raise UsageError(f"{BOUNCER_CONFIG} not found in {project_dir}")
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path.name}: not valid YAML ({' '.join(str(exc).split())[:200]})") from None
+    cfg["dbt_artifacts_dir"] = str(target_path.resolve())
+    with tempfile.TemporaryDirectory(prefix="kpi-bouncer-") as tmp:
+        conf, out = Path(tmp) / BOUNCER_CONFIG, Path(tmp) / "failures.json"
+        conf.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        proc = subprocess.run(
+            [sys.executable, "-c", "import sys; from dbt_bouncer.main import app; sys.exit(app())",
+             "run", "--config-file", str(conf), "--output-file", str(out), "--output-format", "json",
+             "--output-only-failures"],
+            cwd=project_dir, capture_output=True, text=True, timeout=300,
+            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "CREATE_DBT_BOUNCER_CONFIG_FILE": "false"},
+        )
+        if proc.returncode not in (0, 1) or not out.is_file():
+            tail = " ".join((proc.stderr or proc.stdout or "").split())[-300:]
+            raise UsageError(f"dbt-bouncer failed (exit {proc.returncode}): {tail}")
+        failures = json.loads(out.read_text(encoding="utf-8") or "[]")
+    found = []
+    for f in failures:  # check_run_id = "<check name>:<index in the config>:<resource name>"
+        check, _, node = str(f.get("check_run_id") or "?").partition(":")
+        node = node.partition(":")[2] or str(f.get("unique_id") or "?").rsplit(".", 1)[-1]
+        found.append(Finding(check, node, " ".join(str(f.get("failure_message") or "").split())[:300]))
+    return sorted(found, key=lambda f: (f.node, f.check, f.message))
+
+
+def run(project_dir: Path, target_path: Path) -> list[Finding]:
+    """Parse the project; return dbt-bouncer's failures and this module's two checks' findings.
+
+    Args:
+        project_dir (Path): the dbt project root (holds ``dbt-bouncer.yml`` and
+            ``tests/lint/hygiene.yml``).
         target_path (Path): dbt's target folder for this parse.
     Raises:
-        UsageError: the project does not parse or ``tests/lint/hygiene.yml`` is malformed.
+        UsageError: the project does not parse, a config is malformed, or dbt-bouncer failed to run.
     """
     settings = load_settings(project_dir / CONFIG_FILE)
     manifest = parse_manifest(project_dir, target_path)
-    return check_manifest(manifest, settings, project_dir)
+    return run_bouncer(project_dir, target_path) + check_manifest(manifest, settings, project_dir)

@@ -2,7 +2,8 @@
 
 sqlfluff runs as a subprocess (``python -m sqlfluff``) with the project's ``.sqlfluff``
 (jinja templater, offline) and ``.sqlfluffignore``; the hygiene checks are
-:mod:`kpiwh.hygiene` over ``dbt parse``'s manifest (no database either).
+:mod:`kpiwh.hygiene` over ``dbt parse``'s manifest (no database either): dbt-bouncer
+with ``dbt-bouncer.yml``, plus two checks of its own.
 The fix command the lead re-runs after a merge is ``kpi lint --fix``
 (= ``sqlfluff fix --exclude-rules LT04 models macros tests analyses snapshots``).
 """

@@ -715,7 +715,7 @@ def lint(
     sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Run sqlfluff.")] = True,
     hygiene: Annotated[bool, typer.Option("--hygiene/--no-hygiene", help="Run the manifest hygiene checks.")] = True,
 ) -> None:
-    """sqlfluff + project hygiene (docs, grain, PK tests, naming, layering); exit 1 on a violation."""
+    """sqlfluff + project conventions (dbt-bouncer: docs, grain, PK tests, naming, layering); exit 1 on a violation."""
     from . import lint as lint_mod  # noqa: PLC0415
 
     with err.status("linting..."):

@@ -1,12 +1,14 @@
-"""`kpi lint`: sqlfluff over the project's SQL and the manifest hygiene checks.
+"""`kpi lint`: sqlfluff over the project's SQL, dbt-bouncer and the two manifest hygiene checks.
 
 The project itself must be clean (a new violation fails CI); each check also has a
-failing case: a bad SQL file in a temporary copy of the lint setup, and small
-synthetic manifests for the hygiene checks.
+failing case: a bad SQL file in a temporary copy of the lint setup, the project's own
+manifest with one convention broken per model for dbt-bouncer (``dbt-bouncer.yml``),
+and small synthetic manifests for the two checks of :mod:`kpiwh.hygiene`.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,14 +19,55 @@ import pytest
 from kpiwh import hygiene, lint
 
 ROOT = Path(__file__).resolve().parents[2]
-MART_SETTINGS = hygiene.Settings(mart_prefixes=("fct_", "dim_", "rpt_", "metrics_"),
-                                 mart_names=frozenset({"customer_analytics"}), exceptions={})
+NO_EXCEPTIONS = hygiene.Settings(exceptions={})
 
 
 # --------------------------------------------------------------------------- the project
-def test_project_hygiene_is_clean(tmp_path):
-    findings = hygiene.run(ROOT, tmp_path / "target")
+@pytest.fixture(scope="module")
+def parsed(tmp_path_factory) -> Path:
+    """A target folder holding the project's own manifest (``dbt parse``)."""
+    target = tmp_path_factory.mktemp("lint-target")
+    hygiene.parse_manifest(ROOT, target)
+    return target
+
+
+def test_project_hygiene_is_clean(parsed):
+    findings = hygiene.run_bouncer(ROOT, parsed) + hygiene.check_manifest(
+        json.loads((parsed / "manifest.json").read_text()), hygiene.load_settings(ROOT / hygiene.CONFIG_FILE), ROOT)
     assert findings == [], "\n".join(map(str, findings))
+
+
+def test_dbt_bouncer_flags_each_broken_convention(parsed, tmp_path):
+    """One convention broken on each of six real models: dbt-bouncer names each (check, model)."""
+    manifest = json.loads((parsed / "manifest.json").read_text())
+    nodes = manifest["nodes"]
+
+    def model(name: str) -> dict:
+        return nodes[f"model.kpi_warehouse.{name}"]
+
+    model("metrics_daily_calls")["description"] = ""
+    model("metrics_daily_content")["description"] = "Content KPIs, daily."
+    model("fct_deals")["columns"]["deal_id"]["description"] = ""
+    for uid in [u for u, n in nodes.items() if n.get("resource_type") == "test"
+                and n.get("attached_node") == "model.kpi_warehouse.fct_disputes"
+                and (n.get("test_metadata") or {}).get("name") in ("unique", "unique_combination_of_columns")]:
+        del nodes[uid]
+    model("stg_bookings__customers")["name"] = "customers_staged"
+    model("customer_analytics")["depends_on"]["nodes"].append("source.kpi_warehouse.bookings.bookings")
+    broken = tmp_path / "target"
+    broken.mkdir()
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+
+    found = {(f.check, f.node) for f in hygiene.run_bouncer(ROOT, broken)}
+    assert found == {
+        ("check_model_description_populated", "metrics_daily_calls"),
+        ("check_model_description_contains_regexp_pattern", "metrics_daily_calls"),
+        ("check_model_description_contains_regexp_pattern", "metrics_daily_content"),
+        ("check_model_column_description_populated", "fct_deals"),
+        ("check_model_has_unique_test", "fct_disputes"),
+        ("check_model_names", "stg_bookings__customers"),  # reported by its unique_id, named customers_staged
+        ("check_lineage_source_cannot_be_used", "customer_analytics"),
+    }
 
 
 @pytest.mark.slow
@@ -109,89 +152,46 @@ def _env() -> dict:
 
 
 # --------------------------------------------------------------------------- hygiene failing cases
-def _model(name: str, layer: str, *, sub: str = "core", desc: str = "One row per thing.",
-           columns: dict | None = None, code: str = "select thing_id from x", deps=()) -> dict:
+def _model(name: str, *, columns: dict | None = None, code: str = "select thing_id from x") -> dict:
     cols = {"thing_id": "Primary key."} if columns is None else columns
     return {
         "resource_type": "model", "name": name, "package_name": "kpi_warehouse",
-        "fqn": ["kpi_warehouse", layer, sub, name], "description": desc,
-        "columns": {c: {"name": c, "description": d} for c, d in cols.items()},
-        "raw_code": code, "depends_on": {"nodes": list(deps)},
+        "columns": {c: {"name": c, "description": d} for c, d in cols.items()}, "raw_code": code,
     }
 
 
-def _test(model: str, name: str, column: str | None = None, **kwargs) -> dict:
-    return {"resource_type": "test", "attached_node": f"model.kpi_warehouse.{model}",
-            "column_name": column, "test_metadata": {"name": name, "kwargs": kwargs}}
-
-
-def _manifest(models: list[dict], tests: list[dict], seeds: list[dict] = ()) -> dict:
+def _manifest(models: list[dict], seeds: list[dict] = ()) -> dict:
     nodes = {f"model.kpi_warehouse.{m['name']}": m for m in models}
-    nodes.update({f"test.kpi_warehouse.t{i}": t for i, t in enumerate(tests)})
     nodes.update({f"seed.kpi_warehouse.{s['name']}": s for s in seeds})
     return {"metadata": {"project_name": "kpi_warehouse"}, "nodes": nodes}
 
 
-def _pk(model: str, column: str = "thing_id") -> list[dict]:
-    return [_test(model, "unique", column), _test(model, "not_null", column)]
-
-
-def test_hygiene_accepts_a_well_formed_project():
+def test_hygiene_flags_a_yml_column_missing_from_the_sql():
     models = [
-        _model("stg_core__things", "staging", deps=["source.kpi_warehouse.core.things"]),
-        _model("int_things_joined", "intermediate", deps=["model.kpi_warehouse.stg_core__things"]),
-        _model("fct_things", "marts", deps=["model.kpi_warehouse.int_things_joined"]),
-        _model("metrics_daily_things", "marts", columns={"day": "The day.", "tenant_id": "Tenant."},
-               code="select day, tenant_id from y"),
-        _model("customer_analytics", "marts"),
+        _model("fct_things"),
+        _model("fct_renamed", columns={"thing_id": "Key.", "old_name": "Gone."}),
+        _model("{#- a comment naming old_name -#}", code="{# old_name #} select thing_id from x"),
     ]
-    tests = (_pk("stg_core__things") + _pk("int_things_joined") + _pk("fct_things") + _pk("customer_analytics")
-             + [_test("metrics_daily_things", "unique_combination_of_columns",
-                      combination_of_columns=["day", "tenant_id"])])
-    assert hygiene.check_manifest(_manifest(models, tests), MART_SETTINGS) == []
-
-
-def test_hygiene_flags_each_violation():
-    models = [
-        _model("fct_undocumented", "marts", desc="", columns={"thing_id": ""}),
-        _model("fct_no_grain", "marts", desc="Things, daily."),
-        _model("fct_no_pk", "marts"),
-        _model("fct_half_pk", "marts"),
-        _model("fct_reads_source", "marts", deps=["source.kpi_warehouse.core.things"]),
-        _model("things_report", "marts"),
-        _model("stg_things", "staging"),
-        _model("joined_things", "intermediate"),
-        _model("fct_renamed", "marts", columns={"thing_id": "Key.", "old_name": "Gone."}),
-    ]
-    tests = (_pk("fct_undocumented") + _pk("fct_no_grain") + [_test("fct_half_pk", "unique", "thing_id")]
-             + _pk("fct_reads_source") + _pk("things_report") + _pk("stg_things") + _pk("joined_things")
-             + _pk("fct_renamed"))
-    found = {(f.node, f.check) for f in hygiene.check_manifest(_manifest(models, tests), MART_SETTINGS)}
+    models[2]["name"] = "fct_commented"
+    models[2]["columns"]["old_name"] = {"name": "old_name", "description": "Gone."}
+    found = {(f.node, f.check, f.message) for f in hygiene.check_manifest(_manifest(models), NO_EXCEPTIONS)}
     assert found == {
-        ("fct_undocumented", "model-description"),
-        ("fct_undocumented", "column-description"),
-        ("fct_no_grain", "grain"),
-        ("fct_no_pk", "primary-key"),
-        ("fct_half_pk", "primary-key"),
-        ("fct_reads_source", "source-outside-staging"),
-        ("things_report", "naming"),
-        ("stg_things", "naming"),          # stg_<source folder>__<entity>
-        ("joined_things", "naming"),
-        ("fct_renamed", "column-exists"),
+        ("fct_renamed", "column-exists", "yml column(s) not in the SQL: old_name"),
+        ("fct_commented", "column-exists", "yml column(s) not in the SQL: old_name"),  # a comment does not count
     }
 
 
 def test_hygiene_exceptions_need_a_reason_and_go_stale(tmp_path):
-    models = [_model("fct_no_pk", "marts")]
+    models = [_model("fct_renamed", columns={"thing_id": "Key.", "old_name": "Gone."})]
     cfg = tmp_path / "hygiene.yml"
-    cfg.write_text("exceptions:\n  - {node: fct_no_pk, check: primary-key}\n")
+    cfg.write_text("exceptions:\n  - {node: fct_renamed, check: column-exists}\n")
     with pytest.raises(hygiene.UsageError, match="reason"):
         hygiene.load_settings(cfg)
-    cfg.write_text("naming: {mart_prefixes: [fct_]}\nexceptions:\n"
-                   "  - {node: fct_no_pk, check: primary-key, reason: a log table}\n"
-                   "  - {node: fct_gone, check: grain, reason: old}\n")
+    cfg.write_text("exceptions:\n"
+                   "  - {node: fct_renamed, check: column-exists, reason: a generated column}\n"
+                   "  - {node: fct_gone, check: column-exists, reason: old}\n")
     settings = hygiene.load_settings(cfg)
-    found = hygiene.check_manifest(_manifest(models, []), settings)
+    found = hygiene.check_manifest(_manifest(models), settings)
     assert [(f.node, f.check) for f in found] == [("fct_gone", "stale-exception")]
 
 
@@ -201,6 +201,6 @@ def test_hygiene_flags_an_undocumented_seed_column(tmp_path):
     seed = {"resource_type": "seed", "name": "targets", "package_name": "kpi_warehouse",
             "original_file_path": "seeds/targets.csv", "description": "KPI targets.",
             "columns": {"kpi": {"description": "KPI."}, "target": {"description": "Target."}}}
-    found = hygiene.check_manifest(_manifest([], [], [seed]), MART_SETTINGS, tmp_path)
+    found = hygiene.check_manifest(_manifest([], [seed]), NO_EXCEPTIONS, tmp_path)
     assert [(f.node, f.check, f.message) for f in found] == [
         ("targets", "seed-docs", "undocumented column(s): unit")]
