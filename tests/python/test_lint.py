@@ -37,6 +37,29 @@ def test_project_hygiene_is_clean(parsed):
     assert findings == [], "\n".join(map(str, findings))
 
 
+def test_schema_names_follow_the_target(parsed, tmp_path):
+    """Shared targets build into the layer schemas; a developer's target into <target schema>_<layer>."""
+    import os  # noqa: PLC0415
+
+    from kpiwh import config  # noqa: PLC0415
+
+    nodes = json.loads((parsed / "manifest.json").read_text())["nodes"].values()
+    shared = {n["name"]: n["schema"] for n in nodes if n["resource_type"] == "model"}  # the default target
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbt.cli.main", "ls", "--resource-type", "model", "--output", "json",
+         "--output-keys", "name schema", "--project-dir", str(ROOT), "--profiles-dir",
+         str(config.profiles_dir()), "--target", "dev", "--target-path", str(tmp_path / "dev")],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+        env={**_env(), "USER": "alice", "KPI_PGHOST": os.environ.get("KPI_PGHOST", "/tmp")})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    dev = {r["name"]: r["schema"] for r in (json.loads(line) for line in proc.stdout.splitlines()
+                                             if line.startswith("{"))}
+    assert shared["customer_analytics"] == "marts" and shared["stg_platform__events"] == "staging"
+    assert dev["customer_analytics"] == "dev_alice_marts"
+    assert dev["stg_platform__events"] == "dev_alice_staging"
+    assert set(dev) == set(shared)
+
+
 def test_dbt_bouncer_flags_each_broken_convention(parsed, tmp_path):
     """One convention broken on each of six real models: dbt-bouncer names each (check, model)."""
     manifest = json.loads((parsed / "manifest.json").read_text())
