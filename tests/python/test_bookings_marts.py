@@ -120,3 +120,33 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     incremental = _customer_rows(conn)
     _ok(run_kpi("build", *SELECT, "--full-refresh", "--vars", f'{{as_of: "{AS_OF}"}}'))
     assert _customer_rows(conn) == incremental
+
+
+def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
+    """Tests of an incremental staging model read the rows this run (re)wrote (meta kpi_test_rows_written_at).
+
+    A bad value in a row written by an earlier run is not re-read (that run tested it); the same
+    bad value arriving in a row this run writes fails the run, naming the test.
+    """
+    sel = ["--select", "stg_bookings__bookings"]
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *sel))
+    conn.execute("update staging.stg_bookings__bookings set status = 'WEIRD', "
+                 "dbt_loaded_at = dbt_loaded_at - interval '2 hours' where booking_id = 'b01'")
+    _ok(run_kpi("build", *sel))  # nothing new written: the old row is not re-read
+
+    late = tmp_path / "late"
+    late.mkdir()
+    with (FIX / "bookings.csv").open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    row = next(r for r in rows if r["booking_id"] == "b02")
+    row["status"] = "weird"
+    with (late / "bookings.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, list(row), lineterminator="\n")
+        w.writeheader()
+        w.writerow(row)
+    _ok(run_kpi("load", str(late)))
+    r = run_kpi("build", *sel)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "accepted_values_stg_bookings" in r.stdout + r.stderr
+    assert conn.execute("select count(*) from staging.stg_bookings__bookings where status = 'WEIRD'").fetchone()[0] == 2
