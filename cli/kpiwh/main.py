@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import config
+from . import config, output
 from .errors import KpiError, UsageError
 
 app = typer.Typer(
@@ -574,15 +574,22 @@ def status(
         "--freshness", help="Run `dbt source freshness` first (recorded like any run); otherwise the last "
                             "recorded check is shown.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many recent runs to list.")] = 10,
+    max_wait_hours: Annotated[float, typer.Option(
+        "--max-wait-hours", min=0, help="Hours loaded data may wait for a build: a daily mart missing a day whose "
+                                        "raw data was loaded longer ago, or events loaded longer ago and not yet "
+                                        "processed, exit 1.")] = 24.0,
 ) -> None:
     """Seed 004's runbook: last dbt runs, recent failures, days missing from each daily mart, source freshness.
 
     Reads ops.etl_job_runs / ops.etl_job_run_nodes (written by dbt's on-run-end hook on every
-    build/run/test/seed/snapshot/freshness). Coverage: the N days ending at the data's latest day.
+    build/run/test/seed/snapshot/freshness). Coverage: the N days ending at the data's latest day
+    (the newest day, not after today, with rows in a raw table the daily marts are built from).
 
     Exit status: 0 healthy; 1 the newest recorded run (freshness checks aside) is not `success`
-    (partial or error), or a source with rows is past its freshness error_after (an empty source
-    is reported as "empty", not stale); 2 bad usage. Missing days are reported, never an exit 1.
+    (partial or error), a source with rows is past its freshness error_after (an empty source
+    is reported as "empty", not stale), a daily mart misses a day whose raw data was loaded more
+    than --max-wait-hours ago, or loaded events have waited longer than that to be processed;
+    2 bad usage. A missing day without raw data (a quiet day) is reported only.
     """
     from . import db, status as status_mod  # noqa: PLC0415
 
@@ -597,12 +604,15 @@ def status(
         with contextlib.redirect_stdout(sys.stderr):
             runner.invoke(["source", "freshness"], console=err, progress=fmt == "table", raise_on_failure=False)
     with db.connect() as conn:
-        st = status_mod.collect(conn, days=days, limit=limit)
+        st = status_mod.collect(conn, days=days, limit=limit, max_wait_hours=max_wait_hours)
     if fmt == "json":
         print(json.dumps(status_mod.to_jsonable(st), indent=2, default=str))
     else:
         for part in status_mod.render_tables(st):
-            out.print(part, soft_wrap=not isinstance(part, Table))  # lines stay whole (grep, logs)
+            if isinstance(part, Table):
+                output.print_table(out, part)
+            else:
+                out.print(part, soft_wrap=True)  # lines stay whole (grep, logs)
     if not st.healthy:
         raise typer.Exit(1)
 
