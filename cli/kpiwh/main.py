@@ -358,7 +358,7 @@ def build(
     if check:
         from . import check as check_mod  # noqa: PLC0415
 
-        with output.progress(err, "checking raw data (great expectations)..."):
+        with err.status("checking raw data (great expectations)..."):
             result = check_mod.run(["raw"])
         if not result.success:
             output.print_table(out if fmt == "table" else err, check_mod.summary_table(result, only_failed=True))
@@ -493,7 +493,7 @@ def check(
     if future_tolerance is not None and future_tolerance < 0:
         raise UsageError(f"--future-tolerance: {future_tolerance} is negative")
     layers = list(check_mod.LAYERS) if layer == "all" else [layer]
-    with output.progress(err, "validating (great expectations)..."):
+    with err.status("validating (great expectations)..."):
         result = check_mod.run(layers, docs_dir=docs, future_tolerance_minutes=future_tolerance)
     if fmt == "json":
         print(json.dumps(result.to_jsonable(), indent=2, default=str))
@@ -756,7 +756,7 @@ def lint(
     """sqlfluff + project hygiene (docs, grain, PK tests, naming, layering); exit 1 on a violation."""
     from . import lint as lint_mod  # noqa: PLC0415
 
-    with output.progress(err, "linting..."):
+    with err.status("linting..."):
         result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, hygiene=hygiene)
     for v in result.sql:
         out.print(str(v), highlight=False, soft_wrap=True)

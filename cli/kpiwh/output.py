@@ -5,8 +5,8 @@
   when the output is not a terminal (a pipe, a file, a CI log) every row stays on one line
   whatever ``COLUMNS`` says, so ``grep`` and log readers see whole values.
 - :func:`id_column`: a column whose values are identifiers (never wrapped, never cut).
-- :func:`progress`: a spinner in a terminal; elsewhere a plain line on stderr at the start
-  and every few seconds (``KPI_PROGRESS_SECONDS``, default 5) until the work ends.
+- :func:`progress`: a spinner in a terminal; elsewhere a plain line on stderr every few
+  seconds (``KPI_PROGRESS_SECONDS``, default 5; the first after 10 s) until the work ends.
 - :func:`kpi_command`: how the user should call ``kpi`` in a hint (``.venv/bin/kpi`` when the
   venv is not activated).
 """
@@ -80,10 +80,13 @@ def _interval() -> float:
 
 
 class PlainProgress:
-    """Progress as plain lines (stderr not a terminal): one at the start, then one every few seconds.
+    """Progress as plain lines (stderr not a terminal): one every few seconds while the work lasts.
 
-    ``update(text)`` changes what the next line says; :meth:`line` prints one now. Lines are
-    ``<text> (<elapsed>s)``. Used as a context manager (a daemon thread ticks while inside).
+    The first line comes after two intervals (10 s by default), then one per interval: work
+    that ends sooner — a quick command, or one that fails on bad input with its one-line
+    error — prints none. ``update(text)`` changes what the next line says; :meth:`line`
+    prints one now. Lines are ``<text> (<elapsed>s)``. Used as a context manager (a daemon
+    thread ticks while inside).
     """
 
     def __init__(self, console: Console, text: str, interval: float | None = None):
@@ -109,11 +112,12 @@ class PlainProgress:
                            soft_wrap=True)
 
     def _tick(self) -> None:
+        if self._stop.wait(self.interval):  # the first line after two intervals
+            return
         while not self._stop.wait(self.interval):
             self.line()
 
     def __enter__(self) -> PlainProgress:
-        self.line()
         self._thread.start()
         return self
 
