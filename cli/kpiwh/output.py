@@ -1,9 +1,10 @@
 """Output for people and machines: tables that never cut an id, progress that reaches a log.
 
-- :func:`print_table`: a Rich table fits the terminal by wrapping its text columns; it is
-  never printed narrower than its narrowest whole form (no cell cut short, ids whole), and
-  when the output is not a terminal (a pipe, a file, a CI log) every row stays on one line
-  whatever ``COLUMNS`` says, so ``grep`` and log readers see whole values.
+- :func:`print_table`: a Rich table fits the terminal by wrapping its text columns (and,
+  when that is not enough, by folding long ids onto a second line of their cell): no cell
+  is ever cut short with an ellipsis; when the output is not a terminal (a pipe, a file, a
+  CI log) every row stays on one line whatever ``COLUMNS`` says, so ``grep`` and log
+  readers see whole values.
 - :func:`id_column`: a column whose values are identifiers (never wrapped, never cut).
 - :func:`progress`: a spinner in a terminal; elsewhere a plain line on stderr every few
   seconds (``KPI_PROGRESS_SECONDS``, default 5; the first after 10 s) until the work ends.
@@ -50,26 +51,40 @@ def text_column(table: Table, header: str, **kw) -> None:
 
 
 def print_table(console: Console, table, **kw) -> None:
-    """Print a table (or any renderable) so that no cell is cut short.
+    """Print a table (or a Group of tables, or any renderable) so that no cell is cut short.
 
-    In a terminal: the terminal's width, widened to the table's minimum width when the
-    terminal is narrower (then the terminal folds the lines, Rich never truncates a value).
-    Not a terminal: the table's full natural width, one line per row (``COLUMNS`` is only
-    a floor), so logs and ``grep`` see every value whole.
+    In a terminal: the terminal's width. Text columns wrap; id columns stay on one line
+    when the table fits that way, else every column folds (an id continues on the next
+    line of its cell, whole) so the table still fits the terminal. Not a terminal (pipe,
+    file, CI log): the table's full natural width, one line per row whatever ``COLUMNS``
+    says, so logs and ``grep`` see every value whole.
 
     Args:
         console: where to print.
-        table: a Rich Table (or other renderable).
+        table: a Rich Table, a Group of renderables, or any other renderable.
         **kw: passed to ``Console.print``.
     """
     measure = Measurement.get(console, console.options.update_width(10_000), table)
-    need = measure.minimum if console.is_terminal else measure.maximum
-    width = max(console.width, need)
+    if console.is_terminal:
+        if measure.minimum > console.width:
+            _fold_every_column(table)
+        console.print(table, **kw)
+        return
+    width = max(console.width, measure.maximum)
     if width == console.width:
         console.print(table, **kw)
         return
     # Console.print never renders wider than the console: render at the width needed, print as is
     console.print(Segments(console.render(table, console.options.update_width(width))), crop=False, **kw)
+
+
+def _fold_every_column(renderable) -> None:
+    """Let every column of the table(s) wrap and fold: the narrowest layout that cuts nothing."""
+    tables = [renderable] if isinstance(renderable, Table) else [
+        r for r in getattr(renderable, "renderables", []) if isinstance(r, Table)]
+    for t in tables:
+        for col in t.columns:
+            col.no_wrap, col.overflow, col.min_width = False, "fold", None
 
 
 def _interval() -> float:

@@ -125,3 +125,41 @@ def test_demo_not_on_a_terminal_reports_progress_and_a_runnable_hint(built_wareh
     kpi = m.group(1)
     # the command in the hint runs as written: `kpi` on PATH, or the venv's own kpi by its path
     assert shutil.which(kpi, path=os.environ.get("PATH")) if kpi == "kpi" else os.access(kpi, os.X_OK), kpi
+
+
+def test_print_table_fits_a_narrow_terminal_and_keeps_whole_rows_elsewhere():
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from kpiwh import output
+
+    ids = ["invite_rate_below_target_weekly", "par_0001_workshop_with_a_long_name"]
+
+    def table() -> Table:
+        t = Table(title="alerts")
+        output.id_column(t, "rule_id", ids[:1])
+        output.id_column(t, "subject", ids[1:])
+        output.text_column(t, "message")
+        t.add_row(*ids, "The invite rate fell below its target of 30% over the last 7 days")
+        return t
+
+    # a terminal wide enough for the ids: they stay on one line, the message wraps, the table fits
+    wide = Console(file=io.StringIO(), force_terminal=True, width=100, color_system=None)
+    output.print_table(wide, table())
+    text = wide.file.getvalue()
+    assert all(f" {i} " in text for i in ids) and "…" not in text
+    assert max(len(x) for x in text.splitlines()) <= 100
+    # a terminal narrower than the ids: everything folds, nothing is cut, the table still fits
+    narrow = Console(file=io.StringIO(), force_terminal=True, width=50, color_system=None)
+    output.print_table(narrow, table())
+    text = narrow.file.getvalue()
+    assert "…" not in text and max(len(x) for x in text.splitlines()) <= 50
+    first_column = "".join(x.split("│")[1].strip() for x in text.splitlines() if x.startswith("│"))
+    assert first_column == ids[0]  # the id, folded over lines, whole
+    # not a terminal (a pipe, a log) at 40 columns: one line per row, every value whole
+    pipe = Console(file=io.StringIO(), force_terminal=False, width=40, color_system=None)
+    output.print_table(pipe, table())
+    rows = [x for x in pipe.file.getvalue().splitlines() if ids[0] in x]
+    assert len(rows) == 1 and ids[1] in rows[0] and "over the last 7 days" in rows[0]
