@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from . import config, db, runner
+from . import config, db, output, runner
 from . import load as loader
 from .errors import KpiError
 
@@ -31,7 +31,7 @@ def _generate_if_needed(err: Console, tenants: int, days: int) -> Path:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
-    with err.status("generating the demo data set...") as st:
+    with output.progress(err, "generating the demo data set...") as st:
         gen.generate(folder, tenants=tenants, days=days, start=date.fromisoformat(params["start"]),
                      seed=params["seed"], progress=lambda t, n: st.update(f"generating {t}: {n:,} rows"))
     marker.write_text(json.dumps(params))
@@ -85,8 +85,7 @@ def kpi_summary(conn, as_of: datetime) -> tuple[Table, Table]:
         t.add_row(f"segment: {seg}", f"{n:,}")
 
     locs = Table(title="Top locations by accepted appointments")
-    for col in ("organization", "location", "accepted", "new customers", "no-shows", "revenue"):
-        locs.add_column(col, justify="left" if col in ("organization", "location") else "right")
+    rows = []
     for org, loc, acc, new, ns, rev in conn.execute(
         """
         select organization_id, coalesce(location_id, '(none)'), sum(accepted_appointments),
@@ -95,7 +94,11 @@ def kpi_summary(conn, as_of: datetime) -> tuple[Table, Table]:
         group by 1, 2 order by 3 desc, 1, 2 limit 5
         """
     ):
-        locs.add_row(org, loc, f"{acc:,}", f"{new:,}", f"{ns:,}", f"{(rev or 0) / 100:,.2f}")
+        rows.append([org, loc, f"{acc:,}", f"{new:,}", f"{ns:,}", f"{(rev or 0) / 100:,.2f}"])
+    for i, col in enumerate(("organization", "location", "accepted", "new customers", "no-shows", "revenue")):
+        output.id_column(locs, col, [r[i] for r in rows], justify="left" if i < 2 else "right")
+    for r in rows:
+        locs.add_row(*r)
     return t, locs
 
 
@@ -155,10 +158,12 @@ def open_alerts_table(conn) -> Table:
            where status = 'open' order by severity_rank desc, rule_id, subject limit 15"""
     ).fetchall()
     t = Table(title=f"Open alerts ({len(rows)}{'+' if len(rows) == 15 else ''})")
-    for col in ("severity", "rule", "subject", "seen", "message"):
-        t.add_column(col)
-    for sev, rule, subj, occ, msg in rows:
-        t.add_row(sev, rule, subj or "-", str(occ), msg or "")
+    cells = [[sev, rule, subj or "-", str(occ), msg or ""] for sev, rule, subj, occ, msg in rows]
+    for i, col in enumerate(("severity", "rule", "subject", "seen")):
+        output.id_column(t, col, [c[i] for c in cells])
+    output.text_column(t, "message")
+    for c in cells:
+        t.add_row(*c)
     return t
 
 
@@ -178,7 +183,7 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
         err.print(f"embedded PostgreSQL running (data {st.pgdata})")
     folder = data or _generate_if_needed(err, tenants, days)
     with db.connect() as conn:
-        with err.status("loading...") as status:
+        with output.progress(err, "loading...") as status:
             results = loader.load_path(conn, folder, lambda r: status.update(f"loaded {r.path.name}"))
         err.print(f"loaded {sum(r.rows for r in results):,} rows from {len(results)} files "
                   f"({sum(r.inserted for r in results):,} new, {sum(r.updated for r in results):,} updated)")
@@ -189,18 +194,19 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     # alerts are evaluated at the data's "now" too (macro alerts_evaluated_at reads this)
     os.environ["KPI_ALERTS_EVALUATED_AT"] = as_of.isoformat() + "+00:00"
     summary = runner.build(["build", "--vars", vars_json], full_refresh=False, vars_json=vars_json, console=err)
-    out.print(runner.summary_table(summary))
+    output.print_table(out, runner.summary_table(summary))
     with db.connect() as conn:
         head, locs = kpi_summary(conn, as_of)
-    out.print(head)
-    out.print(locs)
+    output.print_table(out, head)
+    output.print_table(out, locs)
     with db.connect() as conn:
-        out.print(platform_summary(conn, as_of))
-        out.print(pilot_kpi_table(conn))
+        output.print_table(out, platform_summary(conn, as_of))
+        output.print_table(out, pilot_kpi_table(conn))
     print_merchant_report(out, err)
     with db.connect() as conn:
-        out.print(open_alerts_table(conn))
-    out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$(kpi db url)\"")
+        output.print_table(out, open_alerts_table(conn))
+    out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$({output.kpi_command()} db url)\"",
+              highlight=False, soft_wrap=True)
 
 
 def print_merchant_report(out: Console, err: Console) -> None:
@@ -222,4 +228,7 @@ def print_merchant_report(out: Console, err: Console) -> None:
             err.print("no complete week of loyalty data: skipping the weekly merchant report")
             return
         text = report.render_markdown(report.build_report(conn, tenant, week))
-    out.print(Markdown(text))
+    if out.is_terminal:
+        out.print(Markdown(text))
+    else:  # a pipe or a log: the Markdown itself, every value whole (Rich would cut table cells at 80 columns)
+        out.print(text, markup=False, highlight=False, soft_wrap=True)

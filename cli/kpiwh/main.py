@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import config
+from . import config, output
 from .errors import KpiError, UsageError
 
 app = typer.Typer(
@@ -66,6 +66,25 @@ def handled(fn):
             fail("interrupted", 130)
 
     return wrapper
+
+
+def _check_format(fmt: str) -> None:
+    """``--format`` of a command that prints a table: table | json, else :class:`UsageError`."""
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
+
+
+def _print_run(summary, fmt: str, **extra) -> None:
+    """Print a dbt run's summary: tables (each warned or failed node named), or JSON on stdout."""
+    from . import runner  # noqa: PLC0415
+
+    if fmt == "json":
+        print(json.dumps({**runner.summary_jsonable(summary), **extra}, indent=2, default=str))
+    else:
+        output.print_table(out, runner.summary_table(summary))
+
+
+FORMAT_HELP = "table | json (for scripts: stdout holds only the JSON)"
 
 
 def parse_date(value: str | None, option: str) -> date | None:
@@ -281,7 +300,7 @@ def generate(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--out {out_dir}: {exc.strerror}") from None
-    with err.status("generating...") as status:
+    with output.progress(err, "generating...") as status:
         def progress(table: str, rows: int) -> None:
             status.update(f"generating {table}: {rows:,} rows")
         try:
@@ -296,7 +315,7 @@ def generate(
     t.add_column("rows", justify="right")
     for k, v in counts.items():
         t.add_row(k, f"{v:,}")
-    out.print(t)
+    output.print_table(out, t)
 
 
 # --------------------------------------------------------------------------- build / refresh
@@ -324,13 +343,16 @@ def build(
     fail_on_check: Annotated[bool, typer.Option(
         "--fail-on-check/--no-fail-on-check", help="With --check: a failed expectation stops the build "
                                                   "(default) or only warns.")] = True,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
 
+    The summary names each test that warned or failed with its failing-row count.
     One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
     """
     from . import runner  # noqa: PLC0415
 
+    _check_format(fmt)
     _lock_wait(wait)
 
     if check:
@@ -339,7 +361,7 @@ def build(
         with err.status("checking raw data (great expectations)..."):
             result = check_mod.run(["raw"])
         if not result.success:
-            out.print(check_mod.summary_table(result, only_failed=True))
+            output.print_table(out if fmt == "table" else err, check_mod.summary_table(result, only_failed=True))
             names = ", ".join(sorted({f"{o.suite} {o.expectation}" + (f"({o.column})" if o.column else "")
                                       for o in result.failed}))[:300]
             if fail_on_check:
@@ -359,7 +381,7 @@ def build(
     if vars_:
         cmd += ["--vars", vars_]
     summary = runner.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
-    out.print(runner.summary_table(summary))
+    _print_run(summary, fmt)
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")
     if not summary.success:
@@ -380,10 +402,12 @@ def backfill(
     exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
                                                        "instead of exiting 1.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute the daily models' days in [start, end) (plus what was loaded since their last run): idempotent."""
     from . import runner  # noqa: PLC0415
 
+    _check_format(fmt)
     _lock_wait(wait)
 
     from . import db, partitions  # noqa: PLC0415
@@ -410,10 +434,11 @@ def backfill(
     # parsed without the window: the backfill vars are read only when the models run, so
     # every backfill reuses dbt's partial parse instead of re-parsing the project
     summary = runner.invoke(cmd, manifest=runner.parse())
-    out.print(runner.summary_table(summary))
+    _print_run(summary, fmt, window={"start": start_d.isoformat(), "end": end_d.isoformat()})
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")
-    out.print(f"backfilled {(end_d - start_d).days} day(s): {start_d} .. {end_d} (exclusive)")
+    (out if fmt == "table" else err).print(
+        f"backfilled {(end_d - start_d).days} day(s): {start_d} .. {end_d} (exclusive)", highlight=False)
 
 
 @refresh_app.command("customers")
@@ -425,10 +450,12 @@ def refresh_customers(
                                                       "now).")] = None,
     wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
                                                        "instead of exiting 1.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute customer_analytics (seed 002's full vs recent refresh)."""
     from . import runner  # noqa: PLC0415
 
+    _check_format(fmt)
     _lock_wait(wait)
 
     if mode not in ("recent", "full"):
@@ -440,7 +467,7 @@ def refresh_customers(
     # that also read the daily fact (not rebuilt here) wait for the next build
     cmd = ["build", "--select", "+customer_analytics", "--indirect-selection", "cautious", *_vars_arg(vars_)]
     summary = runner.invoke(cmd)
-    out.print(runner.summary_table(summary))
+    _print_run(summary, fmt)
 
 
 # --------------------------------------------------------------------------- check
@@ -471,7 +498,7 @@ def check(
     if fmt == "json":
         print(json.dumps(result.to_jsonable(), indent=2, default=str))
     else:
-        out.print(check_mod.summary_table(result))
+        output.print_table(out, check_mod.summary_table(result))
     if result.docs_index:
         err.print(f"data docs: {result.docs_index}", highlight=False)
     if not result.success:
@@ -544,15 +571,16 @@ def alerts(
         if fmt == "json":
             print(json.dumps([alerts_mod.to_jsonable(r) for r in rows], indent=2))
         else:
+            cols = ("rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
+                    "occurrences", "resolved_at")
+            cells = [["" if r[c] is None else str(r[c]) for c in (*cols, "message")] for r in rows]
             t = Table(title=f"alerts ({len(rows)})")
-            for col in ("rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
-                        "occurrences", "resolved_at", "message"):
-                t.add_column(col)
-            for r in rows:
-                t.add_row(*["" if r[c] is None else str(r[c]) for c in (
-                    "rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
-                    "occurrences", "resolved_at", "message")])
-            out.print(t)
+            for i, col in enumerate(cols):  # ids and instants are never wrapped nor cut; the message wraps
+                output.id_column(t, col, [c[i] for c in cells], justify="right" if col == "occurrences" else "left")
+            output.text_column(t, "message")
+            for c in cells:
+                t.add_row(*c)
+            output.print_table(out, t)
         if webhook:
             sent = alerts_mod.post_webhook(conn, webhook)
             err.print(f"webhook: {sent} alert(s) posted", highlight=False)
@@ -574,15 +602,22 @@ def status(
         "--freshness", help="Run `dbt source freshness` first (recorded like any run); otherwise the last "
                             "recorded check is shown.")] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many recent runs to list.")] = 10,
+    max_wait_hours: Annotated[float, typer.Option(
+        "--max-wait-hours", min=0, help="Hours loaded data may wait for a build: a daily mart missing a day whose "
+                                        "raw data was loaded longer ago, or events loaded longer ago and not yet "
+                                        "processed, exit 1.")] = 24.0,
 ) -> None:
     """Seed 004's runbook: last dbt runs, recent failures, days missing from each daily mart, source freshness.
 
     Reads ops.etl_job_runs / ops.etl_job_run_nodes (written by dbt's on-run-end hook on every
-    build/run/test/seed/snapshot/freshness). Coverage: the N days ending at the data's latest day.
+    build/run/test/seed/snapshot/freshness). Coverage: the N days ending at the data's latest day
+    (the newest day, not after today, with rows in a raw table the daily marts are built from).
 
     Exit status: 0 healthy; 1 the newest recorded run (freshness checks aside) is not `success`
-    (partial or error), or a source with rows is past its freshness error_after (an empty source
-    is reported as "empty", not stale); 2 bad usage. Missing days are reported, never an exit 1.
+    (partial or error), a source with rows is past its freshness error_after (an empty source
+    is reported as "empty", not stale), a daily mart misses a day whose raw data was loaded more
+    than --max-wait-hours ago, or loaded events have waited longer than that to be processed;
+    2 bad usage. A missing day without raw data (a quiet day) is reported only.
     """
     from . import db, status as status_mod  # noqa: PLC0415
 
@@ -597,12 +632,15 @@ def status(
         with contextlib.redirect_stdout(sys.stderr):
             runner.invoke(["source", "freshness"], console=err, progress=fmt == "table", raise_on_failure=False)
     with db.connect() as conn:
-        st = status_mod.collect(conn, days=days, limit=limit)
+        st = status_mod.collect(conn, days=days, limit=limit, max_wait_hours=max_wait_hours)
     if fmt == "json":
         print(json.dumps(status_mod.to_jsonable(st), indent=2, default=str))
     else:
         for part in status_mod.render_tables(st):
-            out.print(part, soft_wrap=not isinstance(part, Table))  # lines stay whole (grep, logs)
+            if isinstance(part, Table):
+                output.print_table(out, part)
+            else:
+                out.print(part, soft_wrap=True)  # lines stay whole (grep, logs)
     if not st.healthy:
         raise typer.Exit(1)
 

@@ -6,6 +6,7 @@ stays instant. One invocation at a time per process (dbt's own limit).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import config, db
+from . import config, db, output
 from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
@@ -170,21 +171,31 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
     console = console or Console(stderr=True)
     from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
 
+    # a terminal: Rich's bar; a pipe, file or CI log (a bar would print nothing until the end):
+    # a plain line on the console every few seconds (kpiwh.output.PlainProgress)
+    plain = (output.PlainProgress(console, f"dbt {command[0]}: starting")
+             if progress and not console.is_terminal else None)
     bar = Progress(
         SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True, disable=not progress,
+        TimeElapsedColumn(), console=console, transient=True, disable=not progress or plain is not None,
     )
     task = bar.add_task(f"dbt {command[0]}", total=None)
     batches = bar.add_task("batches", total=None, visible=False)
     errors: list[str] = []
+    done = {"nodes": 0, "total": 0}
 
     def on_event(event) -> None:
         name = event.info.name
         if name == "LogStartLine" and getattr(event.data, "total", 0):
             bar.update(task, total=event.data.total)
+            done["total"] = event.data.total
         elif name == "NodeFinished":
             ni = event.data.node_info
             bar.update(task, advance=1, description=f"dbt {command[0]}: {ni.node_name} {ni.node_status}")
+            done["nodes"] += 1
+            if plain is not None:
+                plain.update(f"dbt {command[0]}: {done['nodes']}/{done['total'] or '?'} nodes done, "
+                             f"last {ni.node_name} {ni.node_status}")
         elif name == "LogBatchResult":  # a dbt microbatch model (none in this project; a user's own may)
             d = event.data
             bar.update(batches, visible=True, total=d.total_batches, completed=d.batch_index,
@@ -194,7 +205,7 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
 
     args = ["--quiet", "--no-use-colors", *command, *base_args()]
     started = time.monotonic()
-    with bar:
+    with bar, (plain or contextlib.nullcontext()):
         res = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(args)
     seconds = time.monotonic() - started
 
@@ -452,8 +463,29 @@ def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
     return summary
 
 
-def summary_table(summary: RunSummary) -> Table:
-    """Rich table: one row per resource type with pass/fail/skip counts and time."""
+#: node statuses the build summary names one by one
+NAMED_STATUSES = FAIL_STATUSES | {"warn"}
+
+
+def node_name(node: NodeResult) -> str:
+    """A node's name as dbt prints it: the model / seed / test name (a test's hash suffix dropped)."""
+    parts = node.unique_id.split(".")
+    if node.resource_type == "test" and len(parts) == 4:
+        return parts[2]
+    return ".".join(parts[2:]) or node.unique_id
+
+
+def summary_table(summary: RunSummary):
+    """What a dbt run did, for people: counts per resource type, then each warned or failed node.
+
+    Returns:
+        a Rich renderable: a table with one row per resource type (pass/fail/warn/skip counts
+        and node seconds), followed, when any node warned or failed, by a table naming each of
+        them with its status, failing-row count (tests) and message. Print it with
+        :func:`kpiwh.output.print_table` so that no name is cut.
+    """
+    from rich.console import Group  # noqa: PLC0415
+
     t = Table(title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f}s")
     for col in ("resource", "total", "ok", "failed", "warn", "skipped", "node seconds"):
         t.add_column(col, justify="right" if col != "resource" else "left")
@@ -467,4 +499,33 @@ def summary_table(summary: RunSummary) -> Table:
         skip = sum(n.status == "skipped" for n in nodes)
         t.add_row(rtype, str(len(nodes)), str(ok), str(bad), str(warn), str(skip),
                   f"{sum(n.seconds for n in nodes):.1f}")
-    return t
+    named = sorted((n for n in summary.nodes if n.status in NAMED_STATUSES),
+                   key=lambda n: (n.status == "warn", n.resource_type, n.unique_id))
+    if not named:
+        return t
+    d = Table(title=f"{len(named)} node(s) warned or failed")
+    rows = [[n.status, n.resource_type, node_name(n), "" if n.failures is None else f"{n.failures:,}",
+             " ".join(str(n.message or "").split())[:300]] for n in named]
+    for i, col in enumerate(("status", "type", "node", "failing rows")):
+        output.id_column(d, col, [r[i] for r in rows], justify="right" if i == 3 else "left")
+    output.text_column(d, "message")
+    for r in rows:
+        d.add_row(*r)
+    return Group(t, d)
+
+
+def summary_jsonable(summary: RunSummary) -> dict:
+    """The run as JSON-ready data (``--format json``): verdict, counts per resource type, warned/failed nodes."""
+    counts: dict[str, dict[str, int]] = {}
+    for (rtype, status), n in sorted(summary.counts().items()):
+        counts.setdefault(rtype, {})[status] = n
+    return {
+        "command": summary.command,
+        "success": summary.success,
+        "seconds": round(summary.seconds, 3),
+        "counts": counts,
+        "problems": [{"unique_id": n.unique_id, "resource_type": n.resource_type, "name": node_name(n),
+                      "status": n.status, "failures": n.failures, "message": n.message}
+                     for n in summary.nodes if n.status in NAMED_STATUSES],
+        "exception": summary.exception,
+    }

@@ -12,14 +12,20 @@ seed, snapshot and ``dbt source freshness``, from ``kpi`` or a plain ``dbt``
   recompute, however late those events are;
 - coverage: for each daily mart (a model tagged ``daily`` under models/marts,
   found in the manifest), the days without a row over the N days ending at the
-  data's latest day (the newest day of any daily mart) — the runbook's
-  ``generate_series`` left join. A day without activity is missing too: a
-  missing day is reported, never an error by itself;
+  data's latest day — the newest UTC day, not after today, with rows in a raw
+  table the daily marts are built from (their upstream sources with an
+  ``event_time``) — the runbook's ``generate_series`` left join. A missing day
+  for which the staged raw rows the mart reads (of the event domains it counts)
+  were loaded more than ``--max-wait-hours`` ago is *overdue*: a problem. One
+  whose rows arrived since is *pending* (the next build takes it); one without
+  data is a quiet day, reported only;
 - source freshness: the last recorded ``dbt source freshness`` (run it first
   with ``kpi status --freshness``). An empty source table is "empty", not stale.
 
 Unhealthy (exit 1) when the newest recorded run other than a freshness check
-is not ``success`` or a non-empty source is past its ``error_after``.
+is not ``success``, a non-empty source is past its ``error_after``, a daily mart
+has an overdue day, or loaded events have waited longer than ``--max-wait-hours``
+(default 24) for the build that processes them.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from . import config
+from . import config, output
 
 RUNS_TABLE = "ops.etl_job_runs"
 NODES_TABLE = "ops.etl_job_run_nodes"
@@ -47,15 +53,19 @@ class Status:
         runs: the last runs, newest first (dicts of ops.etl_job_runs columns).
         failures: failed nodes of the runs in the window, newest first (with run command and started_at);
             stale sources are in ``freshness`` instead.
-        coverage: one dict per daily mart: model, relation, built, missing (ISO days).
-        coverage_end: the data's latest day (None when no daily mart has rows); days: window length.
-        unprocessed: loaded-but-not-yet-processed days: ``{"staging": [ISO days], "marts": {model: [ISO days]}}``.
+        coverage: one dict per daily mart: model, relation, built, rows_in_window, missing, overdue,
+            pending (ISO days; see :func:`coverage`).
+        coverage_end: the data's latest day (:func:`data_end`; None without data); days: window length.
+        max_wait_hours: how long loaded data may wait for a build before it is a problem.
+        unprocessed: loaded-but-not-yet-processed days: ``{"staging": [ISO days], "marts": {model: [ISO days]},
+            "oldest_loaded_at": datetime | None}``.
         freshness: one dict per source of the last freshness check (status pass|warn|error|empty).
         freshness_checked_at: when that check ran (None: never).
         problems: one-line reasons the warehouse is unhealthy (empty = healthy).
     """
 
     days: int
+    max_wait_hours: float = 24.0
     runs: list[dict] = field(default_factory=list)
     failures: list[dict] = field(default_factory=list)
     coverage: list[dict] = field(default_factory=list)
@@ -87,21 +97,65 @@ def daily_marts(manifest: dict | None = None) -> list[dict]:
         manifest: dbt's manifest.json as a dict; None = read <project>/target/manifest.json,
             or parse the project when there is none.
     Returns:
-        ``[{"model": name, "relation": "schema.alias", "event_time": column,
-        "incremental": bool}]`` sorted by model (incremental: recomputes changed days, else rebuilt whole).
+        ``[{"model": name, "relation": "schema.alias", "event_time": column, "incremental": bool,
+        "sources": [...], "day_sources": [...]}]`` sorted by model (incremental: recomputes changed days,
+        else rebuilt whole; sources / day_sources: see :func:`_upstream`).
     """
     if manifest is None:
         path = config.project_dir() / "target" / "manifest.json"
         manifest = _read_manifest(path)
+    nodes, sources = manifest.get("nodes", {}), manifest.get("sources", {})
     marts = []
-    for node in manifest.get("nodes", {}).values():
+    for node in nodes.values():
         cfg = node.get("config") or {}
         if (node.get("resource_type") == "model" and "daily" in (node.get("tags") or [])
                 and "marts" in (node.get("fqn") or [])[1:-1] and cfg.get("event_time")):
+            domains = (cfg.get("kpi_changed_days") or {}).get("domains")
+            raw, days = _upstream(node, nodes, sources, domains)
             marts.append({"model": node["name"], "relation": f'{node["schema"]}.{node.get("alias") or node["name"]}',
                           "event_time": cfg["event_time"],
-                          "incremental": cfg.get("incremental_strategy") == "replace_days"})
+                          "incremental": cfg.get("incremental_strategy") == "replace_days",
+                          "sources": raw, "day_sources": days})
     return sorted(marts, key=lambda m: m["model"])
+
+
+def _upstream(node: dict, nodes: dict, sources: dict, domains: list[str] | None) -> tuple[list[dict], list[dict]]:
+    """What a daily mart is built from, found upstream in the manifest.
+
+    Returns:
+        ``(raw, days)``: ``raw``, every raw table upstream with an ``event_time`` (whose newest
+        day is the data's latest day); ``days``, the nearest upstream relations with an
+        ``event_time`` and a ``_loaded_at`` column (staging, or an intermediate that keeps
+        each row's load time), whose days are the days the mart should have a row — e.g.
+        a payment counts on its booking's day (int_payments_attributed.attributed_at), not on
+        its raw created_at. Each ``{"relation", "event_time", "domains"}``; ``domains``, the
+        model's ``kpi_changed_days.domains``, narrows an event log (a relation with an
+        ``event_domain`` column) to the event domains the mart counts.
+    """
+    seen: set[str] = set()
+    raw: dict[str, dict] = {}
+    days: dict[str, dict] = {}
+    todo = [(uid, True) for uid in (node.get("depends_on") or {}).get("nodes") or []]
+    while todo:
+        uid, nearest = todo.pop()
+        if (uid, nearest) in seen:
+            continue
+        seen.add((uid, nearest))
+        item = sources.get(uid) or nodes.get(uid)
+        if item is None:
+            continue
+        col = (item.get("config") or {}).get("event_time")
+        cols = item.get("columns") or {}
+        rel = f'{item["schema"]}.{item.get("identifier") or item.get("alias") or item["name"]}'
+        entry = {"relation": rel, "event_time": col,
+                 "domains": sorted(domains) if domains and "event_domain" in cols else None}
+        if col and uid in sources:
+            raw[rel] = entry
+        found = bool(col) and "_loaded_at" in cols and nearest
+        if found:
+            days[rel] = entry
+        todo.extend((parent, nearest and not found) for parent in (item.get("depends_on") or {}).get("nodes") or [])
+    return [raw[k] for k in sorted(raw)], [days[k] for k in sorted(days)]
 
 
 def _read_manifest(path: Path) -> dict:
@@ -113,49 +167,118 @@ def _read_manifest(path: Path) -> dict:
         return runner.parse().writable_manifest().to_dict()
 
 
-def coverage(conn, marts: list[dict], days: int) -> tuple[date | None, list[dict]]:
+def _data_days(conn, src: dict, start: date, end: date) -> dict[date, datetime]:
+    """Days in [start, end] holding rows of one relation (see :func:`_upstream`), with each day's oldest ``_loaded_at``."""
+    from psycopg import sql  # noqa: PLC0415
+
+    schema, table = src["relation"].split(".", 1)
+    where = sql.SQL("")
+    params: list = [start, end + timedelta(days=1)]
+    if src["domains"]:
+        where = sql.SQL(" and event_domain = any(%s)")
+        params.append(src["domains"])
+    q = sql.SQL("select cast({c} at time zone 'UTC' as date), min(_loaded_at) from {r} "
+                "where {c} >= cast(%s as date) at time zone 'UTC' and {c} < cast(%s as date) at time zone 'UTC'"
+                "{w} group by 1").format(c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table), w=where)
+    return dict(conn.execute(q, params).fetchall())
+
+
+def data_end(conn, marts: list[dict], today: date | None = None) -> date | None:
+    """The data's latest day: the newest UTC day with rows in a raw table a daily mart is built from.
+
+    Days after ``today`` (UTC) are ignored: a future timestamp is bad data (``kpi check``
+    reports it), not the end of the data. When the raw tables hold nothing (all pruned by
+    retention) it is the newest day of any built daily mart; None when there is neither.
+    """
+    from psycopg import sql  # noqa: PLC0415
+
+    today = today or datetime.now(timezone.utc).date()
+    end = None
+    rels = {s["relation"]: s for m in marts for s in m["sources"]}
+    for src in rels.values():
+        if not _exists(conn, src["relation"]):
+            continue
+        schema, table = src["relation"].split(".", 1)
+        d = conn.execute(sql.SQL("select cast(max({c}) at time zone 'UTC' as date) from {r} "
+                                 "where {c} < cast(%s as date) at time zone 'UTC'").format(
+            c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table)), (today + timedelta(days=1),)
+        ).fetchone()[0]
+        if d is not None and (end is None or d > end):
+            end = d
+    if end is not None:
+        return end
+    for m in marts:
+        if not _exists(conn, m["relation"]):
+            continue
+        schema, table = m["relation"].split(".", 1)
+        d = conn.execute(sql.SQL("select max(cast({c} as date)) from {r} where cast({c} as date) <= %s").format(
+            c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)), (today,)).fetchone()[0]
+        if d is not None and (end is None or d > end):
+            end = d
+    return end
+
+
+def coverage(conn, marts: list[dict], days: int, max_wait: timedelta = timedelta(hours=24),
+             today: date | None = None) -> tuple[date | None, list[dict]]:
     """Days missing from each daily mart over the ``days`` days ending at the data's latest day.
 
-    The latest day is the newest event_time day of any built daily mart (not today: a
-    warehouse loaded up to last week is judged on last week).
+    The window ends at :func:`data_end` (not today: a warehouse loaded up to last week is
+    judged on last week). A day without a mart row is *missing*; it is *overdue* when the
+    loaded data the mart is built from (its ``day_sources``, :func:`_upstream`: the staged raw
+    rows, for the event log those of the event domains the mart counts) holds rows of that
+    day loaded more than ``max_wait`` ago — data the mart should show and does not. A missing
+    day whose rows all arrived within ``max_wait`` is *pending* (the next build takes it).
+    A day without such rows is only missing (a quiet day). Raw rows not staged yet are
+    :func:`unprocessed`'s concern.
 
     Args:
         conn: psycopg connection.
         marts: from :func:`daily_marts`.
         days: window length in days (>= 1).
+        max_wait: how long loaded data may wait for a build before its missing day is overdue.
+        today: the current UTC day (tests); default now.
     Returns:
-        ``(end day or None, [{"model", "relation", "built", "rows_in_window", "missing": [ISO days]}])``.
+        ``(end day or None, [{"model", "relation", "built", "rows_in_window", "missing": [ISO days],
+        "overdue": [ISO days], "pending": [ISO days]}])``; a mart not built yet has ``built``
+        False and nothing else (its first build takes every day).
     """
     from psycopg import sql  # noqa: PLC0415
 
     built = [m for m in marts if _exists(conn, m["relation"])]
-    end = None
-    for m in built:
-        schema, table = m["relation"].split(".", 1)
-        d = conn.execute(sql.SQL("select max(cast({c} as date)) from {r}").format(
-            c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table))).fetchone()[0]
-        if d is not None and (end is None or d > end):
-            end = d
+    end = data_end(conn, marts, today)
+    now = datetime.now(timezone.utc)
     out = []
     for m in marts:
         row = {"model": m["model"], "relation": m["relation"], "built": m in built, "missing": [],
-               "rows_in_window": 0}
+               "overdue": [], "pending": [], "rows_in_window": 0}
         if m in built and end is not None:
+            start = end - timedelta(days=days - 1)
             schema, table = m["relation"].split(".", 1)
-            missing = conn.execute(sql.SQL(
+            counts = conn.execute(sql.SQL(
                 "select d.day::date, count(t.day) from generate_series(%s::date, %s::date, interval '1 day') as d(day) "
                 "left join (select cast({c} as date) as day from {r} "
                 "           where cast({c} as date) between %s::date and %s::date) as t on t.day = d.day::date "
                 "group by d.day order by d.day").format(
                     c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)),
-                (end - timedelta(days=days - 1), end, end - timedelta(days=days - 1), end)).fetchall()
-            row["missing"] = [d.isoformat() for d, n in missing if n == 0]
-            row["rows_in_window"] = sum(n for _, n in missing)
+                (start, end, start, end)).fetchall()
+            missing = [d for d, n in counts if n == 0]
+            oldest: dict[date, datetime] = {}
+            if missing:
+                for src in m["day_sources"]:
+                    if _exists(conn, src["relation"]):
+                        for d, loaded in _data_days(conn, src, start, end).items():
+                            oldest[d] = min(loaded, oldest.get(d, loaded))
+            row["missing"] = [d.isoformat() for d in missing]
+            row["overdue"] = [d.isoformat() for d in missing if d in oldest and now - oldest[d] > max_wait]
+            row["pending"] = [d.isoformat() for d in missing if d in oldest and now - oldest[d] <= max_wait]
+            row["rows_in_window"] = sum(n for _, n in counts)
         out.append(row)
     return end, out
 
 
 STAGING = "staging.stg_platform__events"
+#: default of ``kpi status --max-wait-hours``: a daily scheduled build has run at least once since
+DEFAULT_MAX_WAIT_HOURS = 24.0
 WATERMARKS = "ops.model_watermarks"
 
 
@@ -167,31 +290,40 @@ def unprocessed(conn, marts: list[dict]) -> dict:
         marts: from :func:`daily_marts`.
     Returns:
         ``{"staging": [ISO days of raw events loaded after staging's newest _loaded_at],
-        "marts": {model: [ISO days of staging rows written after the mart's watermark]}}``;
+        "marts": {model: [ISO days of staging rows written after the mart's watermark]},
+        "oldest_loaded_at": when the longest-waiting of those events was loaded (None: nothing waits)}``;
         a mart or staging not built yet is left out (its first build takes everything).
     """
-    out: dict = {"staging": [], "marts": {}}
+    out: dict = {"staging": [], "marts": {}, "oldest_loaded_at": None}
     if not _exists(conn, STAGING):
         return out
+    staged_until = f"(select coalesce(max(_loaded_at), '-infinity') from {STAGING})"
     out["staging"] = [d.isoformat() for (d,) in conn.execute(
         "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw "
-        f"where _loaded_at > (select coalesce(max(_loaded_at), '-infinity') from {STAGING}) order by 1")]
-    if not _exists(conn, WATERMARKS):
-        return out
-    for m in marts:
-        if not m["incremental"] or not _exists(conn, m["relation"]):
-            continue
-        days = [d.isoformat() for (d,) in conn.execute(
-            f"select d from (select event_date as d, dbt_loaded_at from {STAGING} "
-            f"union all select previous_event_date, dbt_loaded_at from {STAGING} where previous_event_date is not null) s "
-            f"where dbt_loaded_at > (select coalesce(max(staged_at), '-infinity') from {WATERMARKS} "
-            f"where model_name = %s) group by d order by d", (m["relation"],))]
-        if days:
-            out["marts"][m["model"]] = days
+        f"where _loaded_at > {staged_until} order by 1")]
+    oldest = [conn.execute(f"select min(_loaded_at) from raw.events_raw where _loaded_at > {staged_until}"
+                           ).fetchone()[0]]
+    if _exists(conn, WATERMARKS):
+        for m in marts:
+            if not m["incremental"] or not _exists(conn, m["relation"]):
+                continue
+            since = (f"(select coalesce(max(staged_at), '-infinity') from {WATERMARKS} "
+                     f"where model_name = %s)")
+            days = [d.isoformat() for (d,) in conn.execute(
+                f"select d from (select event_date as d, dbt_loaded_at from {STAGING} "
+                f"union all select previous_event_date, dbt_loaded_at from {STAGING} where previous_event_date is not null) s "
+                f"where dbt_loaded_at > {since} group by d order by d", (m["relation"],))]
+            if days:
+                out["marts"][m["model"]] = days
+                oldest.append(conn.execute(f"select min(_loaded_at) from {STAGING} where dbt_loaded_at > {since}",
+                                           (m["relation"],)).fetchone()[0])
+    oldest = [t for t in oldest if t is not None]
+    out["oldest_loaded_at"] = min(oldest) if oldest else None
     return out
 
 
-def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) -> Status:
+def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None,
+            max_wait_hours: float = DEFAULT_MAX_WAIT_HOURS) -> Status:
     """Gather the runs, failures, coverage and freshness (read-only).
 
     Args:
@@ -199,10 +331,14 @@ def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) 
         days: window (days) for failures and coverage.
         limit: how many recent runs to list.
         manifest: optional manifest dict (see :func:`daily_marts`).
+        max_wait_hours: hours loaded data may wait for a build (>= 0): a daily mart missing a
+            day whose raw rows were loaded longer ago, or loaded events not processed for longer,
+            make the warehouse unhealthy.
     Returns:
         a :class:`Status` with its problems filled in.
     """
-    st = Status(days=days)
+    st = Status(days=days, max_wait_hours=max_wait_hours)
+    max_wait = timedelta(hours=max_wait_hours)
     if _exists(conn, RUNS_TABLE):
         st.runs = _dicts(conn.execute(
             f"select invocation_id, command, status, started_at, finished_at, "
@@ -226,7 +362,7 @@ def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) 
                 f"freshness_age_seconds as age_seconds, message from {NODES_TABLE} "
                 f"where invocation_id = %s order by unique_id", (last_fresh[0],)))
     marts = daily_marts(manifest)
-    st.coverage_end, st.coverage = coverage(conn, marts, days)
+    st.coverage_end, st.coverage = coverage(conn, marts, days, max_wait)
     st.unprocessed = unprocessed(conn, marts)
 
     last_build = next((r for r in st.runs if r["command"] != "freshness"), None)
@@ -237,7 +373,24 @@ def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None) 
     for f in st.freshness:
         if f["status"] in ("error", "runtime error"):
             st.problems.append(f"source {f['source'].split('.', 2)[-1]} is stale: freshness {f['status']}")
+    for c in st.coverage:
+        if c["overdue"]:
+            st.problems.append(f"{c['model']} misses {len(c['overdue'])} day(s) that have raw data loaded more "
+                               f"than {max_wait_hours:g} h ago: {_days_list(c['overdue'])}")
+    oldest = st.unprocessed["oldest_loaded_at"]
+    if oldest is not None:
+        waited = datetime.now(timezone.utc) - oldest
+        if waited > max_wait:
+            pending = sorted(set(st.unprocessed["staging"]).union(*st.unprocessed["marts"].values()))
+            st.problems.append(f"loaded data has waited {waited.total_seconds() / 3600:.1f} h to be processed "
+                               f"(over {max_wait_hours:g} h; loaded {_ts(oldest)} UTC): "
+                               f"{len(pending)} day(s) {_days_list(pending)}; run `kpi build`")
     return st
+
+
+def _days_list(days: list[str], shown: int = 10) -> str:
+    """``a, b, c (+N more)``: at most ``shown`` ISO days."""
+    return ", ".join(days[:shown]) + (f" (+{len(days) - shown} more)" if len(days) > shown else "")
 
 
 def to_jsonable(st: Status) -> dict:
@@ -259,8 +412,9 @@ def to_jsonable(st: Status) -> dict:
         "days": st.days,
         "runs": rows(st.runs),
         "failures": rows(st.failures),
+        "max_wait_hours": st.max_wait_hours,
         "coverage": {"end": conv(st.coverage_end), "days": st.days, "marts": st.coverage},
-        "unprocessed": st.unprocessed,
+        "unprocessed": {k: conv(v) for k, v in st.unprocessed.items()},
         "freshness": {"checked_at": conv(st.freshness_checked_at), "sources": rows(st.freshness)},
     }
 
@@ -276,12 +430,16 @@ def render_tables(st: Status) -> list:
     """
     out: list = []
     t = Table(title=f"last {len(st.runs)} dbt runs (ops.etl_job_runs)")
-    for col in ("started (UTC)", "command", "status", "seconds", "nodes", "ok", "error", "skipped", "via", "by"):
-        t.add_column(col, justify="right" if col in ("seconds", "nodes", "ok", "error", "skipped") else "left")
-    for r in st.runs:
-        t.add_row(_ts(r["started_at"]), r["command"], r["status"], f"{float(r['seconds'] or 0):.1f}",
-                  str(r["nodes_total"]), str(r["nodes_ok"]), str(r["nodes_error"]), str(r["nodes_skipped"]),
-                  r["invoked_via"] or "", r["run_by"] or "")
+    rows = [[_ts(r["started_at"]), r["command"], r["status"], f"{float(r['seconds'] or 0):.1f}",
+             str(r["nodes_total"]), str(r["nodes_ok"]), str(r["nodes_error"]), str(r["nodes_skipped"]),
+             r["invoked_via"] or "", r["run_by"] or ""] for r in st.runs]
+    for i, col in enumerate(("started (UTC)", "command", "status", "seconds", "nodes", "ok", "error", "skipped",
+                             "via", "by")):
+        # values are never cut: each column is at least as wide as its longest value
+        output.id_column(t, col, [r[i] for r in rows],
+                         justify="right" if col in ("seconds", "nodes", "ok", "error", "skipped") else "left")
+    for r in rows:
+        t.add_row(*r)
     out.append(t if st.runs else "no dbt run recorded yet (ops.etl_job_runs is empty or missing)")
     if st.failures:
         # one line per failed node (not a table: messages are long and must stay greppable)
@@ -292,29 +450,36 @@ def render_tables(st: Status) -> list:
             msg = " ".join(str(f["message"] or "").split())[:300]
             out.append(Text(f"  {_ts(f['started_at'])} {f['command']} {f['unique_id'].split('.', 2)[-1]}: "
                             f"{f['status']}{batches}: {msg}"))
-    t = Table(title=f"coverage: days missing over the {st.days} days ending {st.coverage_end or '-'}")
-    for col in ("daily mart", "rows in window", "missing days"):
-        t.add_column(col)
+    t = Table(title=f"coverage: days missing over the {st.days} days ending {st.coverage_end or '-'} "
+                    f"(the latest day with raw data)",
+              caption=f"OVERDUE: raw data of the day loaded more than {st.max_wait_hours:g} h ago; "
+                      "pending: loaded since; otherwise no raw data that day")
+    output.id_column(t, "daily mart", [c["model"] for c in st.coverage])
+    t.add_column("rows in window", justify="right", no_wrap=True)
+    output.text_column(t, "missing days")
     for c in st.coverage:
         if not c["built"]:
             t.add_row(c["model"], "-", "not built")
         else:
-            t.add_row(c["model"], str(c["rows_in_window"]), ", ".join(c["missing"]) or "none")
+            mark = {**{d: f"{d} OVERDUE" for d in c["overdue"]}, **{d: f"{d} pending" for d in c["pending"]}}
+            t.add_row(c["model"], str(c["rows_in_window"]), ", ".join(mark.get(d, d) for d in c["missing"]) or "none")
     out.append(t)
     pending = sorted(set(st.unprocessed["staging"]).union(*st.unprocessed["marts"].values()))
     if pending:
-        shown = ", ".join(pending[:10]) + (f" (+{len(pending) - 10} more)" if len(pending) > 10 else "")
-        out.append(Text(f"loaded, not yet processed: {len(pending)} day(s): {shown} (the next `kpi build` "
-                        "recomputes them)"))
+        since = st.unprocessed["oldest_loaded_at"]
+        waiting = f", waiting since {_ts(since)} UTC" if since is not None else ""
+        out.append(Text(f"loaded, not yet processed: {len(pending)} day(s): {_days_list(pending)}{waiting} "
+                        "(the next `kpi build` recomputes them)"))
     else:
         out.append(Text("loaded, not yet processed: none"))
     if st.freshness:
         t = Table(title=f"source freshness (checked {_ts(st.freshness_checked_at)} UTC)")
-        for col in ("source", "status", "newest _loaded_at (UTC)", "age (hours)"):
-            t.add_column(col)
-        for f in st.freshness:
-            age = "" if f["age_seconds"] is None else f"{float(f['age_seconds']) / 3600:.1f}"
-            t.add_row(f["source"].split(".", 2)[-1], f["status"], _ts(f["max_loaded_at"]), age)
+        rows = [[f["source"].split(".", 2)[-1], f["status"], _ts(f["max_loaded_at"]),
+                 "" if f["age_seconds"] is None else f"{float(f['age_seconds']) / 3600:.1f}"] for f in st.freshness]
+        for i, col in enumerate(("source", "status", "newest _loaded_at (UTC)", "age (hours)")):
+            output.id_column(t, col, [r[i] for r in rows], justify="right" if i == 3 else "left")
+        for r in rows:
+            t.add_row(*r)
         out.append(t)
     else:
         out.append("source freshness: never checked (run `kpi status --freshness`)")

@@ -18,8 +18,12 @@ order (each step's outcome is kept and asserted by the tests below):
    queues and runs after A (their recorded runs do not overlap).
 5. 2025-03-04 is deleted from metrics_daily_payments and raw.tenants is
    made 3 days old; `kpi status --freshness --format json` runs `dbt source
-   freshness` (recorded by the hook), lists 03-04 among the missing days and
-   exits 1 for the stale source only (the last build succeeded).
+   freshness` (recorded by the hook), lists 03-04 among the missing days —
+   pending: its events were loaded minutes ago, within --max-wait-hours 24 —
+   and exits 1 for the stale source only (the last build succeeded); with
+   --max-wait-hours 0 the day is overdue and named in the verdict.
+6. one event is loaded (2 hours ago) and not built: `kpi status` exits 1 for
+   it with --max-wait-hours 1, not with 3.
 """
 
 from __future__ import annotations
@@ -90,7 +94,7 @@ def ops_run(pg_server):
     try:
         _ok(run_kpi("load", str(FIX), env=env))
         # data tests of these models are not the point here (test_platform_marts runs them): skip them
-        res.build_ok = _ok(run_kpi("build", *_selects(BUILD_SELECT),
+        res.build_ok = _ok(run_kpi("build", *_selects(BUILD_SELECT), "--format", "json",
                                    env={**env, "DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"}))
         res.status_ok = run_kpi("status", "--format", "json", env=env)
 
@@ -143,6 +147,7 @@ def ops_run(pg_server):
         # and freshness: tenants loaded 3 days ago (error_after 48 h); events just loaded; the rest empty
         conn.execute("update raw.tenants set _loaded_at = now() - interval '3 days'")
         res.status_final = run_kpi("status", "--days", "7", "--format", "json", "--freshness", env=env)
+        res.status_overdue = run_kpi("status", "--days", "7", "--max-wait-hours", "0", env=env)
         res.runs = conn.execute("select invocation_id, command, status, started_at, finished_at, nodes_total, "
                                 "nodes_ok, nodes_error, nodes_skipped, invoked_via, selector, event_time_start "
                                 "from ops.etl_job_runs where invocation_id not like 'old-%' "
@@ -152,6 +157,17 @@ def ops_run(pg_server):
                                     "where r.invocation_id like 'old-%' group by 1").fetchall()
         res.old_nodes = conn.execute("select count(*) from ops.etl_job_run_nodes "
                                      "where invocation_id like 'old-%'").fetchone()[0]
+
+        # 6. an event of 2025-03-05 loaded 2 hours ago that no build has processed yet (what was
+        # loaded and staged before is made a day older, so that it was staged before this load)
+        conn.execute("update raw.events_raw set _loaded_at = _loaded_at - interval '1 day'")
+        conn.execute("update staging.stg_platform__events set _loaded_at = _loaded_at - interval '1 day'")
+        conn.execute("create temp table late_event as select * from raw.events_raw "
+                     "where occurred_at >= '2025-03-05' order by event_id limit 1")
+        conn.execute("update late_event set event_id = gen_random_uuid(), _loaded_at = now() - interval '2 hours'")
+        conn.execute("insert into raw.events_raw select * from late_event")
+        res.status_waiting = run_kpi("status", "--format", "json", "--max-wait-hours", "1", env=env)
+        res.status_waiting_ok = run_kpi("status", "--format", "json", "--max-wait-hours", "3", env=env)
         yield res, conn
     finally:
         conn.close()
@@ -168,6 +184,9 @@ def _nodes(conn, invocation_id: str) -> dict[str, tuple]:
 
 def test_successful_build_is_recorded_with_nodes_and_row_counts(ops_run):
     res, conn = ops_run
+    summary = json.loads(res.build_ok.stdout)  # --format json: stdout holds only the JSON
+    assert summary["success"] is True and summary["problems"] == []
+    assert summary["counts"]["model"] == {"success": 4} and summary["counts"]["seed"] == {"success": 2}
     run = res.runs[0]
     assert run[1:3] == ("build", "success")
     assert run[5] == run[6] and run[7] == 0 and run[8] == 0  # every node ok
@@ -266,16 +285,20 @@ def test_lock_refuses_a_second_build_and_waits_with_wait(ops_run):
 def test_coverage_lists_the_deleted_day(ops_run):
     res, _ = ops_run
     data = json.loads(res.status_final.stdout)
-    # the last build succeeded and gaps never fail: the stale source is the only problem
+    # the last build succeeded and 03-04's events were loaded minutes ago (within the 24 h default):
+    # the stale source is the only problem
     assert res.status_final.returncode == 1
     assert data["problems"] == ["source core.tenants is stale: freshness error"]
     cov = data["coverage"]
-    assert cov["end"] == "2025-03-05" and cov["days"] == 7
+    # the latest day with raw data (the fixture's last day), not today
+    assert cov["end"] == "2025-03-05" and cov["days"] == 7 and data["max_wait_hours"] == 24
     marts = {m["model"]: m for m in cov["marts"]}
     pay = marts["metrics_daily_payments"]
     # window 2025-02-27 .. 2025-03-05: the fixture has no payments before 03-03, and 03-04 was deleted
     assert pay["built"] is True
     assert pay["missing"] == ["2025-02-27", "2025-02-28", "2025-03-01", "2025-03-02", "2025-03-04"]
+    # only 03-04 has payment events; the days without any are quiet days, not gaps
+    assert pay["pending"] == ["2025-03-04"] and pay["overdue"] == []
     assert marts["metrics_daily_calls"]["built"] is False
     # the failures of steps 2 and 3 are still listed (window of 7 days)
     assert {f["unique_id"].split(".")[-1] for f in data["failures"]} >= {"stg_core__tenants", "stg_platform__events"}
@@ -311,3 +334,37 @@ def test_runs_older_than_a_year_are_deleted_by_the_hook(ops_run):
     res, _ = ops_run
     assert res.old_runs == [("old-300d", 1)]
     assert res.old_nodes == 1
+
+
+def test_a_missing_day_with_data_loaded_longer_ago_than_the_wait_exits_1_naming_mart_and_day(ops_run):
+    res, conn = ops_run
+    r = res.status_overdue
+    assert r.returncode == 1, r.stdout[-2000:]
+    verdict = r.stdout.strip().splitlines()[-1]
+    assert verdict.startswith("UNHEALTHY: ")
+    assert ("metrics_daily_payments misses 1 day(s) that have raw data loaded more than 0 h ago: 2025-03-04"
+            in verdict)
+    assert "2025-03-04 OVERDUE" in r.stdout  # the coverage table marks it
+    # the other days without a row had no payment event: not named
+    assert "2025-03-02 OVERDUE" not in r.stdout and "2025-02-27 OVERDUE" not in r.stdout
+    # status only reads: the rows before and after are those of the mart minus the deleted day
+    assert conn.execute("select count(*) from marts.metrics_daily_payments "
+                        "where metric_date = date '2025-03-04'").fetchone()[0] == 0
+    assert conn.execute("select count(distinct metric_date) from marts.metrics_daily_payments").fetchone()[0] == 2
+
+
+def test_loaded_events_waiting_longer_than_the_wait_exit_1(ops_run):
+    res, _ = ops_run
+    data = json.loads(res.status_waiting.stdout)
+    assert res.status_waiting.returncode == 1
+    assert data["unprocessed"]["staging"] == ["2025-03-05"]
+    waiting = [p for p in data["problems"] if p.startswith("loaded data has waited")]
+    assert len(waiting) == 1 and "over 1 h" in waiting[0] and "1 day(s) 2025-03-05" in waiting[0]
+    assert waiting[0].startswith("loaded data has waited 2.0 h")
+    # within 3 hours the wait is no problem (the stale source still is, and 03-04, deleted from the
+    # mart in step 5, is now overdue: its staged events were made a day old above)
+    ok = json.loads(res.status_waiting_ok.stdout)
+    assert ok["problems"] == ["source core.tenants is stale: freshness error",
+                              "metrics_daily_payments misses 1 day(s) that have raw data loaded more than 3 h ago: "
+                              "2025-03-04"]
+    assert ok["unprocessed"]["oldest_loaded_at"] == data["unprocessed"]["oldest_loaded_at"] is not None
