@@ -151,6 +151,21 @@ def _csv_line_of_record(path: Path, ordinal: int) -> int:
     return prev_end + 1
 
 
+def _csv_record_start(path: Path, line: int) -> int:
+    """First physical line of the record that spans physical line ``line`` (``line`` itself if none does)."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        prev_end = 0
+        try:
+            for _ in reader:
+                if prev_end < line <= reader.line_num:
+                    return prev_end + 1
+                prev_end = reader.line_num
+        except csv.Error:
+            return prev_end + 1 if prev_end < line else line
+    return line
+
+
 def _csv_unterminated_quote_line(path: Path) -> int | None:
     """Physical line where the record holding a quoted field that never closes starts (None: none found)."""
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
@@ -623,8 +638,9 @@ _COPY_LINE = re.compile(r"line (\d+)(?:, column (\w+))?")
 def _copy_error(path: Path, exc: psycopg.Error) -> str:
     """One line for a CSV that PostgreSQL's COPY refused, naming the physical line of the file.
 
-    COPY counts records (a quoted line break does not start one) and reports the end of the
-    file for a quote that never closes: the line is recomputed from the file itself.
+    COPY names the last physical line of the record it refused (a record with a quoted line
+    break spans several), the end of the file for a quote that never closes, and the line its
+    input buffer reached for bytes that are not UTF-8: the line is recomputed from the file.
     """
     ctx = getattr(exc.diag, "context", None) or ""
     message = exc.diag.message_primary or _first_line(exc)
@@ -636,8 +652,8 @@ def _copy_error(path: Path, exc: psycopg.Error) -> str:
     elif message.startswith("unterminated CSV quoted field"):
         line = _csv_unterminated_quote_line(path)
         message = "a quoted field is never closed (unbalanced double quote)"
-    elif m:
-        line = _csv_line_of_record(path, int(m.group(1)) - 1)
+    elif m:  # COPY names the LAST physical line of the record (a quoted line break counts)
+        line = _csv_record_start(path, int(m.group(1)))
     if line is None and m:
         line = int(m.group(1))
     where = (f" line {line}" if line else "") + (f", column {m.group(2)}" if m and m.group(2) and line else "")
