@@ -539,3 +539,16 @@ def test_backfill_window_probe_and_a_missing_contract(conn, tmp_path):
     assert probe(conn, date(2025, 2, 1), date(2025, 3, 1)) == []  # end exclusive: 03-01 10:00 is outside
     assert probe(conn, date(2025, 3, 3), date(2025, 3, 4)) == ["bookings"]
     assert probe(conn, date(2025, 3, 4), date(2025, 4, 1)) == []
+
+
+def test_an_appointment_booked_ahead_is_not_a_future_timestamp(conn, tmp_path):
+    from kpiwh import load as loader
+
+    ahead = [["b9", "org_1", "loc_1", "c1", _when(7 * 24 * 60), "PENDING", None, _when(0), _when(0)]]
+    write_csv(tmp_path / "a" / "bookings.csv", BOOKING_COLS, ahead)
+    (r,) = loader.load_path(conn, tmp_path / "a")
+    assert r.quality.ok, r.quality.summary()
+    ahead[0][7] = _when(24 * 60)  # created tomorrow: that one is
+    write_csv(tmp_path / "a" / "bookings.csv", BOOKING_COLS, ahead)
+    (r,) = loader.load_path(conn, tmp_path / "a")
+    assert r.quality.future_timestamps == 1 and r.quality.future_first.startswith("line 2, created_at ")
