@@ -56,6 +56,8 @@ def handled(fn):
 
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # an exit status or Click's own usage error
+            raise
         except KpiError as exc:
             fail(str(exc), exc.exit_code)
         except psycopg.OperationalError as exc:

@@ -219,3 +219,17 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch):
                               "(KPI_DEBUG=1 shows the traceback)")
     with pytest.raises(RuntimeError):
         run_in_process(["load", "/tmp"], {"KPI_PGDATA": NO_DB, "KPI_DEBUG": "1"})
+
+
+def test_a_deliberate_exit_status_is_not_an_internal_error(monkeypatch):
+    """`raise typer.Exit(n)` inside a command (status unhealthy, alerts --fail-on: 3) keeps its status, silently."""
+    import typer
+
+    from kpiwh import load as loader
+
+    def leave(path):
+        raise typer.Exit(3)
+
+    monkeypatch.setattr(loader, "discover", leave)
+    code, _, stderr = run_in_process(["load", "/tmp"], {"KPI_PGDATA": NO_DB})
+    assert (code, stderr) == (3, "")
