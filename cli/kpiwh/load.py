@@ -52,7 +52,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from . import contract
+from . import contract, quality
 from .errors import DatabaseError, UsageError
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -76,6 +76,7 @@ class FileResult:
         stale: ``events_raw`` only: copies ignored because another copy of the
             same event (held in the table, or elsewhere in the file) wins.
         partitions: events_raw partitions created for it.
+        quality: the file's load-time quality findings (:mod:`kpiwh.quality`).
     """
 
     path: Path
@@ -86,6 +87,7 @@ class FileResult:
     moved: int = 0
     stale: int = 0
     partitions: list[str] = field(default_factory=list)
+    quality: quality.Quality | None = None
 
     @property
     def unchanged(self) -> int:
@@ -125,19 +127,21 @@ def discover(path: Path) -> list[tuple[Path, str, str]]:
 
 # --------------------------------------------------------------------------- readers
 def _csv_header(path: Path) -> list[str]:
+    """The header fields of a CSV file (a UTF-8 byte-order mark, as Excel writes, is dropped)."""
+    with path.open("rb") as fh:
+        first = fh.readline()
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            header = next(csv.reader(fh), None)
+        text = first.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{path.name} line 1: not UTF-8 text") from None
-    if not header:
+    if not text.strip():
         raise UsageError(f"{path.name}: empty file (a header line is required)")
-    return [h.strip() for h in header]
+    return [h.strip() for h in next(csv.reader([text]))]
 
 
 def _csv_line_of_record(path: Path, ordinal: int) -> int:
-    """Physical line where data record ``ordinal`` (1-based) starts."""
-    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+    """Physical line where data record ``ordinal`` (1-based; the header is record 0) starts."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
         reader = csv.reader(fh)
         prev_end = 0
         for i, _ in enumerate(reader):
@@ -147,10 +151,49 @@ def _csv_line_of_record(path: Path, ordinal: int) -> int:
     return prev_end + 1
 
 
+def _csv_record_start(path: Path, line: int) -> int:
+    """First physical line of the record that spans physical line ``line`` (``line`` itself if none does)."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        prev_end = 0
+        try:
+            for _ in reader:
+                if prev_end < line <= reader.line_num:
+                    return prev_end + 1
+                prev_end = reader.line_num
+        except csv.Error:
+            return prev_end + 1 if prev_end < line else line
+    return line
+
+
+def _csv_unterminated_quote_line(path: Path) -> int | None:
+    """Physical line where the record holding a quoted field that never closes starts (None: none found)."""
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh, strict=True)
+        prev_end = 0
+        try:
+            for _ in reader:
+                prev_end = reader.line_num
+        except csv.Error:
+            return prev_end + 1
+    return None
+
+
+def _first_non_utf8_line(path: Path) -> int | None:
+    """Physical line (1-based, ``\\n``-separated) of the first bytes that are not UTF-8 (None: all are)."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return lineno
+    return None
+
+
 def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
     """Yield ``(line number, record)`` for each non-blank line of a JSON Lines file."""
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8-sig") as fh:
             for lineno, line in enumerate(fh, 1):
                 if not line.strip():
                     continue
@@ -162,7 +205,8 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict]]:
                     raise UsageError(f"{path.name} line {lineno}: a JSON object is required")
                 yield lineno, rec
     except UnicodeDecodeError:
-        raise UsageError(f"{path.name}: not UTF-8 text") from None
+        line = _first_non_utf8_line(path)
+        raise UsageError(f"{path.name}{f' line {line}' if line else ''}: not UTF-8 text") from None
 
 
 def _to_text(value) -> str | None:
@@ -227,19 +271,27 @@ def load_file(
     table_name: str,
     fmt: str,
     tables: dict[str, contract.Table],
+    strict: bool = False,
+    rules: quality.Rules | None = None,
 ) -> FileResult:
     """Load one file into ``raw.<table_name>`` in a single transaction.
+
+    Its quality findings (:mod:`kpiwh.quality`) are measured on the cast rows before they
+    are written and recorded in ``ops.load_quality`` (in the same transaction).
 
     Args:
         conn: open connection (not in a transaction).
         path: the file; fmt: ``csv`` | ``jsonl`` | ``parquet``.
         tables: the contract (:func:`kpiwh.contract.tables`).
+        strict: reject a file with any quality finding instead of loading it with a warning.
+        rules: the quality rules (default: read from the project, :func:`kpiwh.quality.rules`).
     Returns:
         counts of rows inserted/updated (for ``events_raw`` also moved/stale, see
-        :func:`_upsert_events`) and partitions created.
+        :func:`_upsert_events`), partitions created and the quality findings.
     Raises:
         UsageError: bad input (for a table other than ``events_raw``, also a primary key
-            twice in the file); nothing of the file is written.
+            twice in the file), or with ``strict`` a quality finding (recorded in
+            ``ops.load_quality`` as rejected); nothing of the file is written.
         DatabaseError: the database failed for another reason (connection lost, ...).
     """
     name = path.name
@@ -248,6 +300,7 @@ def load_file(
         known = ", ".join(sorted(tables))
         raise UsageError(f"{name}: unknown table '{table_name}' (raw tables: {known})")
     result = FileResult(path, table_name)
+    rules = rules or quality.rules()
 
     # -- columns -----------------------------------------------------------------
     records: Iterator | None = None
@@ -297,10 +350,10 @@ def load_file(
                         while chunk := fh.read(_CHUNK):
                             cp.write(chunk)
                 except psycopg.errors.DataError as exc:
-                    raise UsageError(_copy_error(name, exc)) from None
+                    raise UsageError(_copy_error(path, exc)) from None
                 except (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotInRepertoire,
                         psycopg.errors.UntranslatableCharacter) as exc:
-                    raise UsageError(_copy_error(name, exc)) from None
+                    raise UsageError(_copy_error(path, exc)) from None
                 line_of = lambda ord_: _csv_line_of_record(path, ord_)  # noqa: E731
             else:
                 lines: list[int] = []
@@ -371,14 +424,24 @@ def load_file(
                         ) from None
                 raise UsageError(f"{name}: {_first_line(exc)}") from None
 
+            # -- quality gates (measured on every row; --strict: reject instead of warn) ------
+            result.quality = quality.measure(conn, typed, table_name, cols, result.rows, rules, line_of)
+            if strict and not result.quality.ok:
+                raise _Rejected()
             # -- events: one row per event_id (partitions created there) ------------------
             if table_name == contract.PARTITIONED_TABLE:
                 _upsert_events(conn, typed, table, cols, result)
             else:
                 _upsert(conn, typed, table, cols, result)
+            quality.record(conn, path, table_name, result.quality, "loaded")
         # fresh planner statistics: the models that read this table next are planned on them
         if result.inserted or result.updated:
             conn.execute(sql.SQL("analyze {}").format(sql.Identifier(contract.RAW_SCHEMA, table_name)))
+    except _Rejected:
+        with conn.transaction():
+            quality.record(conn, path, table_name, result.quality, "rejected")
+        raise UsageError(f"{name}: rejected by --strict (nothing written): "
+                         f"{result.quality.summary().removeprefix('quality: ')}") from None
     except psycopg.errors.IntegrityError as exc:
         raise UsageError(f"{name}: {_first_line(exc)}") from None
     except psycopg.OperationalError as exc:
@@ -386,6 +449,10 @@ def load_file(
     except psycopg.errors.DataError as exc:
         raise UsageError(f"{name}: {_first_line(exc)}") from None
     return result
+
+
+class _Rejected(Exception):
+    """A file's quality findings reject it (``strict``): rolls its transaction back."""
 
 
 def _upsert(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Table,
@@ -568,17 +635,77 @@ def _first_line(exc: Exception) -> str:
 _COPY_LINE = re.compile(r"line (\d+)(?:, column (\w+))?")
 
 
-def _copy_error(name: str, exc: psycopg.Error) -> str:
+def _copy_error(path: Path, exc: psycopg.Error) -> str:
+    """One line for a CSV that PostgreSQL's COPY refused, naming the physical line of the file.
+
+    COPY names the last physical line of the record it refused (a record with a quoted line
+    break spans several), the end of the file for a quote that never closes, and the line its
+    input buffer reached for bytes that are not UTF-8: the line is recomputed from the file.
+    """
     ctx = getattr(exc.diag, "context", None) or ""
+    message = exc.diag.message_primary or _first_line(exc)
     m = _COPY_LINE.search(ctx)
-    where = f" line {m.group(1)}" + (f", column {m.group(2)}" if m.group(2) else "") if m else ""
-    return f"{name}{where}: {exc.diag.message_primary or _first_line(exc)}"
+    line: int | None = None
+    if isinstance(exc, (psycopg.errors.CharacterNotInRepertoire, psycopg.errors.UntranslatableCharacter)):
+        line = _first_non_utf8_line(path)
+        message = f"not UTF-8 text ({message})"
+    elif message.startswith("unterminated CSV quoted field"):
+        line = _csv_unterminated_quote_line(path)
+        message = "a quoted field is never closed (unbalanced double quote)"
+    elif m:  # COPY names the LAST physical line of the record (a quoted line break counts)
+        line = _csv_record_start(path, int(m.group(1)))
+    if line is None and m:
+        line = int(m.group(1))
+    where = (f" line {line}" if line else "") + (f", column {m.group(2)}" if m and m.group(2) and line else "")
+    return f"{path.name}{where}: {message}"
+
+
+# the timestamps that place a raw row on a day of the daily marts
+DAY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "events_raw": ("occurred_at",),
+    "bookings": ("start_at",),
+    "payments": ("created_at",),
+    "deals": ("created_at",),
+    "deal_state_changes": ("changed_at",),
+    "disputes": ("opened_at", "resolved_at"),
+    "ledger_entries": ("booked_at",),
+    "partners": ("applied_at", "decided_at"),
+}
+
+
+def raw_tables_with_rows_between(conn: psycopg.Connection, start: date, end: date) -> list[str] | None:
+    """The raw tables holding a row on a UTC day of ``[start, end)`` (by :data:`DAY_COLUMNS`).
+
+    One index- or partition-pruned probe per table (``exists``), not a count.
+
+    Args:
+        conn: open connection.
+        start: first day (inclusive). end: the day after the last one (exclusive).
+    Returns:
+        table names (empty: the window holds no raw data), or None when ``raw.events_raw``
+        does not exist (the raw contract was never created).
+    """
+    if conn.execute("select to_regclass('raw.events_raw')").fetchone()[0] is None:
+        return None
+    lo = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
+    hi = datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
+    found = []
+    for table, columns in DAY_COLUMNS.items():
+        if conn.execute("select to_regclass(%s)", (f"{contract.RAW_SCHEMA}.{table}",)).fetchone()[0] is None:
+            continue
+        probe = sql.SQL(" or ").join(
+            sql.SQL("exists (select 1 from {t} where {c} >= %(lo)s and {c} < %(hi)s)").format(
+                t=sql.Identifier(contract.RAW_SCHEMA, table), c=sql.Identifier(c)) for c in columns)
+        if conn.execute(sql.SQL("select {}").format(probe), {"lo": lo, "hi": hi}).fetchone()[0]:
+            found.append(table)
+    return found
 
 
 def load_path(
     conn: psycopg.Connection,
     path: Path,
     on_file: Callable[[FileResult], None] | None = None,
+    strict: bool = False,
 ) -> list[FileResult]:
     """Load every file under ``path`` (see :func:`discover`), one transaction each.
 
@@ -589,6 +716,7 @@ def load_path(
         conn: open connection.
         path: file or folder.
         on_file: called with each file's result as it completes.
+        strict: reject (exit 2) the first file with a quality finding instead of loading it.
     Returns:
         one :class:`FileResult` per file.
     Raises:
@@ -601,9 +729,10 @@ def load_path(
     for f, table, _ in files:
         if table not in tables:
             raise UsageError(f"{f.name}: unknown table '{table}' (raw tables: {', '.join(sorted(tables))})")
+    rules = quality.rules()
     results = []
     for f, table, fmt in files:
-        r = load_file(conn, f, table, fmt, tables)
+        r = load_file(conn, f, table, fmt, tables, strict=strict, rules=rules)
         results.append(r)
         if on_file:
             on_file(r)

@@ -9,7 +9,7 @@ import functools
 import json
 import os
 import sys
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -56,6 +56,8 @@ def handled(fn):
 
         try:
             return fn(*args, **kwargs)
+        except (typer.Exit, typer.Abort, typer.TyperException):  # an exit status or Click's own usage error
+            raise
         except KpiError as exc:
             fail(str(exc), exc.exit_code)
         except psycopg.OperationalError as exc:
@@ -64,6 +66,14 @@ def handled(fn):
             fail(f"database error: {' '.join(str(exc).split())[:300]}", 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except OSError as exc:  # a file or folder the command could not use (exit 1: the work failed)
+            where = f" {exc.filename}" if exc.filename else ""
+            fail(f"{exc.strerror or exc}{':' if where else ''}{where}", 1)
+        except Exception as exc:  # a bug: still one line; KPI_DEBUG=1 shows the traceback
+            if os.environ.get("KPI_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                 "(KPI_DEBUG=1 shows the traceback)", 1)
 
     return wrapper
 
@@ -95,6 +105,63 @@ def parse_date(value: str | None, option: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def parse_instant(value: str, option: str) -> datetime:
+    """Parse an ISO timestamp (naive = UTC; a bare date = its UTC midnight) or raise :class:`UsageError`.
+
+    Args:
+        value: the option's text. option: the option, for the message.
+    Returns:
+        an aware datetime in UTC.
+    """
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: '{value}' is not an ISO timestamp (YYYY-MM-DD[THH:MM[:SS]][+HH:MM])") from None
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def parse_vars(text: str) -> dict:
+    """Parse ``--vars`` (a YAML or JSON mapping, as dbt reads it) or raise :class:`UsageError`."""
+    import yaml  # noqa: PLC0415
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raise UsageError(f"--vars: '{text}' is not valid YAML or JSON") from None
+    if not isinstance(value, dict):
+        raise UsageError(f"--vars: '{text}' is not a mapping (e.g. '{{key: value}}')")
+    return value
+
+
+def writable_dir(path: Path, option: str) -> Path:
+    """Create folder ``path`` if missing and check that files can be written in it.
+
+    Args:
+        path: the folder an option names.
+        option: the option, for the message (``--out``).
+    Returns:
+        ``path``.
+    Raises:
+        UsageError: it exists and is not a folder, cannot be created, or is not writable.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option} {path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option} {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: not writable")
+    return path
+
+
+def check_choice(value: str, choices: tuple[str, ...] | list[str], option: str) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise :class:`UsageError` naming ``option``."""
+    if value not in choices:
+        raise UsageError(f"--{option.lstrip('-')}: '{value}' is not one of {', '.join(choices)}")
+    return value
 
 
 @app.callback()
@@ -135,6 +202,7 @@ def db_status(fmt: Annotated[str, typer.Option("--format", help="table | json")]
     """Report whether the embedded PostgreSQL is running (exit 1 if not)."""
     from . import db  # noqa: PLC0415
 
+    check_choice(fmt, ("table", "json"), "--format")
     st = db.state()
     info = {"running": st.running, "pid": st.pid if st.running else None, "pgdata": str(st.pgdata),
             "initialised": st.initialised, "socket_dir": str(st.socket_dir) if st.running else None}
@@ -177,7 +245,8 @@ def _require_embedded() -> None:
 @app.command("init")
 @handled
 def init(
-    months_ahead: Annotated[int, typer.Option(help="Also create events_raw partitions this many months ahead.")] = 2,
+    months_ahead: Annotated[int, typer.Option(
+        min=0, help="Also create events_raw partitions this many months ahead.")] = 2,
     roles: Annotated[bool, typer.Option(
         "--roles", help="Also create the kpi_* group roles, ops.tenant_access and the raw grants "
                         "(needs CREATEROLE; docs/security.md).")] = False,
@@ -202,7 +271,7 @@ def init(
 @partitions_app.command("ensure")
 @handled
 def partitions_ensure(
-    months_ahead: Annotated[int, typer.Option(help="Months after the current one to create.")] = 2,
+    months_ahead: Annotated[int, typer.Option(min=0, help="Months after the current one to create.")] = 2,
 ) -> None:
     """Create missing monthly partitions of raw.events_raw up to N months ahead."""
     from . import contract, db  # noqa: PLC0415
@@ -225,6 +294,8 @@ def partitions_prune(
     from . import db, partitions  # noqa: PLC0415
 
     age = partitions.parse_age(older_than)
+    if export is not None and not dry_run:
+        writable_dir(export, "--export")
     with db.connect() as conn:
         contract_ready = conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]
         if not contract_ready:
@@ -244,8 +315,16 @@ def partitions_prune(
 @handled
 def load(
     path: Annotated[Path, typer.Argument(help="Folder or file: <raw_table>.csv | .jsonl | .parquet")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Reject a file with a quality finding (future timestamp, invalid country code, "
+                         "uncatalogued event type, NULL in a grouped dimension) instead of loading it with "
+                         "a warning: exit 2, nothing of it written.")] = False,
 ) -> None:
-    """Load files into the raw contract: validated, upserted on the primary key, one transaction per file."""
+    """Load files into the raw contract: validated, upserted on the primary key, one transaction per file.
+
+    Each file's quality summary is printed (a warning on stderr when something was found) and
+    recorded in ops.load_quality.
+    """
     from . import contract, db, load as loader  # noqa: PLC0415
 
     done = []
@@ -266,15 +345,22 @@ def load(
             table.add_row(*row)
         return table
 
+    loader.discover(path)  # a missing path or nothing to load: exit 2 before connecting
     with db.connect() as conn, err.status("loading...") as status:
         def on_file(r):
             status.update(f"loaded {r.path.name}")
             done.append(r)
         try:
-            results = loader.load_path(conn, path, on_file)
+            results = loader.load_path(conn, path, on_file, strict=strict)
         finally:
             if done:
                 out.print(render())
+            for r in done:
+                if r.quality.ok:
+                    out.print(f"{r.path.name}: {r.quality.summary()}", highlight=False, soft_wrap=True)
+                else:
+                    err.print(f"[yellow]warning:[/yellow] {r.path.name}: {r.quality.summary()}",
+                              highlight=False, soft_wrap=True)
     tot_i = sum(r.inserted for r in results)
     tot_u = sum(r.updated for r in results)
     tot_m = sum(r.moved for r in results)
@@ -296,10 +382,7 @@ def generate(
     from . import generate as gen  # noqa: PLC0415
 
     start_d = parse_date(start, "--start")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"--out {out_dir}: {exc.strerror}") from None
+    writable_dir(out_dir, "--out")
     with output.progress(err, "generating...") as status:
         def progress(table: str, rows: int) -> None:
             status.update(f"generating {table}: {rows:,} rows")
@@ -354,6 +437,8 @@ def build(
 
     _check_format(fmt)
     _lock_wait(wait)
+    if vars_ is not None:
+        parse_vars(vars_)
 
     if check:
         from . import check as check_mod  # noqa: PLC0415
@@ -415,11 +500,24 @@ def backfill(
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     if end_d <= start_d:
         raise UsageError(f"--end {end_d} must be after --start {start_d} (the end day is exclusive)")
+    today = datetime.now(timezone.utc).date()
+    if end_d > today + timedelta(days=1):
+        raise UsageError(f"--end {end_d}: the window reaches into the future (today is {today} UTC, so --end is "
+                         f"at most {today + timedelta(days=1)}: the end day is exclusive)")
+    from . import load as loader  # noqa: PLC0415
+
     with db.connect() as conn:
         horizon = partitions.pruned_until(conn)
+        raw_tables = loader.raw_tables_with_rows_between(conn, start_d, end_d)
     if horizon is not None and start_d < horizon.date():
         raise UsageError(f"--start {start_d}: raw events before {horizon.date()} were pruned (retention); "
                          "backfilling those days would erase history the marts still hold")
+    if raw_tables is None:
+        raise UsageError("the raw contract does not exist: run `kpi init` and `kpi load` first")
+    if not raw_tables:
+        err.print(f"[yellow]warning:[/yellow] no raw data in [{start_d}, {end_d}): the window's days are "
+                  "recomputed empty (mart rows held for them are removed, none is written)", highlight=False,
+                  soft_wrap=True)
     # `+`: the daily models' parents (views, whole-history tables such as first bookings) are
     # rebuilt too so a day never reads stale inputs; cautious: tests run only when every
     # model they read was rebuilt (a test spanning a mart outside the backfill is skipped)
@@ -462,6 +560,7 @@ def refresh_customers(
         raise UsageError(f"--mode: '{mode}' is not recent or full")
     vars_ = {"customer_refresh_mode": mode}
     if as_of:
+        parse_instant(as_of, "--as-of")  # a malformed instant is bad input, not a failed dbt model
         vars_["as_of"] = as_of
     # full mode rebuilds int_customer_facts by itself (full_refresh config); cautious: tests
     # that also read the daily fact (not rebuilt here) wait for the next build
@@ -521,6 +620,10 @@ def report_weekly(
     if fmt not in report.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(report.FORMATS)}")
     report.parse_week(week)
+    if out_file is not None:
+        if out_file.is_dir():
+            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
+        writable_dir(out_file.parent, "--out")
     with db.connect() as conn:
         data = report.build_report(conn, tenant, week)
     text = report.render(data, fmt)
@@ -562,6 +665,8 @@ def alerts(
         raise UsageError(f"--format: '{fmt}' is not table or json")
     if evaluated_at is not None and not evaluate:
         raise UsageError("--evaluated-at needs --evaluate")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise UsageError(f"--webhook: '{webhook}' is not an http(s) URL")  # before any evaluation or query
     if evaluate:
         at = alerts_mod.parse_evaluated_at(evaluated_at)
         summary = alerts_mod.evaluate(at, console=err)
@@ -656,6 +761,10 @@ def demo(
     """THE MAIN JOB: start the embedded db, generate + load a data set, build, test, print KPIs."""
     from . import demo as demo_mod  # noqa: PLC0415
 
+    if data is not None:
+        from . import load as loader  # noqa: PLC0415
+
+        loader.discover(data)  # a missing folder or one with nothing to load: exit 2 before any work
     demo_mod.run(out, err, data=data, tenants=tenants, days=days)
 
 
@@ -674,6 +783,7 @@ def export_deals(
     since_d = parse_date(since, "--since")
     if fmt not in export.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(export.FORMATS)}")
+    writable_dir(out_dir, "--out")
     with db.connect(autocommit=False) as conn, err.status("exporting..."):
         results = export.export_deals(conn, out_dir, fmt=fmt, since=since_d, deal_id=deal_id)
     for r in results:
@@ -731,7 +841,17 @@ def pii_check(
     from . import db, privacy  # noqa: PLC0415
 
     allow = allowlist or config.project_dir() / "tests" / "pii_allowlist.yml"
+    try:
+        privacy.load_allowlist(allow)
+    except (UnicodeDecodeError, ValueError, AttributeError, TypeError) as exc:
+        raise UsageError(f"--allowlist {allow}: not a YAML allow-list ({' '.join(str(exc).split())[:120]})") from None
     with db.connect() as conn:
+        if schema:
+            held = {r[0] for r in conn.execute("select nspname from pg_namespace where nspname = any(%s)",
+                                               (list(schema),))}
+            missing = [s_ for s_ in schema if s_ not in held]
+            if missing:
+                raise UsageError(f"--schema: no schema named {', '.join(repr(m) for m in missing)} in the database")
         r = privacy.check(conn, config.project_dir(), allow, tuple(schema or privacy.DEFAULT_SCHEMAS), sample)
     for f, a in r.allowed:
         out.print(f"allowed  {f.relation}.{f.column} ({f.rule}): {a.reason}", highlight=False)
@@ -784,8 +904,39 @@ def docs() -> None:
 
 
 def main() -> None:  # console-script entry point
-    """Entry point of the ``kpi`` console script."""
-    app()
+    """Entry point of the ``kpi`` console script.
+
+    Click's own usage errors (a missing option, a value of the wrong type, an unknown command
+    or option) are printed like every other bad input: ONE line on stderr naming the command,
+    exit 2 (Click would draw a multi-line box).
+
+    Raises:
+        SystemExit: always, with the command's exit status.
+    """
+    try:  # typer >= 0.24 ships its own copy of Click
+        from typer._click import exceptions as click_exc  # noqa: PLC0415
+    except ImportError:  # pragma: no cover - older typer: Click itself
+        from click import exceptions as click_exc  # noqa: PLC0415
+
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(prog_name="kpi", standalone_mode=False)
+    except click_exc.NoArgsIsHelpError as exc:  # `kpi` or `kpi db` alone: the help (rich prints it itself)
+        if exc.format_message().strip():
+            sys.stderr.write(exc.format_message().rstrip() + "\n")
+        code = 2
+    except click_exc.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "kpi"
+        message = " ".join(exc.format_message().split())
+        err.print(f"[red]error:[/red] {where}: {message} (see `{where} --help`)", highlight=False, soft_wrap=True)
+        code = exc.exit_code
+    except click_exc.ClickException as exc:
+        err.print(f"[red]error:[/red] {' '.join(exc.format_message().split())}", highlight=False, soft_wrap=True)
+        code = exc.exit_code
+    except (typer.Abort, KeyboardInterrupt, EOFError):
+        err.print("[red]error:[/red] interrupted", highlight=False)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

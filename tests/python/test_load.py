@@ -380,3 +380,175 @@ def test_init_creates_the_event_indexes_also_on_an_existing_database(conn, tmp_p
     assert [d for _, d in conn.execute(indexes, ("raw.events_raw_2024_11",)).fetchall()] == [
         "CREATE INDEX events_raw_2024_11__loaded_at_idx ON raw.events_raw_2024_11 USING btree (_loaded_at)",
         "CREATE INDEX events_raw_2024_11_event_id_idx ON raw.events_raw_2024_11 USING btree (event_id)"]
+
+
+# --------------------------------------------------------------------------- issue 13: load-time quality gates
+Q_COLS = ["event_id", "occurred_at", "tenant_id", "event_domain", "event_type", "provider", "country_code"]
+
+
+def _when(minutes_from_now: int) -> str:
+    from datetime import datetime, timedelta, timezone
+    return (datetime.now(timezone.utc) + timedelta(minutes=minutes_from_now)).isoformat(timespec="seconds")
+
+
+def _quality_rows(conn) -> list[tuple]:
+    return conn.execute(
+        "select file_name, raw_table, file_rows, outcome, future_tolerance_minutes, future_timestamps, "
+        "invalid_country_codes, uncatalogued_event_types, null_dimensions from ops.load_quality "
+        "order by load_quality_id").fetchall()
+
+
+def test_quality_findings_load_with_one_warning_line_and_are_recorded(conn, tmp_path):
+    # hand-counted: 1 future timestamp (line 3: 2030; line 4 is 30 min ahead, inside the 60-minute tolerance),
+    # 2 invalid country codes ('XX', 'United States'; ' gb' is GB once trimmed), 1 uncatalogued type,
+    # 1 payment without a provider (the order without one is not grouped by provider)
+    rows = [
+        ["00000000-0000-4000-8000-0000000000a1", "2025-06-01T10:00:00Z", "plt", "payments", "payment_attempted",
+         "stripe", "XX"],
+        ["00000000-0000-4000-8000-0000000000a2", "2030-06-01T10:00:00Z", "plt", "payments", "payment_attempted",
+         "stripe", "United States"],
+        ["00000000-0000-4000-8000-0000000000a3", _when(30), "plt", "payments", "payment_attempted", None, " gb"],
+        ["00000000-0000-4000-8000-0000000000a4", "2025-06-01T11:00:00Z", "plt", "payments", "payment_teleported",
+         "stripe", "GB"],
+        ["00000000-0000-4000-8000-0000000000a5", "2025-06-01T12:00:00Z", "plt", "orders", "order_created", None, None],
+    ]
+    d = tmp_path / "q"
+    write_csv(d / "events_raw.csv", Q_COLS, rows)
+    r = run_kpi("load", str(d))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip() == (
+        "warning: events_raw.csv: quality: 1 future timestamp (beyond now + 60 min; first: line 3, occurred_at "
+        "2030-06-01 10:00:00+00); 2 invalid country codes ('XX', 'United States'); 1 uncatalogued event type "
+        "(payments/payment_teleported); nulls in grouped dimensions (provider 1)")
+    assert conn.execute("select count(*) from raw.events_raw").fetchone() == (5,)  # loaded all the same
+    assert _quality_rows(conn) == [("events_raw.csv", "events_raw", 5, "loaded", 60, 1, 2, 1, {"provider": 1})]
+
+    # --strict: the same findings reject a file: one line, exit 2, nothing of it written, earlier data intact
+    before = events(conn)
+    rows2 = [[f"00000000-0000-4000-8000-0000000000b{i}"] + row[1:] for i, row in enumerate(rows, 1)]
+    write_csv(d / "events_raw.csv", Q_COLS, rows2)
+    r = run_kpi("load", "--strict", str(d))
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        "error: events_raw.csv: rejected by --strict (nothing written): 1 future timestamp (beyond now + 60 min; "
+        "first: line 3, occurred_at 2030-06-01 10:00:00+00); 2 invalid country codes ('XX', 'United States'); "
+        "1 uncatalogued event type (payments/payment_teleported); nulls in grouped dimensions (provider 1)")
+    assert events(conn) == before
+    assert _quality_rows(conn)[-1] == ("events_raw.csv", "events_raw", 5, "rejected", 60, 1, 2, 1, {"provider": 1})
+
+
+def test_a_clean_file_says_quality_ok_and_strict_loads_it(conn, tmp_path):
+    d = tmp_path / "clean"
+    write_csv(d / "deals.csv", ["deal_id", "country_code", "category", "template_code", "template_version",
+                                "amount_cents", "created_at"],
+              [["d1", "MN", "USED_CAR_PRIVATE", "MN_USED_CAR_PRIVATE", "1", "500000", "2025-03-01T10:00:00Z"]])
+    r = run_kpi("load", "--strict", str(d))
+    assert r.returncode == 0, r.stderr
+    assert "deals.csv: quality ok" in r.stdout and r.stderr.strip() == ""
+    assert conn.execute("select count(*) from raw.deals").fetchone() == (1,)
+    assert _quality_rows(conn) == [("deals.csv", "deals", 1, "loaded", 60, 0, 0, 0, {})]
+
+
+def test_quality_of_other_tables_in_process(conn, tmp_path):
+    """Deals grouped by country/category/version, bookings by location, tenants' country codes (no CLI: fast)."""
+    from kpiwh import load as loader
+    from kpiwh.errors import UsageError
+
+    d = tmp_path / "o"
+    write_csv(d / "tenants.csv", ["tenant_id", "kind", "name", "country_code"],
+              [["t1", "merchant", "A", "gb"], ["t2", "merchant", "B", "GBR"], ["t3", "merchant", "C", None]])
+    write_csv(d / "deals.csv", ["deal_id", "country_code", "category", "template_version", "amount_cents",
+                                "created_at"],
+              [["d1", None, "X", None, "1", "2025-03-01T10:00:00Z"], ["d2", "KZ", None, "2", "1",
+                                                                       "2025-03-01T10:00:00Z"]])
+    write_csv(d / "bookings.csv", BOOKING_COLS, GOOD_BOOKINGS)
+    results = {r.table: r.quality for r in loader.load_path(conn, d)}
+    assert results["tenants"].summary() == "quality: 1 invalid country code ('GBR')"
+    assert results["deals"].null_dimensions == {"country_code": 1, "category": 1, "template_version": 1}
+    assert results["bookings"].summary() == "quality: nulls in grouped dimensions (location_id 1)"
+    # strict in process: UsageError, the table keeps its rows
+    write_csv(d / "tenants.csv", ["tenant_id", "kind", "name", "country_code"], [["t9", "merchant", "Z", "ZZ"]])
+    with pytest.raises(UsageError, match=r"^tenants\.csv: rejected by --strict \(nothing written\): "
+                                         r"1 invalid country code \('ZZ'\)$"):
+        loader.load_path(conn, d / "tenants.csv", strict=True)
+    assert conn.execute("select count(*) from raw.tenants").fetchone() == (3,)
+
+
+# --------------------------------------------------------------------------- issue 13: BOM and line numbers
+def test_a_utf8_bom_is_accepted_in_csv_and_jsonl(conn, tmp_path):
+    from kpiwh import load as loader
+
+    d = tmp_path / "bom"
+    d.mkdir()
+    (d / "locations.csv").write_bytes("\ufefflocation_id,tenant_id,name\nl1,t1,Café\n".encode())
+    (d / "tenants.jsonl").write_bytes('\ufeff{"tenant_id": "t1", "kind": "merchant", "name": "A"}\n'.encode())
+    loader.load_path(conn, d)
+    assert conn.execute("select location_id, name from raw.locations").fetchall() == [("l1", "Café")]
+    assert conn.execute("select tenant_id from raw.tenants").fetchall() == [("t1",)]
+
+
+@pytest.mark.parametrize("body, message", [
+    # a quote opened on line 3 never closes: COPY reports the end of the file, the record starts on line 3
+    (b'l1,t1,"ok"\nl2,t1,"bad\nl3,t1,x\nl4,t1,y\n',
+     "locations.csv line 3: a quoted field is never closed (unbalanced double quote)"),
+    # a byte that is not UTF-8 on line 4 (line 2-3 is one record with a quoted line break)
+    (b'l1,t1,"multi\nline"\nl2,t1,b\xe9d\nl3,t1,x\n',
+     'locations.csv line 4: not UTF-8 text (invalid byte sequence for encoding "UTF8": 0xe9 0x64 0x0a)'),
+    # COPY names the last physical line of the bad record: the record after a two-line one starts on line 4
+    (b'l1,t1,"multi\nline"\nl2,t1,x,extra\nl3,t1,x\n', "locations.csv line 4: extra data after last expected column"),
+    # ... and a bad record spanning lines 4-5 is named by its first line, not the last
+    (b'l1,t1,"multi\nline"\nl2,t1,"x\ny",extra\nl3,t1,x\n',
+     "locations.csv line 4: extra data after last expected column"),
+])
+def test_malformed_csv_errors_name_the_offending_line(conn, tmp_path, body, message):
+    from kpiwh import load as loader
+    from kpiwh.errors import UsageError
+
+    (tmp_path / "locations.csv").write_bytes(b"location_id,tenant_id,name\n" + body)
+    with pytest.raises(UsageError) as e:
+        loader.load_path(conn, tmp_path / "locations.csv")
+    assert str(e.value) == message
+    assert conn.execute("select count(*) from raw.locations").fetchone() == (0,)
+
+
+def test_a_non_utf8_jsonl_names_the_line(conn, tmp_path):
+    from kpiwh import load as loader
+    from kpiwh.errors import UsageError
+
+    f = tmp_path / "tenants.jsonl"
+    f.write_bytes(b'{"tenant_id": "t1", "kind": "merchant"}\n{"tenant_id": "t\xff2", "kind": "merchant"}\n')
+    with pytest.raises(UsageError, match=r"^tenants\.jsonl line 2: not UTF-8 text$"):
+        loader.load_path(conn, f)
+    assert conn.execute("select count(*) from raw.tenants").fetchone() == (0,)
+
+
+# --------------------------------------------------------------------------- issue 13: backfill windows
+def test_backfill_window_probe_and_a_missing_contract(conn, tmp_path):
+    from datetime import date
+
+    from kpiwh import load as loader
+
+    r = run_kpi("backfill", "--start", "2025-01-01", "--end", "2025-01-02")
+    assert (r.returncode, r.stderr.strip()) == (
+        2, "error: the raw contract does not exist: run `kpi init` and `kpi load` first")
+    assert loader.raw_tables_with_rows_between(conn, date(2025, 1, 1), date(2025, 1, 2)) is None
+
+    write_csv(tmp_path / "b" / "bookings.csv", BOOKING_COLS, GOOD_BOOKINGS)  # start_at 2025-03-01 .. 03-03
+    loader.load_path(conn, tmp_path / "b")
+    probe = loader.raw_tables_with_rows_between
+    assert probe(conn, date(2025, 2, 1), date(2025, 3, 1)) == []  # end exclusive: 03-01 10:00 is outside
+    assert probe(conn, date(2025, 3, 3), date(2025, 3, 4)) == ["bookings"]
+    assert probe(conn, date(2025, 3, 4), date(2025, 4, 1)) == []
+
+
+def test_an_appointment_booked_ahead_is_not_a_future_timestamp(conn, tmp_path):
+    from kpiwh import load as loader
+
+    ahead = [["b9", "org_1", "loc_1", "c1", _when(7 * 24 * 60), "PENDING", None, _when(0), _when(0)]]
+    write_csv(tmp_path / "a" / "bookings.csv", BOOKING_COLS, ahead)
+    (r,) = loader.load_path(conn, tmp_path / "a")
+    assert r.quality.ok, r.quality.summary()
+    ahead[0][7] = _when(24 * 60)  # created tomorrow: that one is
+    write_csv(tmp_path / "a" / "bookings.csv", BOOKING_COLS, ahead)
+    (r,) = loader.load_path(conn, tmp_path / "a")
+    assert r.quality.future_timestamps == 1 and r.quality.future_first.startswith("line 2, created_at ")
