@@ -133,12 +133,10 @@ def find_phones(text: str, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> 
     """
     import phonenumbers  # noqa: PLC0415
 
-    found = []
-    for m in PHONE_CANDIDATE_RE.finditer(text):
-        cand = m.group(0)
+    def possible(cand: str) -> bool:
         digits = sum(c.isdigit() for c in cand)
         if not 8 <= digits <= 15 or _DATE_RE.fullmatch(cand.strip("()")) or cand.count("(") != cand.count(")"):
-            continue
+            return False
         if cand.startswith(("+", "00")):
             tries = [("+" + cand[2:] if cand.startswith("00") else cand, None)]
         elif cand.lstrip("(").startswith("0"):
@@ -146,15 +144,23 @@ def find_phones(text: str, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> 
         elif _NANP_RE.fullmatch(cand):
             tries = [(cand, "US")]
         else:
-            continue
+            return False
         for number, region in tries:
             try:
                 reason = phonenumbers.is_possible_number_with_reason(phonenumbers.parse(number, region))
-                if reason == phonenumbers.ValidationResult.IS_POSSIBLE:  # not "local only" (too short)
-                    found.append(cand)
-                    break
             except phonenumbers.NumberParseException:
                 continue
+            if reason == phonenumbers.ValidationResult.IS_POSSIBLE:  # not "local only" (too short)
+                return True
+        return False
+
+    found = []
+    for m in PHONE_CANDIDATE_RE.finditer(text):
+        cand = m.group(0)
+        # the run may have swallowed a number after the phone ("... 0958 12 times"): shorter prefixes too
+        cuts = [cand] + [cand[:s.start()] for s in reversed(list(re.finditer(r"[ .()-]+", cand)))]
+        if hit := next((c for c in cuts if possible(c)), None):
+            found.append(hit)
     return found
 
 
