@@ -833,13 +833,16 @@ def erase(
 def pii_check(
     allowlist: Annotated[Optional[Path], typer.Option(
         "--allowlist", help="YAML allow-list (default tests/pii_allowlist.yml of the project).")] = None,
-    sample: Annotated[int, typer.Option(min=0, help="Rows read per relation for the content rules (0: names only).")] = 5000,
     schema: Annotated[Optional[list[str]], typer.Option(
         "--schema", help="Schema to inspect (repeatable; default staging, intermediate, marts).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
 ) -> None:
-    """PII guard: fail (exit 1) when a relation exposes a PII-named column, e-mails/phones, or PII metadata keys."""
+    """PII guard: read every row of every text/JSON column; exit 1 on a PII-named column, an e-mail,
+    a phone number, a customer's name, or a PII key (per table and column: rows, a redacted sample)."""
     from . import db, privacy  # noqa: PLC0415
 
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
     allow = allowlist or config.project_dir() / "tests" / "pii_allowlist.yml"
     try:
         privacy.load_allowlist(allow)
@@ -852,15 +855,20 @@ def pii_check(
             missing = [s_ for s_ in schema if s_ not in held]
             if missing:
                 raise UsageError(f"--schema: no schema named {', '.join(repr(m) for m in missing)} in the database")
-        r = privacy.check(conn, config.project_dir(), allow, tuple(schema or privacy.DEFAULT_SCHEMAS), sample)
-    for f, a in r.allowed:
-        out.print(f"allowed  {f.relation}.{f.column} ({f.rule}): {a.reason}", highlight=False)
-    for a in r.stale:
-        err.print(f"[yellow]stale allow-list entry[/yellow] {a.relation}.{a.column}: matches nothing", highlight=False)
-    for f in r.findings:
-        err.print(f"[red]PII[/red] {f.relation}.{f.column} ({f.rule}): {f.detail}", highlight=False)
-    out.print(f"{r.relations} relations, {r.columns} columns, {r.sampled_rows:,} sampled rows: "
-              f"{len(r.findings)} finding(s), {len(r.allowed)} allowed", highlight=False)
+        r = privacy.check(conn, config.project_dir(), allow, tuple(schema or privacy.DEFAULT_SCHEMAS))
+    if fmt == "json":
+        print(json.dumps(privacy.to_jsonable(r), indent=2))
+    else:
+        for f, a in r.allowed:
+            out.print(f"allowed  {f.relation}.{f.column} ({f.rule}): {a.reason}", highlight=False)
+        for a in r.stale:
+            err.print(f"[yellow]stale allow-list entry[/yellow] {a.relation}.{a.column}: matches nothing",
+                      highlight=False)
+        for f in r.findings:
+            err.print(f"[red]PII[/red] {f.relation}.{f.column} ({f.rule}): {f.detail}", highlight=False,
+                      soft_wrap=True)
+        out.print(f"{r.relations} relations, {r.columns} columns, {r.rows_scanned:,} rows scanned: "
+                  f"{len(r.findings)} finding(s), {len(r.allowed)} allowed", highlight=False)
     if not r.ok:
         raise typer.Exit(1)
 

@@ -8,6 +8,10 @@
   stages the whole table in one statement. dbt_loaded_at is the change feed of
   the payment attribution and the customer facts; previous_customer_id keeps
   the customer a re-staged booking moved away from, whose facts change too.
+  customer_note is scrubbed of e-mail addresses, phone numbers and the
+  customer's own names (raw.customers, joined here; macro scrub_pii_text), so a
+  booking is re-staged too when its customer's raw row is loaded again (a name
+  that arrives or changes after the booking).
 -#}
 {{ config(
     materialized='incremental',
@@ -29,27 +33,57 @@ source as (
 
     select * from {{ source('bookings', 'bookings') }}
     {%- if is_incremental() %}
-    -- bookings loaded since the last run (index on raw _loaded_at)
-    where _loaded_at > {{ staging_load_watermark() }}
+    -- bookings loaded since the last run (index on raw _loaded_at), and the bookings of
+    -- customers loaded since then (their names scrub the notes)
+    where booking_id in (
+        select booking_id
+        from {{ source('bookings', 'bookings') }}
+        where _loaded_at > {{ staging_load_watermark() }}
+        union
+        select changed_bookings.booking_id
+        from {{ source('bookings', 'bookings') }} as changed_bookings
+        inner join {{ source('bookings', 'customers') }} as changed_customers
+            on
+                changed_bookings.organization_id = changed_customers.organization_id
+                and changed_bookings.customer_id = changed_customers.customer_id
+        where changed_customers._loaded_at > {{ staging_load_watermark() }}
+    )
     {%- endif %}
+
+),
+
+customers as (
+
+    -- the names a note is scrubbed of; they go no further than this model
+    select
+        organization_id,
+        customer_id,
+        given_name,
+        family_name
+    from {{ source('bookings', 'customers') }}
 
 ),
 
 cleaned as (
 
     select
-        booking_id,
-        organization_id,
-        nullif(trim(location_id), '') as location_id,
-        nullif(trim(customer_id), '') as customer_id,
-        start_at,
-        upper(trim(status)) as status,
-        -- e-mail addresses and phone numbers removed (seed 004 "no PII"; DECISIONLOG)
-        {{ scrub_pii_text('customer_note') }} as customer_note,
-        created_at,
-        updated_at,
-        _loaded_at
+        source.booking_id,
+        source.organization_id,
+        nullif(trim(source.location_id), '') as location_id,
+        nullif(trim(source.customer_id), '') as customer_id,
+        source.start_at,
+        upper(trim(source.status)) as status,
+        -- e-mail addresses, phone numbers and the customer's names removed (seed 004 "no PII")
+        {{ scrub_pii_text('source.customer_note', ['customers.given_name', 'customers.family_name']) }}
+            as customer_note,
+        source.created_at,
+        source.updated_at,
+        source._loaded_at
     from source
+    left join customers
+        on
+            source.organization_id = customers.organization_id
+            and trim(source.customer_id) = customers.customer_id
 
 ),
 

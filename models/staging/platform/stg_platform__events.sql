@@ -11,6 +11,8 @@
   DECISIONLOG "One row per event". When the winner lies on another UTC day than
   the row it replaces, previous_event_date keeps the day it moved from: the
   daily models recompute both days (macros/incremental/kpi_days_to_process.sql).
+  metadata loses the top-level keys of seed pii_metadata_keys and has e-mail
+  addresses and phone numbers in its values replaced (macro scrub_pii_json).
 -#}
 {{ config(
     materialized='incremental',
@@ -105,7 +107,9 @@ cleaned as (
         amount_cents,
         nullif(upper(trim(currency)), '') as currency,
         duration_seconds,
-        {{ json_remove_keys('metadata', '(select ' ~ text_array_agg('key') ~ ' from pii_keys)') }} as metadata,
+        -- PII keys dropped, e-mail addresses and phone numbers in the values replaced (seed 004)
+        {{ scrub_pii_json(json_remove_keys('metadata', '(select ' ~ text_array_agg('key') ~ ' from pii_keys)')) }}
+            as metadata,
         schema_version,
         _loaded_at
     from deduplicated
