@@ -119,6 +119,13 @@ begin
     if to_regclass('raw.payments_loaded_at_idx') is null then
         create index if not exists payments_loaded_at_idx on raw.payments (_loaded_at);
     end if;
+    -- a reloaded customer's bookings are re-staged (their names scrub the notes)
+    if to_regclass('raw.customers_loaded_at_idx') is null then
+        create index if not exists customers_loaded_at_idx on raw.customers (_loaded_at);
+    end if;
+    if to_regclass('raw.bookings_customer_idx') is null then
+        create index if not exists bookings_customer_idx on raw.bookings (organization_id, customer_id);
+    end if;
 end
 $$;
 
