@@ -1,7 +1,7 @@
 """Nulls never break a build (issue 13): every nullable column of the raw contract, null in some rows of every product.
 
 One database for the module, built once: ``kpi generate`` data (10 tenants — every product,
-two partners, referral profiles — over 10 days) in which EVERY nullable column of EVERY
+two partners, referral profiles, disputes with evidence — over 14 days) in which EVERY nullable column of EVERY
 raw table (read from the contract's own catalog after ``kpi init``, so a column added to
 the DDL is covered without touching this test) is nulled in a deterministic pattern:
 column j of a table is null in the rows i with ``(i + j) % p == 0`` (p = 6, or fewer for
@@ -29,7 +29,7 @@ import pytest
 from conftest import admin_conn, run_kpi
 
 #: the generated data set: small, every product present (split_tenant_kinds(10) gives every kind)
-GEN = {"tenants": 10, "days": 10, "seed": 13}
+GEN = {"tenants": 10, "days": 14, "seed": 13}
 #: column j of a table is null in the rows i with (i + j) % NULL_PERIOD == 0 ...
 NULL_PERIOD = 6
 #: ... and every nullable column in the rows i with i % ALL_NULL_PERIOD == ALL_NULL_PERIOD - 1
@@ -142,7 +142,8 @@ def test_every_nullable_column_is_null_in_some_rows_of_every_product(nulled_buil
     assert not missed, f"columns never nulled: {missed}"
     for table, cols in nullable.items():
         for col in cols:
-            row = conn.execute(f'select count(*) filter (where "{col}" is null), count(*) from raw."{table}"').fetchone()
+            row = conn.execute(f'select count(*) filter (where "{col}" is null), count(*) '
+                               f'from raw."{table}"').fetchone()
             assert row[1] > 0, f"raw.{table} is empty: the generated data set lost a product"
             assert row[0] > 0, f"raw.{table}.{col} holds no null"
     # every domain of the event log, and every nullable column the generator fills there
@@ -168,10 +169,6 @@ def test_the_whole_build_passes_and_publishes(nulled_build):
     assert conn.execute("select count(*) from marts.metrics_daily_payments").fetchone()[0] > 0
 
 
-def _sum_and_unknown(conn, sql):
-    return conn.execute(sql).fetchone()
-
-
 def test_payments_group_nulls_under_unknown_and_drop_nothing(nulled_build):
     conn, _, _ = nulled_build
     staged = conn.execute("""
@@ -190,7 +187,8 @@ def test_payments_group_nulls_under_unknown_and_drop_nothing(nulled_build):
     assert mart == (staged[0], staged[1], staged[2], 0)
     # the alert subject of a provider-less payment is named, not null
     subjects = {r[0] for r in conn.execute(
-        "select distinct subject from intermediate.int_alert_metric_values where source_model = 'metrics_daily_payments'")}
+        "select distinct subject from intermediate.int_alert_metric_values "
+        "where source_model = 'metrics_daily_payments'")}
     assert any(s.endswith("/unknown") for s in subjects) and any(s.startswith("unknown/") for s in subjects)
 
 
@@ -215,7 +213,8 @@ def test_calls_fulfillment_and_deals_group_nulls_under_unknown(nulled_build):
     assert created[1] > 0 and mart == (created[0], created[1], 0)
 
     deals = conn.execute("select count(*), count(*) filter (where category is null), "
-                         "count(*) filter (where country_code is null), count(*) filter (where template_version is null) "
+                         "count(*) filter (where country_code is null), "
+                         "count(*) filter (where template_version is null) "
                          "from staging.stg_marketplace__deals").fetchone()
     mart = conn.execute("""
         select sum(deals_created),
@@ -225,3 +224,28 @@ def test_calls_fulfillment_and_deals_group_nulls_under_unknown(nulled_build):
                count(*) filter (where category is null or country_code is null)
         from marts.metrics_daily_deals""").fetchone()
     assert min(deals[1:]) > 0 and mart == (*deals, 0)
+
+
+def test_loyalty_and_bookings_keep_rows_without_tenant_or_location(nulled_build):
+    conn, _, _ = nulled_build
+    # loyalty events without a tenant or a location are counted under 'unknown', not dropped
+    staged = conn.execute("""
+        select count(*), count(*) filter (where tenant_id is null), count(*) filter (where location_id is null)
+        from staging.stg_platform__events
+        where event_domain = 'loyalty' and event_type in
+            ('points_issued', 'points_redeemed', 'points_adjusted', 'transaction_reversed')""").fetchone()
+    mart = conn.execute("""
+        select sum(transactions_total),
+               coalesce(sum(transactions_total) filter (where tenant_id = 'unknown'), 0),
+               coalesce(sum(transactions_total) filter (where location_id = 'unknown'), 0),
+               count(*) filter (where tenant_id is null or location_id is null)
+        from marts.fct_pilot_daily_metrics""").fetchone()
+    assert staged[1] > 0 and staged[2] > 0 and mart == (*staged, 0)
+
+    # every booking counts on a location row; those without one on 'unknown'
+    bookings = conn.execute("select count(*), count(*) filter (where location_id is null) "
+                            "from staging.stg_bookings__bookings").fetchone()
+    mart = conn.execute("select sum(total_bookings), coalesce(sum(total_bookings) filter "
+                        "(where location_id = 'unknown'), 0), count(*) filter (where location_id is null) "
+                        "from marts.fct_appointments_by_location_daily").fetchone()
+    assert bookings[1] > 0 and mart == (*bookings, 0)
