@@ -8,7 +8,9 @@
   days) and int_order_decisions_paired read for the recomputed days by
   decided_at. Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
   Incremental (replace_days on metric_date): a run recomputes the days
-  kpi_days_to_process() names.
+  kpi_days_to_process() names, including the created/cancelled days of every
+  order recomputed in int_orders_lifecycle (a late event may name the order's
+  service code, under which its earlier events then count).
 -#}
 {{ config(
     materialized='incremental',
@@ -16,7 +18,7 @@
     incremental_strategy='replace_days',
     event_time='metric_date',
     unique_key='metric_date',
-    kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_order_decisions_paired', 'decided_at']]},
+    kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'created_at'], ['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_orders_lifecycle', 'cancelled_at'], ['int_order_decisions_paired', 'decided_at']]},
     indexes=[
         {'columns': ['fulfillment_day_key'], 'unique': true},
         {'columns': ['metric_date', 'service_code']},
