@@ -46,7 +46,7 @@ BUILT_WAREHOUSE_GROUP = "built_warehouse"
 PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
 # the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
 # do not end with one of them alone on a long module; the built_warehouse modules always lead
-SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace",
+SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace", "test_nulls",
               "test_status", "test_faults", "test_publish", "test_lint", "test_loyalty"]
 
 

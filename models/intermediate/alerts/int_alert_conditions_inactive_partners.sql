@@ -24,7 +24,7 @@ status_history as (
 logins as (
 
     select
-        tenant_id as partner_id,
+        {{ unknown_member('tenant_id') }} as partner_id,
         occurred_at
     from {{ ref('stg_platform__events') }}
     where event_domain = 'partners'

@@ -13,7 +13,7 @@ with
 events as (
 
     select
-        tenant_id as partner_id,
+        {{ unknown_member('tenant_id') }} as partner_id,
         event_type,
         entity_id as invite_id,
         occurred_at,

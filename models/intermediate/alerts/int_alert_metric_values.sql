@@ -33,7 +33,7 @@
     },
     'metrics_daily_payments': {
         'date_column': 'metric_date',
-        'subject_column': "coalesce(country_code, 'unknown') || '/' || provider",
+        'subject_column': "coalesce(country_code, 'unknown') || '/' || coalesce(provider, 'unknown')",
         'ref': true,
         'metrics': ['success_rate'],
     },
@@ -81,7 +81,7 @@ with
     select
         cast('{{ name }}' as {{ dbt.type_string() }}) as source_model,
         cast('{{ metric }}' as {{ dbt.type_string() }}) as metric,
-        cast({{ src['subject_column'] if src['subject_column'] else "'all'" }} as {{ dbt.type_string() }}) as subject,
+        {{ unknown_member(src['subject_column'] if src['subject_column'] else "'all'") }} as subject,
         cast({{ src['date_column'] }} as date) as metric_date,
         cast({{ metric }} as {{ dbt.type_numeric() }}) as metric_value
     from {{ from_clause[name] }}

@@ -1,7 +1,8 @@
 {#-
   Loyalty events (seed 000) from the cleaned event log, classified once for every
   loyalty mart: the transaction type (issue | redeem | adjust | reverse), the scan
-  error code, and the reward and points carried in metadata. A view; the daily
+  error code, and the reward and points carried in metadata. An event without a
+  tenant is kept under the tenant 'unknown' (never dropped). A view; the daily
   loyalty marts read the days they recompute from it (kpi_in_days on occurred_at).
 -#}
 with
@@ -12,7 +13,7 @@ events as (
         event_id,
         occurred_at,
         event_date,
-        tenant_id,
+        {{ unknown_member('tenant_id') }} as tenant_id,
         location_id,
         event_type,
         user_id,

@@ -1,13 +1,36 @@
 {#-
   One row per dispute with its evidence counts and whether its outcome is one of
-  the pinned template version's allowed outcomes (seed 003).
+  the pinned template version's allowed outcomes (seed 003). A dispute is
+  resolved when its resolution time, outcome or resolver is recorded; a missing
+  outcome or resolver of a resolved dispute is 'unknown'.
 -#}
 with
 
 disputes as (
 
-    select dispute_id, deal_id, reason_code, opened_at, resolved_at, outcome, resolved_by, is_resolved
-    from {{ ref('stg_marketplace__disputes') }}
+    -- resolved when any of resolved_at, outcome, resolved_by is recorded (each is nullable in
+    -- the raw contract); a resolved dispute's missing outcome or resolver is 'unknown'
+    select
+        dispute_id,
+        deal_id,
+        reason_code,
+        opened_at,
+        resolved_at,
+        case when is_resolved then {{ unknown_member('outcome') }} end as outcome,
+        case when is_resolved then {{ unknown_member('resolved_by') }} end as resolved_by,
+        is_resolved
+    from (
+        select
+            dispute_id,
+            deal_id,
+            reason_code,
+            opened_at,
+            resolved_at,
+            outcome,
+            resolved_by,
+            (resolved_at is not null or outcome is not null or resolved_by is not null) as is_resolved
+        from {{ ref('stg_marketplace__disputes') }}
+    ) as recorded
 
 ),
 
@@ -66,7 +89,7 @@ select
     templates.dispute_ttl_hours,
     {{ dbt.dateadd('hour', 'templates.dispute_ttl_hours', 'disputes.opened_at') }} as dispute_due_at,
     case
-        when disputes.outcome is not null
+        when disputes.outcome is not null and disputes.outcome != 'unknown'
             then {{ dbt.position("'|' || disputes.outcome || '|'", "'|' || templates.allowed_dispute_outcomes || '|'") }} > 0
     end as is_outcome_allowed,
     evidence_counts.evidence_count,

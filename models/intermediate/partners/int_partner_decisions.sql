@@ -31,7 +31,7 @@ decisions as (
 
     select
         events.event_id as decision_event_id,
-        events.tenant_id as partner_id,
+        {{ unknown_member('events.tenant_id') }} as partner_id,
         case when events.event_type = 'application_approved' then 'approved' else 'rejected' end as decision,
         partners.applied_at,
         events.occurred_at as decided_at,

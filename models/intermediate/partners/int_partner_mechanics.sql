@@ -9,7 +9,7 @@ with
 accepted as (
 
     select
-        tenant_id as partner_id,
+        {{ unknown_member('tenant_id') }} as partner_id,
         user_id as mechanic_id,
         occurred_at
     from {{ ref('stg_platform__events') }}

@@ -24,7 +24,7 @@ bookings as (
     select
         booking_id,
         organization_id,
-        location_id,
+        {{ unknown_member('location_id') }} as location_id,
         customer_id,
         booking_date,
         status
@@ -47,7 +47,7 @@ completed_payments as (
 
     select
         organization_id,
-        location_id,
+        {{ unknown_member('location_id') }} as location_id,
         attributed_date as booking_date,
         amount_cents
     from {{ ref('int_payments_attributed') }}

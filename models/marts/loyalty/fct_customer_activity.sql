@@ -31,7 +31,6 @@ transactions as (
         transaction_type
     from {{ ref('int_loyalty_events_classified') }}
     where is_transaction
-        and tenant_id is not null
         and customer_id is not null
         and {{ kpi_in_days('occurred_at', timestamp=true) }}
 

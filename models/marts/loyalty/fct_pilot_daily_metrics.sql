@@ -25,7 +25,7 @@ events as (
     -- the days this run recomputes (all of them on a first build)
     select
         tenant_id,
-        location_id,
+        {{ unknown_member('location_id') }} as location_id,
         event_date,
         customer_id,
         transaction_type,
@@ -33,8 +33,7 @@ events as (
         is_scan_error,
         scan_error_code
     from {{ ref('int_loyalty_events_classified') }}
-    where tenant_id is not null
-        and (is_transaction or is_scan_error)
+    where (is_transaction or is_scan_error)
         and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),
@@ -48,7 +47,6 @@ trailing_transactions as (
         event_date
     from {{ ref('int_loyalty_events_classified') }}
     where is_transaction
-        and tenant_id is not null
         and customer_id is not null
         and {{ kpi_in_days('occurred_at', days_before=6, timestamp=true) }}
 
@@ -179,7 +177,7 @@ final as (
     left join customers_daily
         on counts_daily.tenant_id = customers_daily.tenant_id
         and counts_daily.event_date = customers_daily.event_date
-        and coalesce(counts_daily.location_id, '') = coalesce(customers_daily.location_id, '')
+        and counts_daily.location_id = customers_daily.location_id
 
 )
 

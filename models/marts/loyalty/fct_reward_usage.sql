@@ -30,7 +30,6 @@ redemptions as (
         points
     from {{ ref('int_loyalty_events_classified') }}
     where transaction_type = 'redeem'
-        and tenant_id is not null
         and {{ kpi_in_days('occurred_at', timestamp=true) }}
 
 ),

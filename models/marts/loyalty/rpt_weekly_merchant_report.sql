@@ -75,7 +75,7 @@ counts_weekly as (
         tenant_id,
         week_start,
         count(distinct metric_date) as days_with_activity,
-        count(distinct location_id) as locations_active,
+        count(distinct nullif(location_id, 'unknown')) as locations_active,
         cast(sum(issue_transactions) as {{ dbt.type_bigint() }}) as issue_transactions,
         cast(sum(redeem_transactions) as {{ dbt.type_bigint() }}) as redeem_transactions,
         cast(sum(adjust_transactions) as {{ dbt.type_bigint() }}) as adjust_transactions,

@@ -26,7 +26,13 @@ days as (
 
 deals as (
 
-    select deal_id, country_code, category, template_code, template_version, created_date
+    select
+        deal_id,
+        {{ unknown_member('country_code') }} as country_code,
+        {{ unknown_member('category') }} as category,
+        template_code,
+        template_version,
+        created_date
     from {{ ref('stg_marketplace__deals') }}
 
 ),

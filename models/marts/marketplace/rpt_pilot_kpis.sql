@@ -102,7 +102,7 @@ periods as (
     left join dispute_counts
         on deal_counts.period_type = dispute_counts.period_type
         and deal_counts.period = dispute_counts.period
-        and deal_counts.template_version = dispute_counts.template_version
+        and deal_counts.template_version is not distinct from dispute_counts.template_version
 
 ),
 

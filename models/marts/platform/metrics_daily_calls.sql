@@ -29,7 +29,7 @@ calls as (
     -- the days this run recomputes, by started_at (all of them on a first build)
     select
         started_date,
-        service_code,
+        {{ unknown_member('service_code') }} as service_code,
         is_answered,
         is_completed,
         is_dropped,

@@ -1,5 +1,6 @@
 {#-
-  Seed 004's metrics_daily_fulfillment: one row per UTC day and service_code.
+  Seed 004's metrics_daily_fulfillment: one row per UTC day and service_code
+  (the order's; 'unknown' when no event of the order carries one).
   Step counts are events on their own day. A duration counts on the day its
   ENDING event occurs (TTF response: the order's first order_assigned; TTF
   delivery: its first order_completed; TTF approval: each decision), with the
@@ -7,7 +8,9 @@
   days) and int_order_decisions_paired read for the recomputed days by
   decided_at. Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
   Incremental (replace_days on metric_date): a run recomputes the days
-  kpi_days_to_process() names.
+  kpi_days_to_process() names, including the created/cancelled days of every
+  order recomputed in int_orders_lifecycle (a late event may name the order's
+  service code, under which its earlier events then count).
 -#}
 {{ config(
     materialized='incremental',
@@ -15,7 +18,7 @@
     incremental_strategy='replace_days',
     event_time='metric_date',
     unique_key='metric_date',
-    kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_order_decisions_paired', 'decided_at']]},
+    kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'created_at'], ['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_orders_lifecycle', 'cancelled_at'], ['int_order_decisions_paired', 'decided_at']]},
     indexes=[
         {'columns': ['fulfillment_day_key'], 'unique': true},
         {'columns': ['metric_date', 'service_code']},
@@ -24,26 +27,12 @@
 
 with
 
-order_events as (
-
-    -- the days this run recomputes, by occurred_at (all of them on a first build)
-    select
-        event_date,
-        event_type,
-        entity_id,
-        occurred_at,
-        service_code
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'orders'
-        and {{ kpi_in_days('occurred_at', timestamp=true) }}
-
-),
-
 lifecycle as (
 
     -- read whole on purpose: created_at may precede the recomputed days
     select
         order_id,
+        service_code,
         created_at,
         assigned_at,
         completed_at
@@ -51,18 +40,39 @@ lifecycle as (
 
 ),
 
+order_events as (
+
+    -- the days this run recomputes, by occurred_at (all of them on a first build); an event
+    -- counts under its order's service code (an event that lacks one takes its order's),
+    -- 'unknown' when neither is known
+    select
+        events.event_date,
+        events.event_type,
+        events.entity_id,
+        events.occurred_at,
+        {{ unknown_member('coalesce(lifecycle.service_code, events.service_code)') }} as service_code
+    from {{ ref('stg_platform__events') }} as events
+    left join lifecycle
+        on events.entity_id = lifecycle.order_id
+    where events.event_domain = 'orders'
+        and {{ kpi_in_days('events.occurred_at', timestamp=true) }}
+
+),
+
 decisions as (
 
     -- the days this run recomputes, by decided_at (all of them on a first build)
     select
-        order_id,
-        decided_date,
-        service_code,
-        decision,
-        approval_seconds,
-        rejections_so_far
-    from {{ ref('int_order_decisions_paired') }}
-    where {{ kpi_in_days('decided_at', timestamp=true) }}
+        decisions.order_id,
+        decisions.decided_date,
+        {{ unknown_member('coalesce(lifecycle.service_code, decisions.service_code)') }} as service_code,
+        decisions.decision,
+        decisions.approval_seconds,
+        decisions.rejections_so_far
+    from {{ ref('int_order_decisions_paired') }} as decisions
+    left join lifecycle
+        on decisions.order_id = lifecycle.order_id
+    where {{ kpi_in_days('decisions.decided_at', timestamp=true) }}
 
 ),
 
@@ -166,10 +176,10 @@ select
 from day_keys
 left join step_counts
     on day_keys.metric_date = step_counts.metric_date
-    and coalesce(day_keys.service_code, '') = coalesce(step_counts.service_code, '')
+    and day_keys.service_code = step_counts.service_code
 left join duration_stats
     on day_keys.metric_date = duration_stats.metric_date
-    and coalesce(day_keys.service_code, '') = coalesce(duration_stats.service_code, '')
+    and day_keys.service_code = duration_stats.service_code
 left join decision_stats
     on day_keys.metric_date = decision_stats.metric_date
-    and coalesce(day_keys.service_code, '') = coalesce(decision_stats.service_code, '')
+    and day_keys.service_code = decision_stats.service_code

@@ -1,5 +1,6 @@
 {#-
-  Seed 004's metrics_daily_payments: one row per UTC day, country and provider.
+  Seed 004's metrics_daily_payments: one row per UTC day, country and provider
+  (either 'unknown' when the event does not carry a valid one).
   Attempts, their outcomes and revenue count on the ATTEMPT's day
   (int_payment_attempts_paired, read for the recomputed days by attempted_at),
   so successes + failures <= attempts every day; refunds count on the day they
@@ -27,8 +28,8 @@ attempts as (
     -- the days this run recomputes, by attempted_at (all of them on a first build)
     select
         attempted_date,
-        country_code,
-        provider,
+        {{ unknown_member('country_code') }} as country_code,
+        {{ unknown_member('provider') }} as provider,
         is_fallback,
         outcome,
         captured_cents
@@ -42,8 +43,8 @@ refund_events as (
     -- the days this run recomputes, by occurred_at (all of them on a first build)
     select
         event_date,
-        country_code,
-        provider,
+        {{ unknown_member('country_code') }} as country_code,
+        {{ unknown_member('provider') }} as provider,
         amount_cents
     from {{ ref('stg_platform__events') }}
     where event_domain = 'payments'
@@ -105,12 +106,12 @@ daily as (
     from day_keys
     left join attempt_stats
         on day_keys.metric_date = attempt_stats.metric_date
-        and coalesce(day_keys.country_code, '') = coalesce(attempt_stats.country_code, '')
-        and coalesce(day_keys.provider, '') = coalesce(attempt_stats.provider, '')
+        and day_keys.country_code = attempt_stats.country_code
+        and day_keys.provider = attempt_stats.provider
     left join refund_stats
         on day_keys.metric_date = refund_stats.metric_date
-        and coalesce(day_keys.country_code, '') = coalesce(refund_stats.country_code, '')
-        and coalesce(day_keys.provider, '') = coalesce(refund_stats.provider, '')
+        and day_keys.country_code = refund_stats.country_code
+        and day_keys.provider = refund_stats.provider
 
 )
 

@@ -4,7 +4,8 @@
 -- not tested row by row; instead, per service_code, the running totals up to
 -- each day must keep completed + cancelled <= created (every completed or
 -- cancelled order was created earlier), allowing for orders whose creation
--- lies outside the retained event log (counted from int_orders_lifecycle).
+-- lies outside the retained event log (counted from int_orders_lifecycle) and
+-- for completions that carry no order id.
 with
 
 daily as (
@@ -23,12 +24,25 @@ daily as (
 
 ),
 
-orphans as (
+orphan_completions as (
 
     -- completed orders whose order_created is not in the log (created before it)
-    select service_code, count(*) as orders_without_creation
+    select {{ unknown_member('service_code') }} as service_code
     from {{ ref('int_orders_lifecycle') }}
     where created_at is null and completed_at is not null
+    union all
+    -- completions without an order id (entity_id is nullable in the raw contract): their
+    -- creation cannot be matched; counted under the mart's service code for them
+    select {{ unknown_member('service_code') }} as service_code
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'orders' and event_type = 'order_completed' and entity_id is null
+
+),
+
+orphans as (
+
+    select service_code, count(*) as orders_without_creation
+    from orphan_completions
     group by service_code
 
 )
@@ -40,5 +54,5 @@ select
     daily.completed_to_date
 from daily
 left join orphans
-    on coalesce(daily.service_code, '') = coalesce(orphans.service_code, '')
+    on daily.service_code = orphans.service_code
 where daily.completed_to_date > daily.created_to_date + coalesce(orphans.orders_without_creation, 0)
