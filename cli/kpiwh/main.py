@@ -646,34 +646,63 @@ def export_deals(
 @app.command("erase")
 @handled
 def erase(
-    user_id: Annotated[str, typer.Option("--user-id", help="The pseudonymous events_raw.user_id to erase.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted and rebuilt.")] = False,
+    user_id: Annotated[Optional[str], typer.Option(
+        "--user-id", help="A platform user or loyalty customer: the pseudonymous events_raw.user_id.")] = None,
+    organization_id: Annotated[Optional[str], typer.Option(
+        "--organization-id", help="With --customer-id: the bookings organization the customer belongs to.")] = None,
+    customer_id: Annotated[Optional[str], typer.Option(
+        "--customer-id", help="A bookings customer (raw.customers.customer_id, unique within its organization).")] = None,
+    party_id: Annotated[Optional[str], typer.Option(
+        "--party-id", help="A marketplace buyer or seller (raw.deals.buyer_id / seller_id).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be removed and rebuilt.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
-    """Right to erasure: delete a user's events and derived rows (one transaction), rebuild the days they fed.
+    """Right to erasure: remove one subject from every layer (one transaction, receipt in ops.erasure_receipts), rebuild what they fed.
 
-    Exit status: 0 also when nothing is held for the id (unknown or already erased: idempotent).
+    Give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id.
+    Exit status: 0 also when nothing is held (unknown or already erased: idempotent); 1 when a build
+    holds the lock (nothing touched).
     """
     from . import erase as erase_mod  # noqa: PLC0415
 
-    r = erase_mod.erase(user_id, dry_run=dry_run, console=err)
-    verb = "would delete" if dry_run else "deleted"
+    given = [name for name, v in (("--user-id", user_id), ("--customer-id", customer_id),
+                                  ("--party-id", party_id)) if v is not None]
+    if organization_id is not None and customer_id is None:
+        raise UsageError("--organization-id needs --customer-id (a bookings customer is ORG + ID)")
+    if len(given) != 1:
+        raise UsageError("give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"
+                         + (f" (got {', '.join(given)})" if given else ""))
+    if customer_id is not None:
+        if organization_id is None:
+            raise UsageError("--customer-id needs --organization-id (a customer id is unique only within it)")
+        subj = erase_mod.subject("customer", organization_id, customer_id)
+    elif party_id is not None:
+        subj = erase_mod.subject("party", party_id)
+    else:
+        subj = erase_mod.subject("user", user_id)
+    r = erase_mod.erase(subj, dry_run=dry_run, wait=wait or None, console=err)
+    for rid in r.completed_pending:
+        out.print(f"completed the pending rebuild of erasure receipt {rid}", highlight=False)
+    verb = "would remove" if dry_run else "removed"
     if r.deleted:
-        t = Table(title=f"erase {r.user_id}" + (" (dry run)" if dry_run else ""))
-        t.add_column("table")
+        t = Table(title=f"erase {r.subject.label}" + (" (dry run)" if dry_run else ""))
+        t.add_column("table", overflow="fold")
         t.add_column("rows", justify="right")
         for rel, n in r.deleted.items():
             t.add_row(rel, f"{n:,}")
         out.print(t)
-        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); user active on {len(r.days)} day(s)",
-                  highlight=False)
+        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); {r.subject.label} has rows on "
+                  f"{len(r.days)} day(s)", highlight=False)
     else:
         when = f" (already erased at {r.previously_erased_at:%Y-%m-%d %H:%M} UTC)" if r.previously_erased_at else ""
-        out.print(f"nothing held for user {r.user_id}{when}: nothing to erase", highlight=False)
-    if r.rebuilt:
-        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)",
+        out.print(f"nothing held for {r.subject.label}{when}: nothing to erase", highlight=False)
+    if r.rebuilt_models:
+        window = f" over days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)" if r.rebuilt else ""
+        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} {len(r.rebuilt_models)} model(s){window}",
                   highlight=False)
     if r.not_rebuilt:
-        out.print(f"not rebuilt (raw pruned; marts keep anonymous aggregates): "
+        out.print(f"not rebuilt (past the retention horizon; marts keep anonymous aggregates): "
                   f"{', '.join(d.isoformat() for d in r.not_rebuilt)}", highlight=False)
     for path, n in r.exports:
         err.print(f"[yellow]warning:[/yellow] archive {path} still holds {n:,} row(s) of this user "
