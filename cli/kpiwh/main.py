@@ -29,10 +29,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="The embedded PostgreSQL (default target).", no_args_is_help=True)
 refresh_app = typer.Typer(help="Recompute a mart on demand.", no_args_is_help=True)
 partitions_app = typer.Typer(help="Monthly partitions of raw.events_raw.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention through every layer (seed 004: events 90 days, daily metrics "
+                                 "2 years, job runs 1 year).", no_args_is_help=True)
 export_app = typer.Typer(help="Export raw records for audit.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(refresh_app, name="refresh")
 app.add_typer(partitions_app, name="partitions")
+app.add_typer(retention_app, name="retention")
 app.add_typer(export_app, name="export")
 report_app = typer.Typer(help="Reports read from the marts.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -201,23 +204,67 @@ def partitions_prune(
     older_than: Annotated[str, typer.Option("--older-than", help="Retention window, e.g. 90d (seed 004) or 12w.")] = "90d",
     export: Annotated[Optional[Path], typer.Option("--export", help="Write each partition to DIR/<name>.parquet first.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be dropped.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
-    """Drop whole events_raw partitions past the retention window (never one with rows inside it)."""
-    from . import db, partitions  # noqa: PLC0415
+    """The retention run (same as `kpi retention apply`): drop whole events_raw partitions past the window, then the
+    older event-level rows of every layer, old daily metrics and job runs."""
+    from . import partitions, retention  # noqa: PLC0415
 
     age = partitions.parse_age(older_than)
-    with db.connect() as conn:
-        contract_ready = conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]
-        if not contract_ready:
-            raise UsageError("raw.events_raw does not exist: run `kpi init` first")
-        done = partitions.prune(conn, age, export, dry_run)
-    t = Table(title=f"partitions older than {older_than}" + (" (dry run)" if dry_run else ""))
-    for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
-        t.add_column(col)
-    for part, path in done:
-        t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
-                  str(path or "-"), "no" if dry_run else "yes")
-    out.print(t if done else f"no partition is entirely older than {older_than}")
+    r = retention.apply(retention.Policy(event_days=age.days), export_dir=export, dry_run=dry_run, wait=wait or None)
+    _print_retention(r, older_than)
+
+
+@retention_app.command("apply")
+@handled
+def retention_apply(
+    older_than: Annotated[str, typer.Option(
+        "--older-than", help="Event-level retention: 90d (seed 004) or e.g. 12w.")] = "90d",
+    metrics_years: Annotated[int, typer.Option(
+        "--metrics-years", help="Keep metrics_daily_* rows this many years (whole ISO weeks).")] = 2,
+    job_run_days: Annotated[int, typer.Option(
+        "--job-run-days", help="Keep ops.etl_job_runs (and their nodes) this many days.")] = 365,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Reference UTC day (YYYY-MM-DD) the periods are measured back from; default today.")] = None,
+    export: Annotated[Optional[Path], typer.Option(
+        "--export", help="Write each dropped events_raw partition to DIR/<name>.parquet first.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
+) -> None:
+    """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
+    from . import partitions, retention  # noqa: PLC0415
+
+    age = partitions.parse_age(older_than)
+    day = parse_date(as_of, "--as-of") if as_of else None
+    policy = retention.Policy(event_days=age.days, metrics_years=metrics_years, job_run_days=job_run_days)
+    r = retention.apply(policy, as_of=day, export_dir=export, dry_run=dry_run, wait=wait or None)
+    _print_retention(r, older_than)
+
+
+def _print_retention(r, older_than: str) -> None:
+    dry = " (dry run)" if r.dry_run else ""
+    if r.partitions:
+        t = Table(title=f"partitions older than {older_than}{dry}")
+        for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
+            t.add_column(col, overflow="fold")
+        for part, path in r.partitions:
+            t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
+                      str(path or "-"), "no" if r.dry_run else "yes")
+        out.print(t)
+    else:
+        out.print(f"no partition is entirely older than {older_than}", highlight=False)
+    if r.removed:
+        t = Table(title=f"rows past retention{dry}")
+        t.add_column("table", overflow="fold")
+        t.add_column("rows", justify="right")
+        for rel, n in r.removed.items():
+            t.add_row(rel, f"{n:,}")
+        out.print(t)
+    out.print(f"{'would remove' if r.dry_run else 'removed'} {r.total:,} row(s): events before "
+              f"{r.event_cutoff:%Y-%m-%d}, daily metrics before {r.metrics_cutoff}, job runs before "
+              f"{r.job_runs_cutoff:%Y-%m-%d} (as of {r.as_of})", highlight=False)
 
 
 # --------------------------------------------------------------------------- load / generate
