@@ -12,7 +12,9 @@ Three kinds of subject, one per identifier namespace of the raw contract:
   of their bookings;
 * ``party`` (``kpi erase --party-id P``): a marketplace buyer or seller
   (seed 003). A deal is a two-party escrow contract with ledger entries, so it
-  is kept: its ``buyer_id`` / ``seller_id`` equal to the id are set to NULL.
+  is kept: its ``buyer_id`` / ``seller_id`` equal to the id are set to NULL
+  (in raw and in any table downstream holding them); only the models that name
+  those columns are rebuilt.
 
 :func:`erase`, under the build lock (:mod:`kpiwh.lock`; refused with exit 1
 while a build holds it, unless ``wait``), and first completing any erasure left
@@ -75,6 +77,14 @@ create index if not exists erasure_receipts_subject_idx on ops.erasure_receipts 
 comment on table ops.erasure_receipts is
     'One row per erasure that removed something (kpi erase): subject kind, SHA-256 of the subject '
     '(never the id), rows removed per table, the rebuild it needs; pending until that rebuild ran.';
+-- seed 004's matrix: operational logs are admin only (docs/security.md)
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'kpi_admin') then
+        grant select on ops.erasure_receipts to kpi_admin;
+    end if;
+end
+$$;
 """
 
 
@@ -536,6 +546,12 @@ def erase(subj: Subject | str, *, dry_run: bool = False, wait: bool | None = Non
         sources = {"user": (EVENTS_SOURCE,), "customer": BOOKINGS_SOURCES, "party": (DEALS_SOURCE,)}[subj.kind]
         downstream = _downstream(manifest, sources)
         planner = {"user": _plan_user, "customer": _plan_customer, "party": _plan_party}[subj.kind]
+        if subj.kind == "party":
+            # only a model that names the party columns can derive a value from them (the others read
+            # the deals without them): nothing else needs a rebuild once the ids are nulled
+            naming = {n.name for n in manifest.nodes.values()
+                      if n.resource_type == "model" and any(c in (n.raw_code or "") for c in ("buyer_id", "seller_id"))}
+            downstream = [(s_, t, name if name in naming else None) for s_, t, name in downstream]
         with db.connect() as conn:
             plan = planner(conn, subj, downstream)
             res.days, res.not_rebuilt = plan.days, plan.not_rebuilt

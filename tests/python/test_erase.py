@@ -18,7 +18,7 @@ from kpiwh import lock
 
 AS_OF = "2025-03-31T00:00:00+00:00"
 SELECT = ["--select", "+customer_analytics +fct_appointments_by_location_daily stg_core__locations stg_core__tenants",
-          "--select", "+models/marts/marketplace +int_deal_ledgers_checked"]
+          "--select", "+fct_deals"]
 
 
 def _ok(r):
@@ -138,6 +138,22 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     assert (kind, status, completed) == ("customer", "done", True)
     assert removed["raw.customers"] == 1 and removed["raw.bookings"] == 3 and removed["raw.payments"] == 2
     assert rows == sum(removed.values())
+
+    # a rebuild that did not finish (process killed after the commit) stays pending: the next build completes it
+    rid = conn.execute(
+        "insert into ops.erasure_receipts (subject_kind, subject_sha256, status, rows_removed, removed, rebuild) "
+        "values ('customer', repeat('0', 64), 'pending', 1, '{}', %s) returning receipt_id",
+        ('{"select": ["customer_analytics"], "start": null, "end": null}',)).fetchone()[0]
+    built_at = conn.execute("select max(started_at) from ops.etl_job_runs").fetchone()[0]
+    r = run_kpi("build", "--select", "stg_core__tenants")
+    _ok(r)
+    assert f"completed the pending rebuild of erasure receipt {rid}" in r.stderr
+    assert conn.execute("select status from ops.erasure_receipts where receipt_id = %s", (rid,)).fetchone()[0] \
+        == "done"
+    assert conn.execute("select count(*) from ops.etl_job_run_nodes n join ops.etl_job_runs j using (invocation_id) "
+                        "where j.started_at > %s and n.unique_id like %s", (built_at, "%.customer_analytics")
+                        ).fetchone()[0] == 1  # customer_analytics was rebuilt before the selected build
+    conn.execute("delete from ops.erasure_receipts where receipt_id = %s", (rid,))
 
     # idempotent
     r = run_kpi("erase", "--organization-id", "org_a", "--customer-id", "c01")
