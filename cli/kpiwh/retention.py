@@ -179,17 +179,22 @@ def _newest_event_time(cols: dict[str, str]) -> sql.Composable | None:
     return sql.SQL("greatest({})").format(sql.SQL(", ").join(parts))
 
 
-def _model_relations(manifest) -> list[tuple[str, str, str]]:
-    """``[(kind, schema, alias)]``: the event-level models and the ``metrics_daily_*`` marts of the project."""
-    out = []
-    for node in manifest.nodes.values():
-        if node.resource_type != "model":
-            continue
-        if node.name in EVENT_LEVEL_MODELS:
-            out.append(("event", node.schema, node.alias))
-        elif node.alias.startswith(METRICS_PREFIX):
-            out.append(("metrics", node.schema, node.alias))
-    return sorted(out)
+def _model_relations(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """``[(kind, schema, table)]``: the event-level models and the ``metrics_daily_*`` marts in the database.
+
+    Found in the catalog by name (no dbt parse: a retention run stays cheap), in every schema but
+    ``raw``, the system ones and a build's shadow schemas (``*__wap``, write-audit-publish).
+    """
+    from .runner import SHADOW_SUFFIX  # noqa: PLC0415
+
+    rows = conn.execute(
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind in ('r', 'p') and not c.relispartition "
+        "and n.nspname not in ('pg_catalog', 'information_schema', %s) and right(n.nspname, %s) <> %s "
+        "and (c.relname = any(%s) or left(c.relname, %s) = %s)",
+        (contract.RAW_SCHEMA, len(SHADOW_SUFFIX), SHADOW_SUFFIX, list(EVENT_LEVEL_MODELS),
+         len(METRICS_PREFIX), METRICS_PREFIX)).fetchall()
+    return sorted(("event" if table in EVENT_LEVEL_MODELS else "metrics", schema, table) for schema, table in rows)
 
 
 def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: Path | None = None,
@@ -209,7 +214,7 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
         LockBusy: a build holds the lock and ``wait`` is false (nothing touched, exit 1).
         KpiError: a partition export failed (that partition and later ones are kept).
     """
-    from . import db, lock, runner  # noqa: PLC0415
+    from . import db, lock  # noqa: PLC0415
 
     for name, value in (("--older-than", policy.event_days), ("--metrics-years", policy.metrics_years),
                         ("--job-run-days", policy.job_run_days)):
@@ -225,8 +230,8 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
             # whole partitions first (each exported, checked and dropped in its own transaction)
             res.partitions = partitions.prune(conn, timedelta(days=policy.event_days), export_dir, dry_run,
                                               now=event_cutoff + timedelta(days=policy.event_days))
-        relations = _model_relations(runner.parse())
         with db.connect() as conn:
+            relations = _model_relations(conn)
             steps: list[tuple[str, sql.Composable, list]] = []
             raw = sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)
             steps.append((f"{contract.RAW_SCHEMA}.{contract.PARTITIONED_TABLE}",

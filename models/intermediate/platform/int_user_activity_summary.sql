@@ -56,7 +56,8 @@ bounds as (
 
 ),
 {% else %}
-bounds as (
+-- read by flags directly, or through kept after a retention run
+bounds as (  -- noqa: ST03
 
     select
         user_id,
