@@ -29,10 +29,13 @@ app = typer.Typer(
 db_app = typer.Typer(help="The embedded PostgreSQL (default target).", no_args_is_help=True)
 refresh_app = typer.Typer(help="Recompute a mart on demand.", no_args_is_help=True)
 partitions_app = typer.Typer(help="Monthly partitions of raw.events_raw.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention through every layer (seed 004: events 90 days, daily metrics "
+                                 "2 years, job runs 1 year).", no_args_is_help=True)
 export_app = typer.Typer(help="Export raw records for audit.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(refresh_app, name="refresh")
 app.add_typer(partitions_app, name="partitions")
+app.add_typer(retention_app, name="retention")
 app.add_typer(export_app, name="export")
 report_app = typer.Typer(help="Reports read from the marts.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
@@ -289,25 +292,79 @@ def partitions_prune(
     older_than: Annotated[str, typer.Option("--older-than", help="Retention window, e.g. 90d (seed 004) or 12w.")] = "90d",
     export: Annotated[Optional[Path], typer.Option("--export", help="Write each partition to DIR/<name>.parquet first.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be dropped.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
-    """Drop whole events_raw partitions past the retention window (never one with rows inside it)."""
-    from . import db, partitions  # noqa: PLC0415
+    """The retention run (same as `kpi retention apply`): drop whole events_raw partitions past the window, then the
+    older event-level rows of every layer, old daily metrics and job runs."""
+    from . import db, partitions, retention  # noqa: PLC0415
 
     age = partitions.parse_age(older_than)
     if export is not None and not dry_run:
         writable_dir(export, "--export")
     with db.connect() as conn:
-        contract_ready = conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]
-        if not contract_ready:
+        if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
             raise UsageError("raw.events_raw does not exist: run `kpi init` first")
-        done = partitions.prune(conn, age, export, dry_run)
-    t = Table(title=f"partitions older than {older_than}" + (" (dry run)" if dry_run else ""))
-    for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
-        t.add_column(col)
-    for part, path in done:
-        t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
-                  str(path or "-"), "no" if dry_run else "yes")
-    out.print(t if done else f"no partition is entirely older than {older_than}")
+    r = retention.apply(retention.Policy(event_days=age.days), export_dir=export, dry_run=dry_run, wait=wait or None)
+    _print_retention(r, older_than)
+
+
+@retention_app.command("apply")
+@handled
+def retention_apply(
+    older_than: Annotated[str, typer.Option(
+        "--older-than", help="Event-level retention: 90d (seed 004) or e.g. 12w.")] = "90d",
+    metrics_years: Annotated[int, typer.Option(
+        "--metrics-years", help="Keep metrics_daily_* rows this many years (whole ISO weeks).")] = 2,
+    job_run_days: Annotated[int, typer.Option(
+        "--job-run-days", help="Keep ops.etl_job_runs (and their nodes) this many days.")] = 365,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", help="Reference UTC day (YYYY-MM-DD) the periods are measured back from; default today.")] = None,
+    export: Annotated[Optional[Path], typer.Option(
+        "--export", help="Write each dropped events_raw partition to DIR/<name>.parquet first.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
+) -> None:
+    """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
+    from . import db, partitions, retention  # noqa: PLC0415
+
+    age = partitions.parse_age(older_than)
+    day = parse_date(as_of, "--as-of") if as_of else None
+    if metrics_years < 1 or job_run_days < 1:
+        raise UsageError("--metrics-years and --job-run-days must be at least 1")
+    policy = retention.Policy(event_days=age.days, metrics_years=metrics_years, job_run_days=job_run_days)
+    if export is not None and not dry_run:
+        writable_dir(export, "--export")
+    with db.connect() as conn:
+        if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
+            raise UsageError("raw.events_raw does not exist: run `kpi init` first")
+    r = retention.apply(policy, as_of=day, export_dir=export, dry_run=dry_run, wait=wait or None)
+    _print_retention(r, older_than)
+
+
+def _print_retention(r, older_than: str) -> None:
+    dry = " (dry run)" if r.dry_run else ""
+    if r.partitions:
+        t = Table(title=f"partitions older than {older_than}{dry}")
+        for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
+            t.add_column(col, overflow="fold")
+        for part, path in r.partitions:
+            t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
+                      str(path or "-"), "no" if r.dry_run else "yes")
+        out.print(t)
+    else:
+        out.print(f"no partition is entirely older than {older_than}", highlight=False)
+    if r.removed:
+        t = Table(title=f"rows past retention{dry}")
+        t.add_column("table", overflow="fold")
+        t.add_column("rows", justify="right")
+        for rel, n in r.removed.items():
+            t.add_row(rel, f"{n:,}")
+        out.print(t)
+    out.print(f"{'would remove' if r.dry_run else 'removed'} {r.total:,} row(s): events before "
+              f"{r.event_cutoff:%Y-%m-%d}, daily metrics before {r.metrics_cutoff}, job runs before "
+              f"{r.job_runs_cutoff:%Y-%m-%d} (as of {r.as_of})", highlight=False)
 
 
 # --------------------------------------------------------------------------- load / generate
@@ -794,34 +851,63 @@ def export_deals(
 @app.command("erase")
 @handled
 def erase(
-    user_id: Annotated[str, typer.Option("--user-id", help="The pseudonymous events_raw.user_id to erase.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted and rebuilt.")] = False,
+    user_id: Annotated[Optional[str], typer.Option(
+        "--user-id", help="A platform user or loyalty customer: the pseudonymous events_raw.user_id.")] = None,
+    organization_id: Annotated[Optional[str], typer.Option(
+        "--organization-id", help="With --customer-id: the bookings organization the customer belongs to.")] = None,
+    customer_id: Annotated[Optional[str], typer.Option(
+        "--customer-id", help="A bookings customer (raw.customers.customer_id, unique within its organization).")] = None,
+    party_id: Annotated[Optional[str], typer.Option(
+        "--party-id", help="A marketplace buyer or seller (raw.deals.buyer_id / seller_id).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be removed and rebuilt.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
+                                                       "instead of exiting 1.")] = False,
 ) -> None:
-    """Right to erasure: delete a user's events and derived rows (one transaction), rebuild the days they fed.
+    """Right to erasure: remove one subject from every layer (one transaction, receipt in ops.erasure_receipts), rebuild what they fed.
 
-    Exit status: 0 also when nothing is held for the id (unknown or already erased: idempotent).
+    Give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id.
+    Exit status: 0 also when nothing is held (unknown or already erased: idempotent); 1 when a build
+    holds the lock (nothing touched).
     """
     from . import erase as erase_mod  # noqa: PLC0415
 
-    r = erase_mod.erase(user_id, dry_run=dry_run, console=err)
-    verb = "would delete" if dry_run else "deleted"
+    given = [name for name, v in (("--user-id", user_id), ("--customer-id", customer_id),
+                                  ("--party-id", party_id)) if v is not None]
+    if organization_id is not None and customer_id is None:
+        raise UsageError("--organization-id needs --customer-id (a bookings customer is ORG + ID)")
+    if len(given) != 1:
+        raise UsageError("give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"
+                         + (f" (got {', '.join(given)})" if given else ""))
+    if customer_id is not None:
+        if organization_id is None:
+            raise UsageError("--customer-id needs --organization-id (a customer id is unique only within it)")
+        subj = erase_mod.subject("customer", organization_id, customer_id)
+    elif party_id is not None:
+        subj = erase_mod.subject("party", party_id)
+    else:
+        subj = erase_mod.subject("user", user_id)
+    r = erase_mod.erase(subj, dry_run=dry_run, wait=wait or None, console=err)
+    for rid in r.completed_pending:
+        out.print(f"completed the pending rebuild of erasure receipt {rid}", highlight=False)
+    verb = "would remove" if dry_run else "removed"
     if r.deleted:
-        t = Table(title=f"erase {r.user_id}" + (" (dry run)" if dry_run else ""))
-        t.add_column("table")
+        t = Table(title=f"erase {r.subject.label}" + (" (dry run)" if dry_run else ""))
+        t.add_column("table", overflow="fold")
         t.add_column("rows", justify="right")
         for rel, n in r.deleted.items():
             t.add_row(rel, f"{n:,}")
         out.print(t)
-        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); user active on {len(r.days)} day(s)",
-                  highlight=False)
+        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); {r.subject.label} has rows on "
+                  f"{len(r.days)} day(s)", highlight=False)
     else:
         when = f" (already erased at {r.previously_erased_at:%Y-%m-%d %H:%M} UTC)" if r.previously_erased_at else ""
-        out.print(f"nothing held for user {r.user_id}{when}: nothing to erase", highlight=False)
-    if r.rebuilt:
-        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)",
+        out.print(f"nothing held for {r.subject.label}{when}: nothing to erase", highlight=False)
+    if r.rebuilt_models:
+        window = f" over days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)" if r.rebuilt else ""
+        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} {len(r.rebuilt_models)} model(s){window}",
                   highlight=False)
     if r.not_rebuilt:
-        out.print(f"not rebuilt (raw pruned; marts keep anonymous aggregates): "
+        out.print(f"not rebuilt (past the retention horizon; marts keep anonymous aggregates): "
                   f"{', '.join(d.isoformat() for d in r.not_rebuilt)}", highlight=False)
     for path, n in r.exports:
         err.print(f"[yellow]warning:[/yellow] archive {path} still holds {n:,} row(s) of this user "

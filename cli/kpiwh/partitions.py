@@ -8,8 +8,10 @@ export folder each partition is first written to Parquet
 the partition's before the drop; any failure drops nothing.
 
 Each prune is recorded in ``ops.pruned_partitions``; ``kpi backfill`` refuses
-days before the newest pruned bound, since re-running them on an empty raw
-table would erase history the marts still hold.
+days before the newest pruned bound (or the retention horizon, :mod:`kpiwh.retention`),
+since re-running them on an empty raw table would erase history the marts still hold.
+``kpi partitions prune`` runs the whole retention (:func:`kpiwh.retention.apply`):
+dropping partitions is its first step.
 """
 
 from __future__ import annotations
@@ -192,8 +194,12 @@ def prune(conn: psycopg.Connection, older_than: timedelta, export_dir: Path | No
 
 
 def pruned_until(conn: psycopg.Connection) -> datetime | None:
-    """End of the newest pruned partition (raw events before it are gone), or None."""
-    exists = conn.execute("select to_regclass('ops.pruned_partitions') is not null").fetchone()[0]
-    if not exists:
-        return None
-    return conn.execute("select max(range_end) from ops.pruned_partitions").fetchone()[0]
+    """Raw events before this instant are gone: the later of the newest pruned partition's end and the
+    event cutoff of the retention runs (``ops.retention_runs``); None when nothing was ever pruned."""
+    from . import retention  # noqa: PLC0415
+
+    bounds = [retention.horizon(conn)]
+    if conn.execute("select to_regclass('ops.pruned_partitions') is not null").fetchone()[0]:
+        bounds.append(conn.execute("select max(range_end) from ops.pruned_partitions").fetchone()[0])
+    bounds = [b for b in bounds if b is not None]
+    return max(bounds) if bounds else None

@@ -420,6 +420,11 @@ def build(command: list[str], *, full_refresh: bool, vars_json: str | None,
 def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
            console: Console | None, raise_on_failure: bool) -> RunSummary:
     console = console or Console(stderr=True)
+    from . import erase  # noqa: PLC0415
+
+    # an erasure whose rebuild did not finish (kpiwh.erase): completed before anything else
+    for receipt_id in erase.complete_pending(console):
+        console.print(f"completed the pending rebuild of erasure receipt {receipt_id}")
     manifest = parse(vars_json)
     schemas = _shadow_schemas(manifest)
     with db.connect() as conn:

@@ -13,7 +13,14 @@
       completed today whose creation day lies weeks back;
     * the backfill window [var kpi_backfill_start, var kpi_backfill_end), when set;
     * each of those days followed by `days_after` days, for state that a day
-      carries forward (rolling WAU/MAU: 29, repeat customers' 7 days: 6).
+      carries forward (rolling WAU/MAU: 29, repeat customers' 7 days: 6);
+    * never a day before the retention horizon (kpi_retention_horizon()) plus
+      `days_after`: raw and staging no longer hold the events of the days
+      before the horizon, so neither such a day nor a day whose rolling window
+      (`days_after` days back, e.g. MAU's 29) reaches before it can be
+      recomputed whole; their kept aggregates stay as they are (a late event
+      older than that is staged, removed by the next retention run, and never
+      recomputes its day).
   Config (model): kpi_changed_days = {'domains': [...], 'intermediates': [[name, column], ...], 'days_after': N}.
   Returns a sorted list of ISO date strings; none outside an incremental run
   (first build, --full-refresh, parse/compile): then the model reads everything.
@@ -60,10 +67,17 @@
         {%- endfor -%}
     {%- endif -%}
     {%- set result = [] -%}
+    {%- set horizon = kpi_retention_horizon() -%}
+    {%- set floor = none -%}
+    {%- if horizon -%}
+        {%- set floor = (dt.date.fromisoformat(horizon) + dt.timedelta(days=spec.get('days_after') or 0)).isoformat() -%}
+    {%- endif -%}
     {%- for day in days -%}
         {%- for offset in range((spec.get('days_after') or 0) + 1) -%}
             {%- set shown = (day + dt.timedelta(days=offset)).isoformat() -%}
-            {%- if shown not in result -%}{%- do result.append(shown) -%}{%- endif -%}
+            {%- if shown not in result and (floor is none or shown >= floor) -%}
+                {%- do result.append(shown) -%}
+            {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(result | sort) }}

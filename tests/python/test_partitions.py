@@ -50,10 +50,14 @@ def test_prune_exports_then_drops_only_partitions_entirely_past_the_window(conn,
     r = run_kpi("partitions", "prune", "--older-than", "90d")  # re-run: nothing left to do
     assert r.returncode == 0 and "no partition is entirely older than 90d" in r.stdout
 
-    # a backfill into the pruned past is refused: it would erase history the marts still hold
+    # prune is the whole retention run: its horizon is the 90-day cut-off (UTC midnight), not only
+    # the end of the last dropped partition; a backfill into the pruned past is refused (it would
+    # erase history the marts still hold)
+    horizon = (today - timedelta(days=90)).date()
+    assert conn.execute("select event_cutoff::date from ops.retention_runs").fetchall() == [(horizon,)] * 2
     r = run_kpi("backfill", "--start", "2025-02-20", "--end", "2025-03-05")
     assert r.returncode == 2
-    assert r.stderr.strip().startswith("error: --start 2025-02-20: raw events before 2025-03-01 were pruned")
+    assert r.stderr.strip().startswith(f"error: --start 2025-02-20: raw events before {horizon} were pruned")
 
 
 def test_partition_with_rows_inside_the_window_is_never_dropped(conn, tmp_path):

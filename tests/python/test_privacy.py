@@ -329,21 +329,22 @@ def test_erase_removes_the_user_everywhere_and_rebuilds_only_what_they_fed(conn,
 
     r = run_kpi("erase", "--user-id", user, "--dry-run")
     assert r.returncode == 0, r.stderr
-    assert "(dry run)" in r.stdout and "would delete" in r.stdout
+    assert "(dry run)" in r.stdout and "would remove" in r.stdout
     assert _holders(conn, user) == holders  # a dry run changes nothing
 
     r = run_kpi("erase", "--user-id", user)
     assert r.returncode == 0, r.stdout + r.stderr
     raw_rows = holders["raw.events_raw"]
     assert re.search(rf"raw\.events_raw\s+│\s+{raw_rows}\s", r.stdout)
-    assert f"user active on {len(user_days)} day(s)" in r.stdout
+    assert f"user {user} has rows on {len(user_days)} day(s)" in r.stdout
     last = max(dau_before)
-    assert f"rebuilt days {min(user_days)} .. {last + timedelta(days=1)} (exclusive)" in r.stdout
+    assert re.search(rf"rebuilt \d+ model\(s\) over days {min(user_days)} .. {last + timedelta(days=1)} \(exclusive\)",
+                     r.stdout)
 
-    # nowhere: no table or view in any schema holds the id (the erasure log keeps a hash)
+    # nowhere: no table or view in any schema holds the id (the receipt keeps a hash)
     assert _holders(conn, user) == {}
-    assert conn.execute("select count(*) from ops.erasure_log where user_id_sha256 = %s",
-                        (erase_mod.user_hash(user),)).fetchone()[0] == 1
+    assert conn.execute("select status, rows_removed from ops.erasure_receipts where subject_sha256 = %s",
+                        (erase_mod.user_hash(user),)).fetchall() == [("done", sum(holders_removed(r.stdout)))]
     dau_after = dict(conn.execute("select metric_date, dau from marts.metrics_daily_engagement").fetchall())
     assert set(dau_after) == set(dau_before) and max(dau_after) == last
     for day, dau in dau_before.items():
@@ -362,13 +363,18 @@ def test_erase_removes_the_user_everywhere_and_rebuilds_only_what_they_fed(conn,
     assert "rebuilt" not in r.stdout
     assert conn.execute("select md5(string_agg(t::text, '|' order by metric_date)) "
                         "from marts.metrics_daily_engagement t").fetchone()[0] == snapshot
-    assert conn.execute("select count(*) from ops.erasure_log").fetchone()[0] == 1
+    assert conn.execute("select count(*) from ops.erasure_receipts").fetchone()[0] == 1
 
     # an id never seen: a clear message, exit 0 (an erasure request is satisfied)
     r = run_kpi("erase", "--user-id", "u_never_seen")
     assert r.returncode == 0 and r.stdout.strip() == "nothing held for user u_never_seen: nothing to erase"
     r = run_kpi("erase", "--user-id", "  ")
     assert r.returncode == 2 and r.stderr.strip() == "error: --user-id: empty id"
+
+
+def holders_removed(stdout: str) -> list[int]:
+    """The row counts of the `kpi erase` table (``│ schema.table │ n │``)."""
+    return [int(m.replace(",", "")) for m in re.findall(r"│\s*\w+\.\w+\s*│\s*([\d,]+)\s*│", stdout)]
 
 
 def test_erase_reports_parquet_archives_that_still_hold_the_user(conn, tmp_path):

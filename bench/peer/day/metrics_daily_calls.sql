@@ -87,7 +87,7 @@ events as (
 calls as (
     select
         entity_id as call_id,
-        min(service_code) as service_code,
+        coalesce(min(service_code), 'unknown') as service_code,
         min(occurred_at) filter (where event_type = 'call_started') as started_at,
         count(*) filter (where event_type = 'call_answered') > 0 as is_answered,
         count(*) filter (where event_type = 'call_ended') > 0 as is_completed,

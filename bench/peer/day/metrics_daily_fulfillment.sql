@@ -62,6 +62,13 @@ events as (
 order_events as (
     select
         events.*,
+        -- an event counts under its order's service code (the smallest of the order's events,
+        -- as int_orders_lifecycle), its own without an order, 'unknown' when neither is known
+        coalesce(
+            case when entity_id is not null then min(service_code) over whole_order end,
+            service_code,
+            'unknown'
+        ) as order_service_code,
         (occurred_at at time zone 'UTC')::date as metric_date,
         min(occurred_at) filter (where event_type = 'order_created') over whole_order as created_at,
         min(occurred_at) filter (where event_type = 'order_assigned') over whole_order as assigned_at,
@@ -78,7 +85,7 @@ order_events as (
 timed as (
     select
         metric_date,
-        service_code,
+        order_service_code as service_code,
         event_type,
         entity_id,
         entity_id is not null and event_type in ('order_approved', 'order_rejected') as is_decision,

@@ -59,8 +59,8 @@ events as (
         copies.occurred_at,
         copies.event_type,
         copies.entity_id,
-        countries.alpha_2 as country_code,
-        copies.provider,
+        coalesce(countries.alpha_2, 'unknown') as country_code,
+        coalesce(copies.provider, 'unknown') as provider,
         copies.amount_cents,
         copies.is_fallback
     from (

@@ -9,6 +9,9 @@
   max day and one existence probe per N — the cost follows the day's users, not
   their history. A first build / --full-refresh computes every user from the
   user-day table (DECISIONLOG "Incremental platform intermediates").
+  After a retention run (`kpi retention apply`) the user-days before the
+  horizon are gone: a returning user keeps the first day and the day-N flags
+  this table already held for days before it, so cohorts do not move.
 -#}
 {{ config(
     materialized='incremental',
@@ -53,7 +56,8 @@ bounds as (
 
 ),
 {% else %}
-bounds as (
+-- read by flags directly, or through kept after a retention run
+bounds as (  -- noqa: ST03
 
     select
         user_id,
@@ -66,23 +70,61 @@ bounds as (
 
 ),
 {% endif %}
+{%- set horizon = kpi_retention_horizon() if is_incremental() else none %}
+{%- if horizon %}
+
+kept as (
+
+    -- retention (kpi retention apply) removed the user-days before the horizon: a returning
+    -- user keeps the first day (and the day-N flags) this table knew from before it
+    select
+        bounds.user_id,
+        case
+            when known.first_date < cast('{{ horizon }}' as date) then known.first_date
+            else bounds.first_date
+        end as first_date,
+        coalesce(bounds.last_date, known.last_date) as last_date,
+        {% for n in days %}
+        known.active_d{{ n }} as known_active_d{{ n }},
+        {% endfor %}
+        bounds.staged_at
+    from bounds
+    left join {{ this }} as known
+        on bounds.user_id = known.user_id
+
+),
+{%- endif %}
 
 flags as (
 
     select
-        bounds.user_id,
-        bounds.first_date,
-        bounds.last_date,
+        user_bounds.user_id,
+        user_bounds.first_date,
+        user_bounds.last_date,
         {% for n in days %}
+        {%- set probe = dbt.dateadd('day', n, 'user_bounds.first_date') %}
+        {%- if horizon %}
+        case
+            when cast({{ probe }} as date) < cast('{{ horizon }}' as date)
+                then coalesce(user_bounds.known_active_d{{ n }}, false)
+            else exists (
+                select 1
+                from {{ ref('int_user_activity_daily') }} as user_days
+                where user_days.user_id = user_bounds.user_id
+                    and user_days.activity_date = cast({{ probe }} as date)
+            )
+        end as active_d{{ n }},
+        {%- else %}
         exists(
             select 1
             from {{ ref('int_user_activity_daily') }} as user_days
-            where user_days.user_id = bounds.user_id
-                and user_days.activity_date = cast({{ dbt.dateadd('day', n, 'bounds.first_date') }} as date)
+            where user_days.user_id = user_bounds.user_id
+                and user_days.activity_date = cast({{ probe }} as date)
         ) as active_d{{ n }},
+        {%- endif %}
         {% endfor %}
-        bounds.staged_at
-    from bounds
+        user_bounds.staged_at
+    from {{ 'kept' if horizon else 'bounds' }} as user_bounds
 
 )
 

@@ -3,9 +3,13 @@
   recomputed from the sums; coverage = average daily coverage is NOT used:
   coverage_rate = published sign-days / (12 x days with content rows);
   approval latency avg/p95 recomputed from the horoscopes first approved in the
-  week (int_horoscopes_lifecycle).
+  week (int_horoscopes_lifecycle). After a retention run (kpi retention apply)
+  the lifecycles older than its horizon are gone: the weeks starting before the
+  horizon keep the latency statistics this table already held.
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['week_start'], 'unique': true}]) }}
+{%- set horizon = kpi_retention_horizon() %}
+{%- set known = adapter.get_relation(this.database, this.schema, this.identifier) if horizon else none %}
 
 with
 
@@ -54,7 +58,21 @@ latency_stats as (
         avg(approval_latency_seconds) as avg_approval_latency_seconds,
         {{ percentile('approval_latency_seconds', 0.95) }} as p95_approval_latency_seconds
     from latencies
+    {%- if known %}
+    where week_start >= cast('{{ horizon }}' as date)
+    {%- endif %}
     group by week_start
+    {%- if known %}
+
+    union all
+
+    select
+        week_start,
+        avg_approval_latency_seconds,
+        p95_approval_latency_seconds
+    from {{ known }}
+    where week_start < cast('{{ horizon }}' as date)
+    {%- endif %}
 
 )
 
