@@ -40,8 +40,7 @@ TABLES = ["tenants", "locations", "customers", "bookings", "payments", "referral
 def kpi(*args: str, env: dict) -> tuple[float, int]:
     """Run the CLI; return (wall seconds, peak RSS in MiB of that very process, via wait4)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -64,8 +63,18 @@ def main() -> None:
     data = OUT / f"data_t{ns.tenants}_d{ns.days}_s{ns.scale:g}"
     if not (data / ".done").exists():
         shutil.rmtree(data, ignore_errors=True)
-        gen_s, _ = kpi("generate", "--out", str(data), "--tenants", str(ns.tenants), "--days", str(ns.days),
-                       "--scale", str(ns.scale), env=env)
+        gen_s, _ = kpi(
+            "generate",
+            "--out",
+            str(data),
+            "--tenants",
+            str(ns.tenants),
+            "--days",
+            str(ns.days),
+            "--scale",
+            str(ns.scale),
+            env=env,
+        )
         (data / ".done").write_text(f"{gen_s:.1f}")
     subset = OUT / "load_subset"
     shutil.rmtree(subset, ignore_errors=True)
@@ -74,29 +83,67 @@ def main() -> None:
         os.link(data / f"{t}.csv", subset / f"{t}.csv")
 
     kpi("db", "start", env=env)
-    subprocess.run(["psql", "-q", subprocess.run([sys.executable, "-m", "kpiwh.main", "db", "url"], env={
-        **env, "KPI_PGDATABASE": "postgres"}, capture_output=True, text=True, cwd=ROOT).stdout.strip(),
-        "-c", "drop database if exists bench with (force)", "-c", "create database bench"], check=True)
+    subprocess.run(
+        [
+            "psql",
+            "-q",
+            subprocess.run(
+                [sys.executable, "-m", "kpiwh.main", "db", "url"],
+                env={**env, "KPI_PGDATABASE": "postgres"},
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            ).stdout.strip(),
+            "-c",
+            "drop database if exists bench with (force)",
+            "-c",
+            "create database bench",
+        ],
+        check=True,
+    )
     load_s, _ = kpi("load", str(subset), env=env)
-    url = subprocess.run([sys.executable, "-m", "kpiwh.main", "db", "url"], env=env, capture_output=True,
-                         text=True, cwd=ROOT).stdout.strip()
-    counts = subprocess.run(["psql", "-At", url, "-c",
-                             "select (select count(*) from raw.bookings), (select count(*) from raw.customers),"
-                             " (select count(*) from raw.payments)"], capture_output=True, text=True).stdout.strip()
+    url = subprocess.run(
+        [sys.executable, "-m", "kpiwh.main", "db", "url"], env=env, capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    counts = subprocess.run(
+        [
+            "psql",
+            "-At",
+            url,
+            "-c",
+            "select (select count(*) from raw.bookings), (select count(*) from raw.customers),"
+            " (select count(*) from raw.payments)",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     bookings, customers, payments = (int(x) for x in counts.split("|"))
 
-    build = ["build", "--select", "+customer_analytics", "--full-refresh", "--exclude", "resource_type:test",
-             "--exclude", "resource_type:unit_test", "--vars", json.dumps({"as_of": "2026-06-02T00:00:00+00:00"})]
+    build = [
+        "build",
+        "--select",
+        "+customer_analytics",
+        "--full-refresh",
+        "--exclude",
+        "resource_type:test",
+        "--exclude",
+        "resource_type:unit_test",
+        "--vars",
+        json.dumps({"as_of": "2026-06-02T00:00:00+00:00"}),
+    ]
     kpi(*build, env=env)  # warm-up (parse, caches)
     walls, rss = [], []
     for _ in range(ns.runs):
         w, r = kpi(*build, env=env)
         walls.append(w)
         rss.append(r)
-    size = subprocess.run(["psql", "-At", url, "-c", "select pg_database_size(current_database())"],
-                          capture_output=True, text=True).stdout.strip()
+    size = subprocess.run(
+        ["psql", "-At", url, "-c", "select pg_database_size(current_database())"], capture_output=True, text=True
+    ).stdout.strip()
     result = {
-        "bookings": bookings, "customers": customers, "payments": payments,
+        "bookings": bookings,
+        "customers": customers,
+        "payments": payments,
         "load_seconds": round(load_s, 1),
         "full_build_seconds_runs": [round(w, 2) for w in walls],
         "full_build_seconds_median": round(statistics.median(walls), 2),

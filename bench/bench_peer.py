@@ -44,7 +44,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -85,8 +85,9 @@ def kpi(*args: str, env: dict, check: bool = True) -> tuple[float, int]:
         log.write(f"\n$ kpi {' '.join(args)}\n")
         log.flush()
         t0 = time.monotonic()
-        rc = subprocess.run([sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(
+            [sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        ).returncode
         seconds = time.monotonic() - t0
     if check and rc != 0:
         raise SystemExit(f"kpi {' '.join(args)} failed (exit {rc}); see {LOG}")
@@ -107,8 +108,7 @@ def peer_sql(path: Path, copy_rule: str) -> str:
     return text
 
 
-def run_peer(url: str, files: list[Path], settings: dict[str, str], copy_rule: str,
-             reset_schema: bool) -> dict:
+def run_peer(url: str, files: list[Path], settings: dict[str, str], copy_rule: str, reset_schema: bool) -> dict:
     """Run peer SQL files in one session; return total and per-file seconds."""
     import psycopg  # noqa: PLC0415
 
@@ -135,8 +135,7 @@ def peer_full_files() -> list[Path]:
 def peer_day_files() -> list[Path]:
     # metrics_cohort_retention has no one-day file: the observation end moves every
     # row and each user's first day needs the whole log, so the day run rebuilds it
-    return [PEER / "day" / f"{m}.sql" if (PEER / "day" / f"{m}.sql").exists() else PEER / f"{m}.sql"
-            for m in MARTS]
+    return [PEER / "day" / f"{m}.sql" if (PEER / "day" / f"{m}.sql").exists() else PEER / f"{m}.sql" for m in MARTS]
 
 
 def compare(url: str) -> dict:
@@ -146,10 +145,13 @@ def compare(url: str) -> dict:
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for m in MARTS:
-            def columns(schema: str) -> list[tuple[str, str]]:
+
+            def columns(schema: str, m: str = m) -> list[tuple[str, str]]:
                 return conn.execute(
                     "select column_name, data_type from information_schema.columns "
-                    "where table_schema = %s and table_name = %s order by ordinal_position", (schema, m)).fetchall()
+                    "where table_schema = %s and table_name = %s order by ordinal_position",
+                    (schema, m),
+                ).fetchall()
 
             project, peer = columns("marts"), columns("peer")
             if not project or not peer:
@@ -173,10 +175,12 @@ def compare(url: str) -> dict:
                 continue
             entry["only_in_project"] = conn.execute(
                 f"select count(*) from (select {col_list} from marts.{m} except all "
-                f"select {col_list} from peer.{m}) as d").fetchone()[0]
+                f"select {col_list} from peer.{m}) as d"
+            ).fetchone()[0]
             entry["only_in_peer"] = conn.execute(
                 f"select count(*) from (select {col_list} from peer.{m} except all "
-                f"select {col_list} from marts.{m}) as d").fetchone()[0]
+                f"select {col_list} from marts.{m}) as d"
+            ).fetchone()[0]
             entry["equal"] = entry["only_in_project"] == 0 and entry["only_in_peer"] == 0
             out[m] = entry
     return out
@@ -190,9 +194,12 @@ def check_equal(result: dict, stage: str, comparison: dict) -> None:
         write(result)
         for m, c in bad.items():
             extra = "".join(f", {k} {json.dumps(c[k])}" for k in ("column_mismatch", "error") if k in c)
-            print(f"{stage}: peer.{m} != marts.{m}: project {c.get('project_rows')} rows, peer "
-                  f"{c.get('peer_rows')} rows, only in project {c.get('only_in_project')}, only in peer "
-                  f"{c.get('only_in_peer')}{extra}", file=sys.stderr)
+            print(
+                f"{stage}: peer.{m} != marts.{m}: project {c.get('project_rows')} rows, peer "
+                f"{c.get('peer_rows')} rows, only in project {c.get('only_in_project')}, only in peer "
+                f"{c.get('only_in_peer')}{extra}",
+                file=sys.stderr,
+            )
         raise SystemExit(1)
 
 
@@ -224,11 +231,17 @@ def prepare(data: Path, folder: Path, first_day: date, new_day: date) -> None:
         return
     (folder / "hist").mkdir(parents=True, exist_ok=True)
     (folder / "new").mkdir(parents=True, exist_ok=True)
-    split_events(data / "events_raw.csv", folder / "hist" / "events_raw.csv", folder / "new" / "events_raw.csv",
-                 first_day, new_day)
+    split_events(
+        data / "events_raw.csv",
+        folder / "hist" / "events_raw.csv",
+        folder / "new" / "events_raw.csv",
+        first_day,
+        new_day,
+    )
     for t in CREATED_AT_TABLES:
-        split_by_created_at(data / f"{t}.csv", folder / "hist" / f"{t}.csv", folder / "new" / f"{t}.csv",
-                            first_day, new_day)
+        split_by_created_at(
+            data / f"{t}.csv", folder / "hist" / f"{t}.csv", folder / "new" / f"{t}.csv", first_day, new_day
+        )
     for f in data.glob("*.csv"):
         target = folder / "hist" / f.name
         if not target.exists():
@@ -269,47 +282,90 @@ def main() -> None:
     ap.add_argument("--tenants", type=int, default=50)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--scale", type=float, default=6.0)
-    ap.add_argument("--start", default="auto",
-                    help="first generated day (YYYY-MM-DD); auto = today - days, so that the held-back last day "
-                         "is yesterday (any earlier start works as well: a plain `kpi build` takes whatever was loaded)")
+    ap.add_argument(
+        "--start",
+        default="auto",
+        help="first generated day (YYYY-MM-DD); auto = today - days, so that the held-back last day "
+        "is yesterday (any earlier start works as well: a plain `kpi build` takes whatever was loaded)",
+    )
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--short-history-days", type=int, default=30,
-                    help="history of the second database for the one-day run (ratio long / short)")
-    ap.add_argument("--as-of", default=None,
-                    help="var as_of for both (ISO timestamp); default: midnight UTC after the last day")
-    ap.add_argument("--copy-rule", choices=sorted(COPY_ORDER), default="latest",
-                    help="which copy of a re-sent event the peer keeps (the marked COPY RULE line)")
-    ap.add_argument("--inject-copies", type=float, default=0.0, metavar="SHARE",
-                    help="check the copy rule: after the history load, add re-sent copies of this share of the "
-                         "events (same UTC day, other received_at / user / service / amount); with the copy rule "
-                         "of the project's staging the marts must still be equal")
+    ap.add_argument(
+        "--short-history-days",
+        type=int,
+        default=30,
+        help="history of the second database for the one-day run (ratio long / short)",
+    )
+    ap.add_argument(
+        "--as-of", default=None, help="var as_of for both (ISO timestamp); default: midnight UTC after the last day"
+    )
+    ap.add_argument(
+        "--copy-rule",
+        choices=sorted(COPY_ORDER),
+        default="latest",
+        help="which copy of a re-sent event the peer keeps (the marked COPY RULE line)",
+    )
+    ap.add_argument(
+        "--inject-copies",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="check the copy rule: after the history load, add re-sent copies of this share of the "
+        "events (same UTC day, other received_at / user / service / amount); with the copy rule "
+        "of the project's staging the marts must still be equal",
+    )
     ap.add_argument("--pgdata", default=str(OUT / "pgdata-peer"))
-    ap.add_argument("--skip-timed", action="store_true",
-                    help="only build, compare and the one-day runs (no timed rounds, no whole-project build)")
+    ap.add_argument(
+        "--skip-timed",
+        action="store_true",
+        help="only build, compare and the one-day runs (no timed rounds, no whole-project build)",
+    )
     ap.add_argument("--skip-short", action="store_true", help="no short-history database")
     ns = ap.parse_args()
 
     OUT.mkdir(parents=True, exist_ok=True)
     start = date.today() - timedelta(days=ns.days) if ns.start == "auto" else date.fromisoformat(ns.start)
     new_day = start + timedelta(days=ns.days - 1)
-    as_of = ns.as_of or datetime.combine(new_day + timedelta(days=1), datetime.min.time(),
-                                         tzinfo=timezone.utc).isoformat()
+    as_of = ns.as_of or datetime.combine(new_day + timedelta(days=1), datetime.min.time(), tzinfo=UTC).isoformat()
     vars_json = json.dumps({"as_of": as_of})
-    env = {**os.environ, "KPI_PGDATA": ns.pgdata, "KPI_PROJECT_DIR": str(ROOT),
-           "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "cli"), os.environ.get("PYTHONPATH")) if p)}
+    env = {
+        **os.environ,
+        "KPI_PGDATA": ns.pgdata,
+        "KPI_PROJECT_DIR": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "cli"), os.environ.get("PYTHONPATH")) if p),
+    }
     env.pop("KPI_TARGET", None)
     data = OUT / f"data_t{ns.tenants}_d{ns.days}_s{ns.scale:g}_{start.isoformat()}"
     if not (data / ".done").exists():
-        kpi("generate", "--out", str(data), "--tenants", str(ns.tenants), "--days", str(ns.days),
-            "--scale", str(ns.scale), "--start", start.isoformat(), env=env)
+        kpi(
+            "generate",
+            "--out",
+            str(data),
+            "--tenants",
+            str(ns.tenants),
+            "--days",
+            str(ns.days),
+            "--scale",
+            str(ns.scale),
+            "--start",
+            start.isoformat(),
+            env=env,
+        )
         (data / ".done").write_text("ok")
     kpi("db", "start", env=env)
     peer_settings = {"peer.as_of": as_of}
     result: dict = {
-        "parameters": {"tenants": ns.tenants, "days": ns.days, "scale": ns.scale, "start": start.isoformat(),
-                       "new_day": new_day.isoformat(), "as_of": as_of, "runs": ns.runs,
-                       "copy_rule": ns.copy_rule, "inject_copies": ns.inject_copies,
-                       "short_history_days": ns.short_history_days},
+        "parameters": {
+            "tenants": ns.tenants,
+            "days": ns.days,
+            "scale": ns.scale,
+            "start": start.isoformat(),
+            "new_day": new_day.isoformat(),
+            "as_of": as_of,
+            "runs": ns.runs,
+            "copy_rule": ns.copy_rule,
+            "inject_copies": ns.inject_copies,
+            "short_history_days": ns.short_history_days,
+        },
         "marts": MARTS,
         "excluded_columns": EXCLUDED_COLUMNS,
         "commands": {
@@ -342,9 +398,10 @@ def main() -> None:
         r["history_events_distinct_ids"] = int(psql(url, "select count(distinct event_id) from raw.events_raw"))
 
         # first build (creates seeds, schemas; the peer reads config.*), then the peer, then compare
-        r["first_build_models_only"] = {"loadavg": loadavg(),
-                                        "seconds": round(kpi("build", "--full-refresh", *SELECT, *NO_TESTS,
-                                                             "--vars", vars_json, env=e)[0], 2)}
+        r["first_build_models_only"] = {
+            "loadavg": loadavg(),
+            "seconds": round(kpi("build", "--full-refresh", *SELECT, *NO_TESTS, "--vars", vars_json, env=e)[0], 2),
+        }
         r["first_peer"] = {"loadavg": loadavg(), **run_peer(url, peer_full_files(), peer_settings, ns.copy_rule, True)}
         check_equal(result, f"{label}_full", compare(url))
         write(result)
@@ -359,8 +416,9 @@ def main() -> None:
                 s, rc = kpi("build", "--full-refresh", *SELECT, "--vars", vars_json, env=e, check=False)
                 rounds["project_with_tests"].append({"seconds": round(s, 2), "exit": rc, "loadavg": la})
                 la = loadavg()
-                rounds["peer"].append({"loadavg": la, **run_peer(url, peer_full_files(), peer_settings,
-                                                                 ns.copy_rule, True)})
+                rounds["peer"].append(
+                    {"loadavg": la, **run_peer(url, peer_full_files(), peer_settings, ns.copy_rule, True)}
+                )
                 write({**result, "long_rounds_so_far": rounds})
             r["full_runs"] = rounds
             med = {k: median_of(v) for k, v in rounds.items()}
@@ -372,8 +430,12 @@ def main() -> None:
             check_equal(result, "long_full_after_rounds", compare(url))
             la = loadavg()
             s, rc = kpi("build", "--full-refresh", "--vars", vars_json, env=e, check=False)
-            r["whole_project_full_build"] = {"seconds": round(s, 2), "exit": rc, "loadavg": la,
-                                             "over_peer": round(s / med["peer"], 2)}
+            r["whole_project_full_build"] = {
+                "seconds": round(s, 2),
+                "exit": rc,
+                "loadavg": la,
+                "over_peer": round(s / med["peer"], 2),
+            }
             write(result)
 
         # one scheduled day: load the held-back day, then a plain `kpi build` vs the peer's day SQL
@@ -383,9 +445,10 @@ def main() -> None:
         s, rc = kpi("build", *SELECT, "--vars", vars_json, env=e, check=False)
         r["project_day"] = {"seconds": round(s, 2), "exit": rc, "loadavg": la}
         la = loadavg()
-        r["peer_day"] = {"loadavg": la, **run_peer(url, peer_day_files(),
-                                                   {**peer_settings, "peer.day": new_day.isoformat()},
-                                                   ns.copy_rule, False)}
+        r["peer_day"] = {
+            "loadavg": la,
+            **run_peer(url, peer_day_files(), {**peer_settings, "peer.day": new_day.isoformat()}, ns.copy_rule, False),
+        }
         r["day_ratio_project_over_peer"] = round(r["project_day"]["seconds"] / r["peer_day"]["seconds"], 2)
         r["database_size_mib"] = round(int(psql(url, "select pg_database_size(current_database())")) / 2**20)
         write(result)

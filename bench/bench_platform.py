@@ -43,8 +43,7 @@ NO_TESTS = ["--exclude", "resource_type:test", "--exclude", "resource_type:unit_
 def kpi(*args: str, env: dict) -> tuple[float, int]:
     """Run the CLI; return (wall seconds, peak RSS MiB of that process)."""
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"kpi {' '.join(args)} failed")
@@ -80,8 +79,14 @@ def split_events(src: Path, dst_hist: Path, dst_new: Path, first_day: date, new_
 
 def fresh_database(env: dict, name: str) -> str:
     admin = {**env, "KPI_PGDATABASE": "postgres"}
-    url = subprocess.run([sys.executable, "-m", "kpiwh.main", "db", "url"], env=admin, capture_output=True,
-                         text=True, cwd=ROOT, check=True).stdout.strip()
+    url = subprocess.run(
+        [sys.executable, "-m", "kpiwh.main", "db", "url"],
+        env=admin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout.strip()
     import psycopg  # noqa: PLC0415
 
     with psycopg.connect(url, autocommit=True) as c:
@@ -95,8 +100,18 @@ def existing_database(env: dict, name: str) -> str | None:
     import psycopg  # noqa: PLC0415
 
     admin = {**env, "KPI_PGDATABASE": "postgres"}
-    url = subprocess.run([sys.executable, "-m", "kpiwh.main", "db", "url"], env=admin, capture_output=True,
-                         text=True, cwd=ROOT, check=True).stdout.strip().replace("/postgres?", f"/{name}?")
+    url = (
+        subprocess.run(
+            [sys.executable, "-m", "kpiwh.main", "db", "url"],
+            env=admin,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        .stdout.strip()
+        .replace("/postgres?", f"/{name}?")
+    )
     try:
         return url if int(psql(url, "select count(*) from raw.events_raw")) > 0 else None
     except psycopg.Error:
@@ -111,19 +126,37 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=6.0)
     ap.add_argument("--start", default="2025-06-02")
     ap.add_argument("--skip-full", action="store_true", help="only the incremental measurements")
-    ap.add_argument("--keep-db", action="store_true",
-                    help="reuse the databases of an earlier run (history loaded): bring the models up to date "
-                         "with one `kpi build`, then measure")
-    ap.add_argument("--no-refresh", action="store_true",
-                    help="with --keep-db: the reused databases' models are already current (skip their refresh)")
+    ap.add_argument(
+        "--keep-db",
+        action="store_true",
+        help="reuse the databases of an earlier run (history loaded): bring the models up to date "
+        "with one `kpi build`, then measure",
+    )
+    ap.add_argument(
+        "--no-refresh",
+        action="store_true",
+        help="with --keep-db: the reused databases' models are already current (skip their refresh)",
+    )
     ns = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KPI_PGDATA": str(OUT / "pgdata"), "KPI_PROJECT_DIR": str(ROOT)}
     env.pop("KPI_TARGET", None)
     data = OUT / f"data_t{ns.tenants}_d{ns.days}_s{ns.scale:g}"
     if not (data / ".done").exists():
-        kpi("generate", "--out", str(data), "--tenants", str(ns.tenants), "--days", str(ns.days),
-            "--scale", str(ns.scale), "--start", ns.start, env=env)
+        kpi(
+            "generate",
+            "--out",
+            str(data),
+            "--tenants",
+            str(ns.tenants),
+            "--days",
+            str(ns.days),
+            "--scale",
+            str(ns.scale),
+            "--start",
+            ns.start,
+            env=env,
+        )
         (data / ".done").write_text("ok")
     start = date.fromisoformat(ns.start)
     new_day = start + timedelta(days=ns.days - 1)
@@ -140,8 +173,13 @@ def main() -> None:
                     target = folder / sub / f"{t}.csv"
                     if not target.exists():
                         os.link(data / f"{t}.csv", target)
-            split_events(data / "events_raw.csv", folder / "hist" / "events_raw.csv", folder / "new" / "events_raw.csv",
-                         new_day - timedelta(days=hist_days), new_day)
+            split_events(
+                data / "events_raw.csv",
+                folder / "hist" / "events_raw.csv",
+                folder / "new" / "events_raw.csv",
+                new_day - timedelta(days=hist_days),
+                new_day,
+            )
             (folder / ".done").write_text("ok")
         db = f"bench_platform_{label}"
         e = {**env, "KPI_PGDATABASE": db}
@@ -188,10 +226,13 @@ def main() -> None:
             incs.append(w)
         result[label]["incremental_day_seconds_runs"] = [round(x, 2) for x in incs]
         result[label]["incremental_day_seconds_median"] = round(statistics.median(incs), 2)
-        result[label]["database_size_mib"] = round(int(psql(url, "select pg_database_size(current_database())")) / 2**20)
+        result[label]["database_size_mib"] = round(
+            int(psql(url, "select pg_database_size(current_database())")) / 2**20
+        )
         print(json.dumps({label: result[label]}, indent=2), flush=True)
     result["incremental_ratio_365d_over_30d"] = round(
-        result["365d"]["incremental_day_seconds_median"] / result["30d"]["incremental_day_seconds_median"], 2)
+        result["365d"]["incremental_day_seconds_median"] / result["30d"]["incremental_day_seconds_median"], 2
+    )
     (OUT / "platform.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
 

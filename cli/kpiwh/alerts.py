@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from .errors import KpiError, UsageError
@@ -28,8 +28,21 @@ ALERTS_TABLE = "marts.fct_alerts"
 EVALUATE_SELECT = ["alert_rules", "tag:alerts"]
 
 COLUMNS = (
-    "alert_key", "rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
-    "occurrences", "resolved_at", "observed_day", "last_value", "threshold", "message", "notified_at",
+    "alert_key",
+    "rule_id",
+    "subject",
+    "episode",
+    "severity",
+    "status",
+    "first_seen_at",
+    "last_seen_at",
+    "occurrences",
+    "resolved_at",
+    "observed_day",
+    "last_value",
+    "threshold",
+    "message",
+    "notified_at",
     "resolved_notified_at",
 )
 
@@ -46,15 +59,15 @@ def parse_evaluated_at(value: str | None) -> str:
         UsageError: not a timestamp.
     """
     if value is None:
-        dt = datetime.now(timezone.utc).replace(microsecond=0)
+        dt = datetime.now(UTC).replace(microsecond=0)
     else:
         try:
             dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise UsageError(f"--evaluated-at: '{value}' is not an ISO timestamp") from None
         if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        dt = dt.astimezone(timezone.utc).replace(microsecond=0)
+            dt = dt.replace(tzinfo=UTC)
+        dt = dt.astimezone(UTC).replace(microsecond=0)
     return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
@@ -118,9 +131,11 @@ def list_alerts(conn, open_only: bool = False, severity: str | None = None) -> l
     if severity:
         where.append("severity = %s")
         params.append(severity)
-    sql = (f"select {', '.join(COLUMNS)} from {ALERTS_TABLE}"
-           + (f" where {' and '.join(where)}" if where else "")
-           + " order by status desc, severity_rank desc, last_seen_at desc, rule_id, subject, episode")
+    sql = (
+        f"select {', '.join(COLUMNS)} from {ALERTS_TABLE}"
+        + (f" where {' and '.join(where)}" if where else "")
+        + " order by status desc, severity_rank desc, last_seen_at desc, rule_id, subject, episode"
+    )
     cur = conn.execute(sql, params)
     return [dict(zip(COLUMNS, row)) for row in cur.fetchall()]
 
@@ -150,7 +165,8 @@ def pending_notifications(conn) -> list[dict]:
     cur = conn.execute(
         f"select {', '.join(COLUMNS)} from {ALERTS_TABLE}"
         " where notified_at is null or (status = 'resolved' and resolved_notified_at is null)"
-        " order by first_seen_at, rule_id, subject, episode")
+        " order by first_seen_at, rule_id, subject, episode"
+    )
     return [dict(zip(COLUMNS, row)) for row in cur.fetchall()]
 
 
@@ -173,8 +189,9 @@ def post_webhook(conn, url: str, timeout: float = 10.0) -> int:
     if not alerts:
         return 0
     body = json.dumps({"alerts": [to_jsonable(a) for a in alerts]}).encode("utf-8")
-    req = urllib.request.Request(url, data=body, method="POST",
-                                 headers={"Content-Type": "application/json", "User-Agent": "kpi-alerts"})
+    req = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "kpi-alerts"}
+    )
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (http(s) checked above)
             status = resp.status
@@ -187,8 +204,12 @@ def post_webhook(conn, url: str, timeout: float = 10.0) -> int:
         raise KpiError(f"webhook {url}: HTTP {status}; {len(alerts)} alert(s) left unsent")
     keys = [a["alert_key"] for a in alerts]
     with conn.transaction():
-        conn.execute(f"update {ALERTS_TABLE} set notified_at = now() where notified_at is null "
-                     "and alert_key = any(%s)", (keys,))
-        conn.execute(f"update {ALERTS_TABLE} set resolved_notified_at = now() where status = 'resolved' "
-                     "and resolved_notified_at is null and alert_key = any(%s)", (keys,))
+        conn.execute(
+            f"update {ALERTS_TABLE} set notified_at = now() where notified_at is null and alert_key = any(%s)", (keys,)
+        )
+        conn.execute(
+            f"update {ALERTS_TABLE} set resolved_notified_at = now() where status = 'resolved' "
+            "and resolved_notified_at is null and alert_key = any(%s)",
+            (keys,),
+        )
     return len(alerts)

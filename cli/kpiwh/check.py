@@ -26,11 +26,12 @@ context (nothing is written except the optional data docs site).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from . import config
@@ -98,8 +99,11 @@ class CheckResult:
             "layers": self.layers,
             "failed": len(self.failed),
             "expectations": len(self.outcomes),
-            "parameters": {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.parameters.items()
-                           if k != "event_catalogue_pairs"},
+            "parameters": {
+                k: (v.isoformat() if isinstance(v, datetime) else v)
+                for k, v in self.parameters.items()
+                if k != "event_catalogue_pairs"
+            },
             "docs_index": str(self.docs_index) if self.docs_index else None,
             "results": [{**asdict(o), "observed": _plain(o.observed)} for o in self.outcomes],
         }
@@ -136,8 +140,12 @@ def load_suites(layer: str) -> list[dict]:
         except (OSError, ValueError) as exc:
             raise UsageError(f"{f}: not a readable suite JSON ({exc})") from None
         meta = d.get("meta") or {}
-        if not d.get("name") or not meta.get("table") or not meta.get("schema") or not isinstance(
-                d.get("expectations"), list):
+        if (
+            not d.get("name")
+            or not meta.get("table")
+            or not meta.get("schema")
+            or not isinstance(d.get("expectations"), list)
+        ):
             raise UsageError(f"{f}: a suite needs name, meta.schema, meta.table and an expectations list")
         d["_file"] = str(f)
         suites.append(d)
@@ -174,17 +182,26 @@ def parameters(future_tolerance_minutes: int | None = None, now: datetime | None
     if tol is None:
         f = suites_dir() / "parameters.json"
         try:
-            tol = json.loads(f.read_text(encoding="utf-8")).get("future_tolerance_minutes",
-                                                               DEFAULT_FUTURE_TOLERANCE_MINUTES) if f.exists() \
+            tol = (
+                json.loads(f.read_text(encoding="utf-8")).get(
+                    "future_tolerance_minutes", DEFAULT_FUTURE_TOLERANCE_MINUTES
+                )
+                if f.exists()
                 else DEFAULT_FUTURE_TOLERANCE_MINUTES
+            )
         except (OSError, ValueError) as exc:
             raise UsageError(f"{f}: {exc}") from None
     if not isinstance(tol, int) or tol < 0:
         raise UsageError(f"future tolerance: {tol!r} is not a whole number of minutes >= 0")
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     domains, pairs = event_catalogue()
-    return {"future_tolerance_minutes": tol, "now": now, "max_timestamp": now + timedelta(minutes=tol),
-            "event_domains": domains, "event_catalogue_pairs": pairs}
+    return {
+        "future_tolerance_minutes": tol,
+        "now": now,
+        "max_timestamp": now + timedelta(minutes=tol),
+        "event_domains": domains,
+        "event_catalogue_pairs": pairs,
+    }
 
 
 # --------------------------------------------------------------------------- connection
@@ -219,14 +236,23 @@ def _missing_tables(suites: list[dict]) -> list[str]:
     from . import db  # noqa: PLC0415
 
     with db.connect() as conn:
-        return [f"{s['meta']['schema']}.{s['meta']['table']}" for s in suites
-                if conn.execute("select to_regclass(%s) is null",
-                                (f"{s['meta']['schema']}.{s['meta']['table']}",)).fetchone()[0]]
+        return [
+            f"{s['meta']['schema']}.{s['meta']['table']}"
+            for s in suites
+            if conn.execute(
+                "select to_regclass(%s) is null", (f"{s['meta']['schema']}.{s['meta']['table']}",)
+            ).fetchone()[0]
+        ]
 
 
 # --------------------------------------------------------------------------- run
-def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_minutes: int | None = None,
-        now: datetime | None = None) -> CheckResult:
+def run(
+    layers: list[str],
+    *,
+    docs_dir: Path | None = None,
+    future_tolerance_minutes: int | None = None,
+    now: datetime | None = None,
+) -> CheckResult:
     """Validate the database against the suites of ``layers`` with Great Expectations.
 
     Args:
@@ -246,8 +272,9 @@ def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_min
     missing = _missing_tables(suites)
     if missing:
         hint = "run `kpi build` first" if any(m.startswith("marts.") for m in missing) else "run `kpi init` first"
-        raise UsageError(f"relation(s) not found: {', '.join(missing[:5])}"
-                         f"{' ...' if len(missing) > 5 else ''} ({hint})")
+        raise UsageError(
+            f"relation(s) not found: {', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''} ({hint})"
+        )
     if docs_dir is not None:
         try:
             docs_dir.mkdir(parents=True, exist_ok=True)
@@ -263,22 +290,30 @@ def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_min
         warnings.simplefilter("ignore")
         import great_expectations as gx  # noqa: PLC0415
         from great_expectations.data_context.types.base import (  # noqa: PLC0415
-            DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
 
         sites = {}
         if docs_dir is not None:
             sites["kpi"] = {
                 "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(docs_dir.resolve())},
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(docs_dir.resolve()),
+                },
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
             }
-        ctx = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
-            store_backend_defaults=InMemoryStoreBackendDefaults(),
-            progress_bars=ProgressBarsConfig(globally=False),
-            analytics_enabled=False,
-            data_docs_sites=sites,
-        ))
+        ctx = gx.get_context(
+            mode="ephemeral",
+            project_config=DataContextConfig(
+                store_backend_defaults=InMemoryStoreBackendDefaults(),
+                progress_bars=ProgressBarsConfig(globally=False),
+                analytics_enabled=False,
+                data_docs_sites=sites,
+            ),
+        )
         try:
             ds = ctx.data_sources.add_postgres("warehouse", connection_string=sqlalchemy_url())
         except Exception as exc:  # noqa: BLE001 - GX wraps driver errors in many types
@@ -293,11 +328,16 @@ def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_min
                 raise UsageError(f"{s['_file']}: invalid suite: {_one_line(exc)}") from None
             asset = ds.add_table_asset(s["name"], table_name=meta["table"], schema_name=meta["schema"])
             batch_def = asset.add_batch_definition_whole_table("whole table")
-            definitions.append(ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=s["name"], data=batch_def, suite=suite)))
-        checkpoint = ctx.checkpoints.add(gx.Checkpoint(
-            name="kpi_check_" + "_".join(layers), validation_definitions=definitions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
+            definitions.append(
+                ctx.validation_definitions.add(gx.ValidationDefinition(name=s["name"], data=batch_def, suite=suite))
+            )
+        checkpoint = ctx.checkpoints.add(
+            gx.Checkpoint(
+                name="kpi_check_" + "_".join(layers),
+                validation_definitions=definitions,
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            )
+        )
         gx_params = {k: v for k, v in params.items() if k not in ("now", "future_tolerance_minutes")}
         try:
             cp_result = checkpoint.run(expectation_parameters=gx_params)
@@ -316,10 +356,9 @@ def run(layers: list[str], *, docs_dir: Path | None = None, future_tolerance_min
             except Exception as exc:  # noqa: BLE001
                 raise KpiError(f"--docs {docs_dir}: cannot build data docs: {_one_line(exc)}") from None
             index = docs_dir.resolve() / "index.html"
-        try:  # close GX's pooled connections now (matters when called in-process, e.g. by tests)
+        # close GX's pooled connections now (matters when called in-process, e.g. by tests); best effort
+        with contextlib.suppress(Exception):
             ds.get_engine().dispose()
-        except Exception:  # noqa: BLE001, S110 - best effort
-            pass
     return CheckResult(layers=list(layers), parameters=params, outcomes=outcomes, docs_index=index)
 
 
@@ -343,8 +382,11 @@ def _exception_message(info) -> str | None:
 def _outcome(suite_name: str, r) -> ExpectationOutcome:
     cfg = r.expectation_config
     kw = cfg.kwargs
-    column = kw.get("column") or ", ".join(kw.get("column_list") or []) or \
-        ", ".join(c for c in (kw.get("column_A"), kw.get("column_B")) if c)
+    column = (
+        kw.get("column")
+        or ", ".join(kw.get("column_list") or [])
+        or ", ".join(c for c in (kw.get("column_A"), kw.get("column_B")) if c)
+    )
     name = cfg.type
     if cfg.type == "unexpected_rows_expectation":
         name = (cfg.meta or {}).get("name") or cfg.description or name
@@ -357,9 +399,17 @@ def _outcome(suite_name: str, r) -> ExpectationOutcome:
         unexpected, observed = observed, None
     sample = [str(v) for v in (res.get("partial_unexpected_list") or [])[:5]]
     severity = getattr(cfg.severity, "value", cfg.severity) or "critical"
-    return ExpectationOutcome(suite=suite_name, expectation=name, column=column, success=bool(r.success),
-                              severity=str(severity), unexpected_count=unexpected, observed=observed,
-                              sample=sample, error=error)
+    return ExpectationOutcome(
+        suite=suite_name,
+        expectation=name,
+        column=column,
+        success=bool(r.success),
+        severity=str(severity),
+        unexpected_count=unexpected,
+        observed=observed,
+        sample=sample,
+        error=error,
+    )
 
 
 def summary_table(result: CheckResult, only_failed: bool = False):
@@ -374,6 +424,12 @@ def summary_table(result: CheckResult, only_failed: bool = False):
     for o in rows:
         flag = "yes" if o.success else ("FAIL" if o.failed else o.severity)
         detail = o.error or (", ".join(o.sample) if o.sample else ("" if o.observed is None else str(o.observed)))
-        t.add_row(o.suite, o.expectation.removeprefix("expect_"), o.column, flag,
-                  "" if o.unexpected_count is None else f"{o.unexpected_count:,}", detail[:80])
+        t.add_row(
+            o.suite,
+            o.expectation.removeprefix("expect_"),
+            o.column,
+            flag,
+            "" if o.unexpected_count is None else f"{o.unexpected_count:,}",
+            detail[:80],
+        )
     return t

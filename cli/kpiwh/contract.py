@@ -132,10 +132,7 @@ def ensure_partitions(conn: psycopg.Connection, months: set[date] | list[date]) 
         if name in existing:
             continue
         conn.execute(
-            sql.SQL(
-                "create table if not exists {part} partition of {parent} "
-                "for values from ({lo}) to ({hi})"
-            ).format(
+            sql.SQL("create table if not exists {part} partition of {parent} for values from ({lo}) to ({hi})").format(
                 part=sql.Identifier(RAW_SCHEMA, name),
                 parent=sql.Identifier(RAW_SCHEMA, PARTITIONED_TABLE),
                 lo=sql.Literal(f"{m.isoformat()} 00:00:00+00"),

@@ -36,6 +36,8 @@ PG_DATABASE = "postgres"  # the maintenance database, always present
 def database() -> str:
     """Database the warehouse lives in on the embedded server (``KPI_PGDATABASE``, default ``postgres``)."""
     return os.environ.get("KPI_PGDATABASE") or PG_DATABASE
+
+
 _START_ATTEMPTS = 4
 
 
@@ -73,9 +75,7 @@ def _can_connect(socket_dir: Path | None, timeout: int = 3) -> bool:
     if socket_dir is None:
         return False
     try:
-        with psycopg.connect(
-            host=str(socket_dir), user=PG_USER, dbname=PG_DATABASE, connect_timeout=timeout
-        ) as conn:
+        with psycopg.connect(host=str(socket_dir), user=PG_USER, dbname=PG_DATABASE, connect_timeout=timeout) as conn:
             conn.execute("select 1")
         return True
     except psycopg.Error:
@@ -184,8 +184,9 @@ def _apply_settings(st: ServerState) -> bool:
             for name, value in SETTINGS.items():
                 conn.execute(f"alter system set {name} = '{value}'")
     except psycopg.Error as exc:
-        raise DatabaseError(f"could not configure the embedded PostgreSQL in {st.pgdata}: "
-                            f"{str(exc).splitlines()[0]}") from exc
+        raise DatabaseError(
+            f"could not configure the embedded PostgreSQL in {st.pgdata}: {str(exc).splitlines()[0]}"
+        ) from exc
     mark.write_text(_settings_mark())
     return True
 
@@ -262,7 +263,10 @@ def stop(pgdata: Path | None = None) -> bool:
     try:
         subprocess.run(
             [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "-t", "20", "stop"],
-            check=True, capture_output=True, timeout=30, user=user,
+            check=True,
+            capture_output=True,
+            timeout=30,
+            user=user,
         )
     except (subprocess.SubprocessError, OSError):
         _signal_and_wait(pid)

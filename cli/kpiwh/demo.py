@@ -32,8 +32,14 @@ def _generate_if_needed(err: Console, tenants: int, days: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
     with output.progress(err, "generating the demo data set...") as st:
-        gen.generate(folder, tenants=tenants, days=days, start=date.fromisoformat(params["start"]),
-                     seed=params["seed"], progress=lambda t, n: st.update(f"generating {t}: {n:,} rows"))
+        gen.generate(
+            folder,
+            tenants=tenants,
+            days=days,
+            start=date.fromisoformat(params["start"]),
+            seed=params["seed"],
+            progress=lambda t, n: st.update(f"generating {t}: {n:,} rows"),
+        )
     marker.write_text(json.dumps(params))
     return folder
 
@@ -121,7 +127,8 @@ def platform_summary(conn, as_of: datetime) -> Table:
         from p, c, f
     """
     dau, mau, stick, pay_rate, rev, answer, drop, created, completed, approval = conn.execute(
-        q, {"d": as_of.date()}).fetchone()
+        q, {"d": as_of.date()}
+    ).fetchone()
     pct = lambda v: "n/a" if v is None else f"{float(v):.1%}"  # noqa: E731
     t = Table(title=f"Platform KPIs (seed 004), 7 days to {as_of:%Y-%m-%d}")
     t.add_column("KPI")
@@ -146,7 +153,11 @@ def pilot_kpi_table(conn) -> Table:
            from marts.rpt_pilot_kpis where period_type = 'cumulative' order by kpi, template_version"""
     ):
         shown = "n/a" if value is None else (f"{float(value):.1%}" if unit == "rate" else f"{float(value):,.1f} h")
-        goal = "-" if target is None else (f"{comp} {float(target):.0%}" if unit == "rate" else f"{comp} {float(target):,.0f} h")
+        goal = (
+            "-"
+            if target is None
+            else (f"{comp} {float(target):.0%}" if unit == "rate" else f"{comp} {float(target):,.0f} h")
+        )
         t.add_row(kpi, f"v{version}", shown, goal, "-" if met is None else ("yes" if met else "NO"))
     return t
 
@@ -185,8 +196,10 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     with db.connect() as conn:
         with output.progress(err, "loading...") as status:
             results = loader.load_path(conn, folder, lambda r: status.update(f"loaded {r.path.name}"))
-        err.print(f"loaded {sum(r.rows for r in results):,} rows from {len(results)} files "
-                  f"({sum(r.inserted for r in results):,} new, {sum(r.updated for r in results):,} updated)")
+        err.print(
+            f"loaded {sum(r.rows for r in results):,} rows from {len(results)} files "
+            f"({sum(r.inserted for r in results):,} new, {sum(r.updated for r in results):,} updated)"
+        )
         as_of = as_of_from_data(conn)
     if as_of is None:
         raise KpiError(f"{folder}: no bookings loaded, nothing to report")
@@ -205,8 +218,11 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     print_merchant_report(out, err)
     with db.connect() as conn:
         output.print_table(out, open_alerts_table(conn))
-    out.print(f"demo finished in {time.monotonic() - t0:.0f}s — explore with: psql \"$({output.kpi_command()} db url)\"",
-              highlight=False, soft_wrap=True)
+    out.print(
+        f'demo finished in {time.monotonic() - t0:.0f}s — explore with: psql "$({output.kpi_command()} db url)"',
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def print_merchant_report(out: Console, err: Console) -> None:

@@ -174,12 +174,16 @@ def _table_columns(conn: psycopg.Connection, schema: str, table: str) -> tuple[l
     """``(text columns, all columns)`` of a base/partitioned table, or None when it is not one."""
     kind = conn.execute(
         "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = %s and c.relname = %s", (schema, table)).fetchone()
+        "where n.nspname = %s and c.relname = %s",
+        (schema, table),
+    ).fetchone()
     if not kind or kind[0] not in ("r", "p"):
         return None
     rows = conn.execute(
         "select column_name, data_type from information_schema.columns where table_schema = %s and table_name = %s "
-        "order by ordinal_position", (schema, table)).fetchall()
+        "order by ordinal_position",
+        (schema, table),
+    ).fetchall()
     return [c for c, t in rows if t in TEXT_TYPES], [c for c, _ in rows]
 
 
@@ -224,7 +228,8 @@ def _exports_holding(conn: psycopg.Connection, user_id: str) -> list[tuple[Path,
         return []
     out = []
     for (path,) in conn.execute(
-            "select exported_to from ops.pruned_partitions where exported_to is not null order by range_start"):
+        "select exported_to from ops.pruned_partitions where exported_to is not null order by range_start"
+    ):
         p = Path(path)
         if not p.is_file():
             continue
@@ -244,8 +249,9 @@ def _exports_holding(conn: psycopg.Connection, user_id: str) -> list[tuple[Path,
 def _previously_erased_at(conn: psycopg.Connection, subj: Subject) -> datetime | None:
     if not conn.execute("select to_regclass('ops.erasure_receipts') is not null").fetchone()[0]:
         return None
-    return conn.execute("select max(requested_at) from ops.erasure_receipts where subject_sha256 = %s",
-                        (subj.sha256,)).fetchone()[0]
+    return conn.execute(
+        "select max(requested_at) from ops.erasure_receipts where subject_sha256 = %s", (subj.sha256,)
+    ).fetchone()[0]
 
 
 def _user_nothing_held(conn: psycopg.Connection, subj: Subject) -> bool:
@@ -259,20 +265,27 @@ def _user_nothing_held(conn: psycopg.Connection, subj: Subject) -> bool:
     already erased.
     """
     user_id = subj.key[0]
-    if conn.execute(sql.SQL("select exists (select 1 from {} where user_id = %s)").format(
-            sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)), (user_id,)).fetchone()[0]:
+    if conn.execute(
+        sql.SQL("select exists (select 1 from {} where user_id = %s)").format(
+            sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)
+        ),
+        (user_id,),
+    ).fetchone()[0]:
         return False
     for schema, table in conn.execute(
-            "select c.table_schema, c.table_name from information_schema.columns c "
-            "join information_schema.tables t using (table_schema, table_name) "
-            "where c.column_name = 'user_id' and t.table_type = 'BASE TABLE' "
-            "and c.table_schema not in ('pg_catalog', 'information_schema', %s) "
-            "and not exists (select 1 from pg_inherits i join pg_class k on k.oid = i.inhrelid "
-            "  join pg_namespace n on n.oid = k.relnamespace "
-            "  where n.nspname = c.table_schema and k.relname = c.table_name)",
-            (contract.RAW_SCHEMA,)).fetchall():
-        if conn.execute(sql.SQL("select exists (select 1 from {} where user_id::text = %s)").format(
-                sql.Identifier(schema, table)), (user_id,)).fetchone()[0]:
+        "select c.table_schema, c.table_name from information_schema.columns c "
+        "join information_schema.tables t using (table_schema, table_name) "
+        "where c.column_name = 'user_id' and t.table_type = 'BASE TABLE' "
+        "and c.table_schema not in ('pg_catalog', 'information_schema', %s) "
+        "and not exists (select 1 from pg_inherits i join pg_class k on k.oid = i.inhrelid "
+        "  join pg_namespace n on n.oid = k.relnamespace "
+        "  where n.nspname = c.table_schema and k.relname = c.table_name)",
+        (contract.RAW_SCHEMA,),
+    ).fetchall():
+        if conn.execute(
+            sql.SQL("select exists (select 1 from {} where user_id::text = %s)").format(sql.Identifier(schema, table)),
+            (user_id,),
+        ).fetchone()[0]:
             return False
     return partitions.pruned_until(conn) is None or _previously_erased_at(conn, subj) is not None
 
@@ -284,13 +297,19 @@ def _raw_holds(conn: psycopg.Connection, subj: Subject) -> bool:
     means nothing was reloaded since, and the models were cleaned then.
     """
     if subj.kind == "party":
-        return conn.execute("select exists (select 1 from raw.deals where buyer_id = %s or seller_id = %s)",
-                            (subj.key[0], subj.key[0])).fetchone()[0]
+        return conn.execute(
+            "select exists (select 1 from raw.deals where buyer_id = %s or seller_id = %s)", (subj.key[0], subj.key[0])
+        ).fetchone()[0]
     org, cust = subj.key
-    return any(conn.execute(sql.SQL(
-        "select exists (select 1 from {} where trim(organization_id) = %s and nullif(trim(customer_id), '') = %s)"
-    ).format(sql.Identifier("raw", t)), (org, cust)).fetchone()[0]
-        for t in ("customers", "bookings", "payments", "referral_profiles"))
+    return any(
+        conn.execute(
+            sql.SQL(
+                "select exists (select 1 from {} where trim(organization_id) = %s and nullif(trim(customer_id), '') = %s)"
+            ).format(sql.Identifier("raw", t)),
+            (org, cust),
+        ).fetchone()[0]
+        for t in ("customers", "bookings", "payments", "referral_profiles")
+    )
 
 
 # --------------------------------------------------------------------------- plans
@@ -306,18 +325,22 @@ class _Step:
     null_value: str | None = None  # the id a nulled column must equal
 
     def count(self, conn: psycopg.Connection) -> int:
-        return conn.execute(sql.SQL("select count(*) from {} where {}").format(
-            sql.Identifier(self.schema, self.table), self.cond), self.params).fetchone()[0]
+        return conn.execute(
+            sql.SQL("select count(*) from {} where {}").format(sql.Identifier(self.schema, self.table), self.cond),
+            self.params,
+        ).fetchone()[0]
 
     def apply(self, conn: psycopg.Connection) -> int:
         if self.null_columns:
             sets = sql.SQL(", ").join(
                 sql.SQL("{c} = case when {c} = %s then null else {c} end").format(c=sql.Identifier(c))
-                for c in self.null_columns)
+                for c in self.null_columns
+            )
             q = sql.SQL("update {} set {} where {}").format(sql.Identifier(self.schema, self.table), sets, self.cond)
             return conn.execute(q, [self.null_value] * len(self.null_columns) + self.params).rowcount
-        return conn.execute(sql.SQL("delete from {} where {}").format(
-            sql.Identifier(self.schema, self.table), self.cond), self.params).rowcount
+        return conn.execute(
+            sql.SQL("delete from {} where {}").format(sql.Identifier(self.schema, self.table), self.cond), self.params
+        ).rowcount
 
 
 @dataclass
@@ -333,8 +356,9 @@ def _any_equal(cols: list[str]) -> sql.Composable:
     return sql.SQL("({})").format(sql.SQL(" or ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in cols))
 
 
-def _window(conn: psycopg.Connection, days: list[date], data_end: date | None,
-            days_after: int) -> tuple[list[date], tuple[date, date] | None, list[date]]:
+def _window(
+    conn: psycopg.Connection, days: list[date], data_end: date | None, days_after: int
+) -> tuple[list[date], tuple[date, date] | None, list[date]]:
     """Split ``days`` at the retention/pruned horizon; the rebuild window over the rest (capped at the data's end)."""
     horizon = partitions.pruned_until(conn)
     kept = [d for d in days if horizon is None or d >= horizon.date()]
@@ -352,8 +376,13 @@ def _plan_user(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
     plan = _Plan()
     raw = sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)
     plan.steps.append(_Step(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE, sql.SQL("user_id = %s"), [user_id]))
-    days = {r[0] for r in conn.execute(sql.SQL(
-        "select distinct (occurred_at at time zone 'UTC')::date from {} where user_id = %s").format(raw), (user_id,))}
+    days = {
+        r[0]
+        for r in conn.execute(
+            sql.SQL("select distinct (occurred_at at time zone 'UTC')::date from {} where user_id = %s").format(raw),
+            (user_id,),
+        )
+    }
     data_end = None
     existing = set()
     for schema, table, _name in downstream:
@@ -365,11 +394,18 @@ def _plan_user(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
         if text_cols:
             plan.steps.append(_Step(schema, table, _any_equal(text_cols), [user_id] * len(text_cols)))
         if table == "stg_platform__events" and "user_id" in text_cols:
-            days |= {r[0] for r in conn.execute(sql.SQL(
-                "select distinct event_date from {} where user_id = %s").format(
-                    sql.Identifier(schema, table)), (user_id,))}
-            data_end = conn.execute(sql.SQL("select max(event_date) from {}").format(
-                sql.Identifier(schema, table))).fetchone()[0]
+            days |= {
+                r[0]
+                for r in conn.execute(
+                    sql.SQL("select distinct event_date from {} where user_id = %s").format(
+                        sql.Identifier(schema, table)
+                    ),
+                    (user_id,),
+                )
+            }
+            data_end = conn.execute(
+                sql.SQL("select max(event_date) from {}").format(sql.Identifier(schema, table))
+            ).fetchone()[0]
     plan.days = sorted(days)
     plan.rebuild_models = [name for s, t, name in downstream if name and (s, t) in existing]
     _kept, plan.window, plan.not_rebuilt = _window(conn, plan.days, data_end, ROLLING_DAYS - 1)
@@ -379,13 +415,21 @@ def _plan_user(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
 def _plan_customer(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
     org, cust = subj.key
     plan = _Plan()
-    booking_ids = [r[0] for r in conn.execute(
-        "select booking_id from raw.bookings where trim(organization_id) = %s and nullif(trim(customer_id), '') = %s",
-        (org, cust))]
-    payment_ids = [r[0] for r in conn.execute(
-        "select payment_id from raw.payments where trim(organization_id) = %s "
-        "and (nullif(trim(customer_id), '') = %s or nullif(trim(booking_id), '') = any(%s))",
-        (org, cust, [b.strip() for b in booking_ids]))]
+    booking_ids = [
+        r[0]
+        for r in conn.execute(
+            "select booking_id from raw.bookings where trim(organization_id) = %s and nullif(trim(customer_id), '') = %s",
+            (org, cust),
+        )
+    ]
+    payment_ids = [
+        r[0]
+        for r in conn.execute(
+            "select payment_id from raw.payments where trim(organization_id) = %s "
+            "and (nullif(trim(customer_id), '') = %s or nullif(trim(booking_id), '') = any(%s))",
+            (org, cust, [b.strip() for b in booking_ids]),
+        )
+    ]
     by_cust = sql.SQL("trim(organization_id) = %s and nullif(trim(customer_id), '') = %s")
     plan.steps += [
         _Step("raw", "customers", by_cust, [org, cust]),
@@ -393,10 +437,14 @@ def _plan_customer(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan
         _Step("raw", "bookings", sql.SQL("booking_id = any(%s)"), [booking_ids]),
         _Step("raw", "payments", sql.SQL("payment_id = any(%s)"), [payment_ids]),
     ]
-    days = {r[0] for r in conn.execute(
-        "select (start_at at time zone 'UTC')::date from raw.bookings where booking_id = any(%s) "
-        "union select (created_at at time zone 'UTC')::date from raw.payments where payment_id = any(%s)",
-        (booking_ids, payment_ids))}
+    days = {
+        r[0]
+        for r in conn.execute(
+            "select (start_at at time zone 'UTC')::date from raw.bookings where booking_id = any(%s) "
+            "union select (created_at at time zone 'UTC')::date from raw.payments where payment_id = any(%s)",
+            (booking_ids, payment_ids),
+        )
+    }
     b_ids = sorted({b.strip() for b in booking_ids})
     p_ids = sorted({p.strip() for p in payment_ids})
     existing = set()
@@ -428,8 +476,9 @@ def _plan_customer(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan
         others = tuple(c for c in all_cols if c.endswith("customer_id") and c != "customer_id")
         if others:
             cond = sql.SQL("organization_id = %s and {}").format(_any_equal(list(others)))
-            plan.steps.append(_Step(schema, table, cond, [org] + [cust] * len(others), null_columns=others,
-                                    null_value=cust))
+            plan.steps.append(
+                _Step(schema, table, cond, [org] + [cust] * len(others), null_columns=others, null_value=cust)
+            )
     plan.days = sorted(days)
     plan.rebuild_models = [name for s, t, name in downstream if name and (s, t) in existing]
     if plan.days:
@@ -442,9 +491,13 @@ def _plan_party(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
     plan = _Plan()
     cols = ("buyer_id", "seller_id")
     cond = sql.SQL("(buyer_id = %s or seller_id = %s)")
-    days = {r[0] for r in conn.execute(
-        "select distinct (created_at at time zone 'UTC')::date from raw.deals where buyer_id = %s or seller_id = %s",
-        (party, party))}
+    days = {
+        r[0]
+        for r in conn.execute(
+            "select distinct (created_at at time zone 'UTC')::date from raw.deals where buyer_id = %s or seller_id = %s",
+            (party, party),
+        )
+    }
     plan.steps.append(_Step("raw", "deals", cond, [party, party], null_columns=cols, null_value=party))
     existing = set()
     for schema, table, _name in downstream:
@@ -455,8 +508,9 @@ def _plan_party(conn: psycopg.Connection, subj: Subject, downstream) -> _Plan:
         text_cols, _all = tcols
         held = tuple(c for c in text_cols if c.endswith(cols))
         if held:
-            plan.steps.append(_Step(schema, table, _any_equal(list(held)), [party] * len(held), null_columns=held,
-                                        null_value=party))
+            plan.steps.append(
+                _Step(schema, table, _any_equal(list(held)), [party] * len(held), null_columns=held, null_value=party)
+            )
     plan.days = sorted(days)
     plan.rebuild_models = [name for s, t, name in downstream if name and (s, t) in existing]
     if plan.days:
@@ -490,19 +544,24 @@ def complete_pending(console=None) -> list[int]:
     with db.connect() as conn:
         if not conn.execute("select to_regclass('ops.erasure_receipts') is not null").fetchone()[0]:
             return []
-        pending = conn.execute("select receipt_id, rebuild from ops.erasure_receipts "
-                               "where status = 'pending' order by receipt_id").fetchall()
+        pending = conn.execute(
+            "select receipt_id, rebuild from ops.erasure_receipts where status = 'pending' order by receipt_id"
+        ).fetchall()
     done = []
     for receipt_id, spec in pending:
         if spec and spec.get("select"):
             try:
                 _rebuild(spec, console)
             except KpiError as exc:
-                raise KpiError(f"completing erasure receipt {receipt_id}: the rebuild failed ({exc}); "
-                               "it stays pending and the next `kpi build` retries it") from None
+                raise KpiError(
+                    f"completing erasure receipt {receipt_id}: the rebuild failed ({exc}); "
+                    "it stays pending and the next `kpi build` retries it"
+                ) from None
         with db.connect() as conn:
-            conn.execute("update ops.erasure_receipts set status = 'done', completed_at = now() "
-                         "where receipt_id = %s", (receipt_id,))
+            conn.execute(
+                "update ops.erasure_receipts set status = 'done', completed_at = now() where receipt_id = %s",
+                (receipt_id,),
+            )
         done.append(receipt_id)
     return done
 
@@ -549,8 +608,11 @@ def erase(subj: Subject | str, *, dry_run: bool = False, wait: bool | None = Non
         if subj.kind == "party":
             # only a model that names the party columns can derive a value from them (the others read
             # the deals without them): nothing else needs a rebuild once the ids are nulled
-            naming = {n.name for n in manifest.nodes.values()
-                      if n.resource_type == "model" and any(c in (n.raw_code or "") for c in ("buyer_id", "seller_id"))}
+            naming = {
+                n.name
+                for n in manifest.nodes.values()
+                if n.resource_type == "model" and any(c in (n.raw_code or "") for c in ("buyer_id", "seller_id"))
+            }
             downstream = [(s_, t, name if name in naming else None) for s_, t, name in downstream]
         with db.connect() as conn:
             plan = planner(conn, subj, downstream)
@@ -568,18 +630,26 @@ def erase(subj: Subject | str, *, dry_run: bool = False, wait: bool | None = Non
                             res.deleted[key] = res.deleted.get(key, 0) + n
                     spec = None
                     if res.deleted and plan.rebuild_models:
-                        spec = {"select": plan.rebuild_models,
-                                "start": plan.window[0].isoformat() if plan.window else None,
-                                "end": plan.window[1].isoformat() if plan.window else None}
+                        spec = {
+                            "select": plan.rebuild_models,
+                            "start": plan.window[0].isoformat() if plan.window else None,
+                            "end": plan.window[1].isoformat() if plan.window else None,
+                        }
                     if res.deleted:
                         conn.execute(RECEIPTS_DDL)
                         receipt_id = conn.execute(
                             "insert into ops.erasure_receipts (subject_kind, subject_sha256, status, rows_removed, "
                             "removed, rebuild, days_not_rebuilt) values (%s, %s, 'pending', %s, %s, %s, %s) "
                             "returning receipt_id",
-                            (subj.kind, subj.sha256, res.total, json.dumps(res.deleted),
-                             json.dumps(spec) if spec else None,
-                             ",".join(d.isoformat() for d in plan.not_rebuilt) or None)).fetchone()[0]
+                            (
+                                subj.kind,
+                                subj.sha256,
+                                res.total,
+                                json.dumps(res.deleted),
+                                json.dumps(spec) if spec else None,
+                                ",".join(d.isoformat() for d in plan.not_rebuilt) or None,
+                            ),
+                        ).fetchone()[0]
         if not res.deleted:
             return res
         res.rebuilt = plan.window
@@ -590,9 +660,13 @@ def erase(subj: Subject | str, *, dry_run: bool = False, wait: bool | None = Non
             if spec:
                 _rebuild(spec, console, manifest)
         except KpiError as exc:
-            raise KpiError(f"removed {res.total:,} row(s) of {subj.label}, but the rebuild failed ({exc}); "
-                           f"erasure receipt {receipt_id} stays pending: the next `kpi build` completes it") from None
+            raise KpiError(
+                f"removed {res.total:,} row(s) of {subj.label}, but the rebuild failed ({exc}); "
+                f"erasure receipt {receipt_id} stays pending: the next `kpi build` completes it"
+            ) from None
         with db.connect() as conn:
-            conn.execute("update ops.erasure_receipts set status = 'done', completed_at = now() "
-                         "where receipt_id = %s", (receipt_id,))
+            conn.execute(
+                "update ops.erasure_receipts set status = 'done', completed_at = now() where receipt_id = %s",
+                (receipt_id,),
+            )
     return res

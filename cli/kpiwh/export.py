@@ -20,11 +20,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable
 
 import psycopg
 
@@ -36,8 +36,18 @@ FORMATS = ("csv", "jsonl")
 BATCH_ROWS = 5000
 
 TIMELINE_COLUMNS = (
-    "deal_id", "from_state", "to_state", "changed_at", "actor_role", "country_code", "category",
-    "template_code", "template_version", "amount_cents", "currency", "deal_created_at",
+    "deal_id",
+    "from_state",
+    "to_state",
+    "changed_at",
+    "actor_role",
+    "country_code",
+    "category",
+    "template_code",
+    "template_version",
+    "amount_cents",
+    "currency",
+    "deal_created_at",
 )
 LEDGER_COLUMNS = ("entry_id", "deal_id", "entry_type", "amount_cents", "booked_at")
 
@@ -71,7 +81,7 @@ class ExportResult:
 def _plain(value):
     """A JSON/CSV-friendly value: datetimes as ISO-8601 UTC, decimals as int/str."""
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -144,13 +154,15 @@ def export_deals(
             raise UsageError(f"--deal-id: unknown deal '{deal_id}' (not in raw.deals)")
     out_dir.mkdir(parents=True, exist_ok=True)
     params = {
-        "since": None if since is None else datetime(since.year, since.month, since.day, tzinfo=timezone.utc),
+        "since": None if since is None else datetime(since.year, since.month, since.day, tzinfo=UTC),
         "deal_id": deal_id,
     }
     results = []
     try:
-        for name, query, columns in (("deals_timeline", _TIMELINE_SQL, TIMELINE_COLUMNS),
-                                     ("ledger_entries", _LEDGER_SQL, LEDGER_COLUMNS)):
+        for name, query, columns in (
+            ("deals_timeline", _TIMELINE_SQL, TIMELINE_COLUMNS),
+            ("ledger_entries", _LEDGER_SQL, LEDGER_COLUMNS),
+        ):
             path = out_dir / f"{name}.{fmt}"
             n = _write(_stream(conn, f"kpi_export_{name}", query, params), columns, path, fmt)
             results.append(ExportResult(path, n))

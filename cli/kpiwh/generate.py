@@ -97,16 +97,17 @@ entries of a closed deal sum to zero.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 import random
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 __all__ = [
     "LARGE_SETTINGS",
@@ -124,24 +125,61 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "tenants": ("tenant_id", "kind", "name", "country_code", "signed_up_at", "status", "updated_at"),
     "locations": ("location_id", "tenant_id", "name", "created_at"),
     "events_raw": (
-        "event_id", "occurred_at", "received_at", "tenant_id", "location_id", "event_domain",
-        "event_type", "user_id", "session_id", "entity_type", "entity_id", "status", "provider",
-        "service_code", "country_code", "amount_cents", "currency", "duration_seconds", "metadata",
+        "event_id",
+        "occurred_at",
+        "received_at",
+        "tenant_id",
+        "location_id",
+        "event_domain",
+        "event_type",
+        "user_id",
+        "session_id",
+        "entity_type",
+        "entity_id",
+        "status",
+        "provider",
+        "service_code",
+        "country_code",
+        "amount_cents",
+        "currency",
+        "duration_seconds",
+        "metadata",
         "schema_version",
     ),
     "customers": ("organization_id", "customer_id", "created_at", "given_name", "family_name", "email", "phone"),
     "bookings": (
-        "booking_id", "organization_id", "location_id", "customer_id", "start_at", "status",
-        "customer_note", "created_at", "updated_at",
+        "booking_id",
+        "organization_id",
+        "location_id",
+        "customer_id",
+        "start_at",
+        "status",
+        "customer_note",
+        "created_at",
+        "updated_at",
     ),
     "payments": (
-        "payment_id", "organization_id", "customer_id", "booking_id", "amount_cents", "currency", "status",
+        "payment_id",
+        "organization_id",
+        "customer_id",
+        "booking_id",
+        "amount_cents",
+        "currency",
+        "status",
         "created_at",
     ),
     "referral_profiles": ("organization_id", "customer_id", "created_at"),
     "deals": (
-        "deal_id", "country_code", "category", "template_code", "template_version", "buyer_id",
-        "seller_id", "amount_cents", "currency", "created_at",
+        "deal_id",
+        "country_code",
+        "category",
+        "template_code",
+        "template_version",
+        "buyer_id",
+        "seller_id",
+        "amount_cents",
+        "currency",
+        "created_at",
     ),
     "deal_state_changes": ("deal_id", "from_state", "to_state", "changed_at", "actor_role"),
     "disputes": ("dispute_id", "deal_id", "reason_code", "opened_at", "resolved_at", "outcome", "resolved_by"),
@@ -203,8 +241,11 @@ HOURS = {  # relative activity per UTC hour 0..23
 }
 
 BOOKING_STATUS_WEIGHTS = (  # outside the trailing PENDING window
-    ("ACCEPTED", 78.0), ("NO_SHOW", 6.0), ("CANCELLED_BY_CUSTOMER", 10.5),
-    ("CANCELLED_BY_SELLER", 3.2), ("DECLINED", 2.3),
+    ("ACCEPTED", 78.0),
+    ("NO_SHOW", 6.0),
+    ("CANCELLED_BY_CUSTOMER", 10.5),
+    ("CANCELLED_BY_SELLER", 3.2),
+    ("DECLINED", 2.3),
 )
 BOOKING_STATUSES = ("ACCEPTED", "NO_SHOW", "CANCELLED_BY_CUSTOMER", "CANCELLED_BY_SELLER", "DECLINED", "PENDING")
 PAYMENT_STATUSES = ("COMPLETED", "FAILED", "CANCELED", "REFUNDED")
@@ -220,13 +261,39 @@ TEMPLATES = {  # version -> (inspection days, dispute TTL hours, immediate %, ho
 }
 
 COUNTRY_ALPHA3 = {
-    "US": "USA", "GB": "GBR", "CA": "CAN", "AU": "AUS", "IE": "IRL", "DE": "DEU", "FR": "FRA",
-    "NL": "NLD", "SA": "SAU", "AE": "ARE", "EG": "EGY", "KW": "KWT", "QA": "QAT", "JO": "JOR",
-    "MA": "MAR", "MN": "MNG", "KZ": "KAZ", "NZ": "NZL",
+    "US": "USA",
+    "GB": "GBR",
+    "CA": "CAN",
+    "AU": "AUS",
+    "IE": "IRL",
+    "DE": "DEU",
+    "FR": "FRA",
+    "NL": "NLD",
+    "SA": "SAU",
+    "AE": "ARE",
+    "EG": "EGY",
+    "KW": "KWT",
+    "QA": "QAT",
+    "JO": "JOR",
+    "MA": "MAR",
+    "MN": "MNG",
+    "KZ": "KAZ",
+    "NZ": "NZL",
 }
 CURRENCY = {
-    "US": "USD", "GB": "GBP", "CA": "CAD", "AU": "AUD", "IE": "EUR", "DE": "EUR", "FR": "EUR",
-    "NL": "EUR", "NZ": "NZD", "SA": "SAR", "AE": "AED", "MN": "MNT", "KZ": "KZT",
+    "US": "USD",
+    "GB": "GBP",
+    "CA": "CAD",
+    "AU": "AUD",
+    "IE": "EUR",
+    "DE": "EUR",
+    "FR": "EUR",
+    "NL": "EUR",
+    "NZ": "NZD",
+    "SA": "SAR",
+    "AE": "AED",
+    "MN": "MNT",
+    "KZ": "KZT",
 }
 JUNK_COUNTRIES = ("UK", "XX", "N/A", "EU", "--", "ZZ")
 
@@ -238,16 +305,82 @@ _UUID_SET = (4 << 76) | (0x8000 << 48)
 # ---------------------------------------------------------------------------
 
 GIVEN_NAMES = (
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sofía", "Chloé", "Zoë", "José", "Aaliyah",
-    "Mia", "Ethan", "Amelia", "Lucas", "Harper", "Élodie", "Björn", "Saanvi", "Wei", "Yuki",
-    "Fatima", "Omar", "Grace", "Jack", "Isla", "Leo", "Nora", "Aarav", "Maya", "Siobhán", "Chidi",
-    "Ana", "Luca", "Hana", "Kai", "Ines", "Tomás", "Priya", "Ngozi",
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Mateo",
+    "Sofía",
+    "Chloé",
+    "Zoë",
+    "José",
+    "Aaliyah",
+    "Mia",
+    "Ethan",
+    "Amelia",
+    "Lucas",
+    "Harper",
+    "Élodie",
+    "Björn",
+    "Saanvi",
+    "Wei",
+    "Yuki",
+    "Fatima",
+    "Omar",
+    "Grace",
+    "Jack",
+    "Isla",
+    "Leo",
+    "Nora",
+    "Aarav",
+    "Maya",
+    "Siobhán",
+    "Chidi",
+    "Ana",
+    "Luca",
+    "Hana",
+    "Kai",
+    "Ines",
+    "Tomás",
+    "Priya",
+    "Ngozi",
 )
 FAMILY_NAMES = (
-    "Smith", "Johnson", "García", "Müller", "O'Brien", "Nguyen", "Kim", "Patel", "Rossi", "Dubois",
-    "Kowalski", "Silva", "Brown", "Lee", "Martin", "Hernández", "Novak", "Tanaka", "Cohen",
-    "Andersson", "Ivanova", "Okafor", "Walker", "Wright", "López", "Chen", "Singh", "Murphy",
-    "Schmidt", "Johansson", "Da Costa", "van der Berg", "Ó Súilleabháin", "Nakamura",
+    "Smith",
+    "Johnson",
+    "García",
+    "Müller",
+    "O'Brien",
+    "Nguyen",
+    "Kim",
+    "Patel",
+    "Rossi",
+    "Dubois",
+    "Kowalski",
+    "Silva",
+    "Brown",
+    "Lee",
+    "Martin",
+    "Hernández",
+    "Novak",
+    "Tanaka",
+    "Cohen",
+    "Andersson",
+    "Ivanova",
+    "Okafor",
+    "Walker",
+    "Wright",
+    "López",
+    "Chen",
+    "Singh",
+    "Murphy",
+    "Schmidt",
+    "Johansson",
+    "Da Costa",
+    "van der Berg",
+    "Ó Súilleabháin",
+    "Nakamura",
 )
 EMAIL_DOMAINS = ("example.com", "example.org", "mail.example.net", "example.co.uk")
 CUSTOMER_NOTES = (
@@ -269,8 +402,22 @@ CUSTOMER_NOTES = (
     "Regular, likes Saturday mornings",
 )
 NAME_ADJ = (
-    "Blue Door", "Golden", "Northside", "Riverside", "Maple", "Copper", "Little", "Old Town",
-    "Harbor", "Sunny", "Cedar", "Silver", "Corner", "Urban", "Green Leaf", "Lantern",
+    "Blue Door",
+    "Golden",
+    "Northside",
+    "Riverside",
+    "Maple",
+    "Copper",
+    "Little",
+    "Old Town",
+    "Harbor",
+    "Sunny",
+    "Cedar",
+    "Silver",
+    "Corner",
+    "Urban",
+    "Green Leaf",
+    "Lantern",
 )
 NAME_NOUN = {
     "merchant": ("Coffee", "Bakery", "Deli", "Juice Bar", "Bagels", "Tea House", "Pizzeria", "Books & Café"),
@@ -282,23 +429,58 @@ NAME_NOUN = {
 LOCATION_NAMES = ("Downtown", "Main St", "Airport", "Mall", "Station", "Harbourfront", "Uptown", "Old Town")
 SERVICE_CODES = ("tarot", "astrology", "healing", "coffee_cup", "dream_interpretation")
 SERVICE_WEIGHTS = (40, 25, 15, 12, 8)
-SERVICE_PRICES = {"tarot": (1500, 2500, 4000), "astrology": (2000, 3500, 6000), "healing": (3000, 5000),
-                  "coffee_cup": (1000, 1500), "dream_interpretation": (1200, 2000)}
-ZODIAC = ("aries", "taurus", "gemini", "cancer", "leo", "virgo", "libra", "scorpio",
-          "sagittarius", "capricorn", "aquarius", "pisces")
-PLATFORM_COUNTRIES = (("SA", 30), ("AE", 15), ("EG", 12), ("KW", 8), ("QA", 5), ("JO", 5),
-                      ("US", 10), ("GB", 7), ("DE", 4), ("MA", 4))
+SERVICE_PRICES = {
+    "tarot": (1500, 2500, 4000),
+    "astrology": (2000, 3500, 6000),
+    "healing": (3000, 5000),
+    "coffee_cup": (1000, 1500),
+    "dream_interpretation": (1200, 2000),
+}
+ZODIAC = (
+    "aries",
+    "taurus",
+    "gemini",
+    "cancer",
+    "leo",
+    "virgo",
+    "libra",
+    "scorpio",
+    "sagittarius",
+    "capricorn",
+    "aquarius",
+    "pisces",
+)
+PLATFORM_COUNTRIES = (
+    ("SA", 30),
+    ("AE", 15),
+    ("EG", 12),
+    ("KW", 8),
+    ("QA", 5),
+    ("JO", 5),
+    ("US", 10),
+    ("GB", 7),
+    ("DE", 4),
+    ("MA", 4),
+)
 MERCHANT_COUNTRIES = ("US", "US", "GB", "CA", "AU", "IE", "NZ")
 ORG_COUNTRIES = ("US", "US", "US", "CA", "GB")
 PARTNER_COUNTRIES = ("CA", "CA", "US")
 REWARD_NAMES = ("Free coffee", "Free pastry", "10% off", "Free upsize", "Tote bag", "Free lunch")
 REWARD_COSTS = (50, 80, 100, 150, 200, 300, 500)
 API_ENDPOINTS = ("/v1/jobs", "/v1/quotes", "/v1/mechanics", "/v1/invoices", "/v1/availability")
-DEAL_CATEGORIES = (("USED_CAR_PRIVATE", 85), ("MOTORCYCLE_PRIVATE", 8), ("HEAVY_EQUIPMENT_PRIVATE", 4),
-                   ("ELECTRONICS_PRIVATE", 3))
+DEAL_CATEGORIES = (
+    ("USED_CAR_PRIVATE", 85),
+    ("MOTORCYCLE_PRIVATE", 8),
+    ("HEAVY_EQUIPMENT_PRIVATE", 4),
+    ("ELECTRONICS_PRIVATE", 3),
+)
 DEAL_COUNTRIES = (("MN", 92), ("KZ", 5), ("UZ", 3))
-DEAL_MEDIAN_MAJOR = {"USED_CAR_PRIVATE": 20_000_000, "MOTORCYCLE_PRIVATE": 4_000_000,
-                     "HEAVY_EQUIPMENT_PRIVATE": 90_000_000, "ELECTRONICS_PRIVATE": 1_500_000}
+DEAL_MEDIAN_MAJOR = {
+    "USED_CAR_PRIVATE": 20_000_000,
+    "MOTORCYCLE_PRIVATE": 4_000_000,
+    "HEAVY_EQUIPMENT_PRIVATE": 90_000_000,
+    "ELECTRONICS_PRIVATE": 1_500_000,
+}
 DISPUTE_REASONS = ("NOT_AS_DESCRIBED", "MECHANICAL_DEFECT", "DOCUMENTS_MISSING", "ODOMETER_MISMATCH", "NOT_DELIVERED")
 EVIDENCE_KINDS = ("photo", "video", "document", "inspection_report")
 
@@ -430,7 +612,7 @@ class _Sink:
 
     def __init__(self, path: Path, table: str, progress: Callable[[str, int], None] | None) -> None:
         self.table = table
-        self.f = open(path, "w", encoding="utf-8", newline="")
+        self.f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115  (closed by close() / generate()'s finally)
         self.writer = csv.writer(self.f, lineterminator="\n")
         self.writer.writerow(TABLE_COLUMNS[table])
         self.rows: list[tuple] = []
@@ -481,9 +663,26 @@ class _EventSink(_Sink):
         self._bits = rng.getrandbits
         self._rand = rng.random
 
-    def emit(self, t, tenant_id, location_id, domain, event_type, user_id, session_id, entity_type,
-             entity_id, status, provider, service_code, country_code, amount_cents, currency,
-             duration, metadata) -> bool:
+    def emit(
+        self,
+        t,
+        tenant_id,
+        location_id,
+        domain,
+        event_type,
+        user_id,
+        session_id,
+        entity_type,
+        entity_id,
+        status,
+        provider,
+        service_code,
+        country_code,
+        amount_cents,
+        currency,
+        duration,
+        metadata,
+    ) -> bool:
         """Append one event occurring at second offset t; False if t is outside the window."""
         end = self.end
         if t >= end or t < 0:
@@ -547,8 +746,18 @@ class _Population:
     retention decays) and otherwise draws by weight from everyone available.
     """
 
-    def __init__(self, rng: random.Random, size: int, end: int, *, initial_share: float,
-                 initial_span: int, alpha: float, cap: float, zero_share: float) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        size: int,
+        end: int,
+        *,
+        initial_share: float,
+        initial_span: int,
+        alpha: float,
+        cap: float,
+        zero_share: float,
+    ) -> None:
         size = max(1, size)
         n0 = int(size * initial_share)
         span0 = max(1, min(initial_span, end))
@@ -728,7 +937,7 @@ def _plan_merchant(ctx: _Ctx, rng: random.Random, tp: _Tenant) -> None:
         t += _lognormal_seconds(rng, 2 * DAY, 1.0, HOUR, 20 * DAY)
     staff_t = locs[0][1]
     if stop != "location":
-        for j in range(1 + _weighted_index(rng, (0.5, 0.3, 0.2))):
+        for _ in range(1 + _weighted_index(rng, (0.5, 0.3, 0.2))):
             staff_t += _lognormal_seconds(rng, 90 * MINUTE, 1.1, 5 * MINUTE, 3 * DAY)
             ob.append((staff_t, "staff_invited", locs[0][0], "staff", f"stf_{rng.getrandbits(40):010x}"))
         if stop != "staff":
@@ -799,16 +1008,34 @@ def _gen_merchant(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
     tid, cc, cur = tp.tenant_id, tp.country, tp.currency
     for t, etype, lid, etype_entity, eid in tp.onboarding:
         meta = '{"plan":"pilot"}' if etype == "merchant_signed_up" else None
-        emit(t, tid, lid, "loyalty", etype, tp.owner_id, None, etype_entity, eid, None, None, None, cc,
-             None, None, None, meta)
+        emit(
+            t,
+            tid,
+            lid,
+            "loyalty",
+            etype,
+            tp.owner_id,
+            None,
+            etype_entity,
+            eid,
+            None,
+            None,
+            None,
+            cc,
+            None,
+            None,
+            None,
+            meta,
+        )
     if not tp.golive:
         ev.maybe_flush()
         return
     s = ctx.scale
     nlive = len(tp.golive)
     size = int(math.ceil(s * nlive * (MERCHANT_CUSTOMERS_BASE + MERCHANT_CUSTOMERS_PER_DAY * ctx.days)))
-    pop = _Population(rng, size,
-                      ctx.end, initial_share=0.25, initial_span=7 * DAY, alpha=1.3, cap=300.0, zero_share=0.0)
+    pop = _Population(
+        rng, size, ctx.end, initial_share=0.25, initial_span=7 * DAY, alpha=1.3, cap=300.0, zero_share=0.0
+    )
     users = [f"u_{rng.getrandbits(64):016x}" for _ in range(pop.size)]
     first_live = min(tp.golive.values())
     # shift joins to after the merchant goes live: members are "first seen" from then on
@@ -861,13 +1088,47 @@ def _gen_merchant(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 if r < err_share:
                     x = rand()
                     code = "expired_qr" if x < 0.55 else ("insufficient_balance" if x < 0.85 else "unauthorized_device")
-                    emit(t, tid, lid, "loyalty", "scan_error", user, None, "scan", txid, code, None, None,
-                         cc, None, None, None, None)
+                    emit(
+                        t,
+                        tid,
+                        lid,
+                        "loyalty",
+                        "scan_error",
+                        user,
+                        None,
+                        "scan",
+                        txid,
+                        code,
+                        None,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
                 elif r < 0.745:
                     amount = 300 + int(rand() * rand() * 4500)
                     points = amount // 100
-                    if emit(t, tid, lid, "loyalty", "points_issued", user, None, "transaction", txid, None,
-                            None, None, cc, amount, cur, None, issue_meta[points if points < 200 else 199]):
+                    if emit(
+                        t,
+                        tid,
+                        lid,
+                        "loyalty",
+                        "points_issued",
+                        user,
+                        None,
+                        "transaction",
+                        txid,
+                        None,
+                        None,
+                        None,
+                        cc,
+                        amount,
+                        cur,
+                        None,
+                        issue_meta[points if points < 200 else 199],
+                    ):
                         if len(recent_issues) < 64:
                             recent_issues.append((txid, points))
                         else:
@@ -876,18 +1137,67 @@ def _gen_merchant(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                     k = bisect_right(reward_cum, rand() * acc)
                     if k >= len(rewards):
                         k = len(rewards) - 1
-                    emit(t, tid, lid, "loyalty", "points_redeemed", user, None, "transaction", txid, None,
-                         None, None, cc, None, None, None, redeem_meta[k])
+                    emit(
+                        t,
+                        tid,
+                        lid,
+                        "loyalty",
+                        "points_redeemed",
+                        user,
+                        None,
+                        "transaction",
+                        txid,
+                        None,
+                        None,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        redeem_meta[k],
+                    )
                 elif r < 0.983:
                     delta = rng.choice((-50, -20, -10, 5, 10, 20, 25, 50))
-                    emit(t, tid, lid, "loyalty", "points_adjusted", user, None, "transaction", txid, None,
-                         None, None, cc, None, None, None,
-                         _dumps({"points": delta, "reason": "staff_correction"}))
+                    emit(
+                        t,
+                        tid,
+                        lid,
+                        "loyalty",
+                        "points_adjusted",
+                        user,
+                        None,
+                        "transaction",
+                        txid,
+                        None,
+                        None,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        _dumps({"points": delta, "reason": "staff_correction"}),
+                    )
                 elif recent_issues:
                     orig, pts = recent_issues[int(rand() * len(recent_issues))]
-                    emit(t, tid, lid, "loyalty", "transaction_reversed", user, None, "transaction", txid,
-                         None, None, None, cc, None, None, None,
-                         _dumps({"points": -pts, "reversed_entity_id": orig}))
+                    emit(
+                        t,
+                        tid,
+                        lid,
+                        "loyalty",
+                        "transaction_reversed",
+                        user,
+                        None,
+                        "transaction",
+                        txid,
+                        None,
+                        None,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        _dumps({"points": -pts, "reversed_entity_id": orig}),
+                    )
         ev.maybe_flush()
 
 
@@ -915,29 +1225,131 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
         if extra:
             meta.update(extra)
         if rng.random() < 0.03:
-            emit(t, tid, None, "partners", "email_failed", user, None, "email", eid, "failed", "sendgrid",
-                 None, cc, None, None, None, _dumps({**meta, "error": "smtp_timeout"}))
+            emit(
+                t,
+                tid,
+                None,
+                "partners",
+                "email_failed",
+                user,
+                None,
+                "email",
+                eid,
+                "failed",
+                "sendgrid",
+                None,
+                cc,
+                None,
+                None,
+                None,
+                _dumps({**meta, "error": "smtp_timeout"}),
+            )
             t += _lognormal_seconds(rng, 15 * MINUTE, 0.6, MINUTE, 3 * HOUR)
-        emit(t, tid, None, "partners", "email_sent", user, None, "email", eid, "sent", "sendgrid", None,
-             cc, None, None, None, _dumps(meta))
+        emit(
+            t,
+            tid,
+            None,
+            "partners",
+            "email_sent",
+            user,
+            None,
+            "email",
+            eid,
+            "sent",
+            "sendgrid",
+            None,
+            cc,
+            None,
+            None,
+            None,
+            _dumps(meta),
+        )
 
     sess = session()
     for start_t, fail_t, reason in tp.attempts:
-        emit(start_t, tid, None, "partners", "signup_started", owner, sess, "partner", tid, "started",
-             None, None, cc, None, None, None, None)
+        emit(
+            start_t,
+            tid,
+            None,
+            "partners",
+            "signup_started",
+            owner,
+            sess,
+            "partner",
+            tid,
+            "started",
+            None,
+            None,
+            cc,
+            None,
+            None,
+            None,
+            None,
+        )
         if fail_t is not None:
-            emit(fail_t, tid, None, "partners", "signup_failed", owner, sess, "partner", tid, reason, None,
-                 None, cc, None, None, None, _dumps({"step": rng.choice(("business_info", "documents", "payout"))}))
+            emit(
+                fail_t,
+                tid,
+                None,
+                "partners",
+                "signup_failed",
+                owner,
+                sess,
+                "partner",
+                tid,
+                reason,
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                _dumps({"step": rng.choice(("business_info", "documents", "payout"))}),
+            )
             sess = session()
     if tp.applied_at is not None:
-        emit(tp.applied_at, tid, None, "partners", "signup_completed", owner, sess, "partner", tid,
-             "completed", None, None, cc, None, None, None, None)
+        emit(
+            tp.applied_at,
+            tid,
+            None,
+            "partners",
+            "signup_completed",
+            owner,
+            sess,
+            "partner",
+            tid,
+            "completed",
+            None,
+            None,
+            cc,
+            None,
+            None,
+            None,
+            None,
+        )
     if tp.decided_at is not None:
         admin = f"admin_{1 + int(rng.random() * 3):02d}"
         hours = round((tp.decided_at - tp.applied_at) / HOUR, 2)
         etype = "application_approved" if tp.decision == "approved" else "application_rejected"
-        emit(tp.decided_at, tid, None, "partners", etype, admin, None, "application", f"app_{tid}",
-             tp.decision, None, None, cc, None, None, None, _dumps({"review_hours": hours}))
+        emit(
+            tp.decided_at,
+            tid,
+            None,
+            "partners",
+            etype,
+            admin,
+            None,
+            "application",
+            f"app_{tid}",
+            tp.decision,
+            None,
+            None,
+            cc,
+            None,
+            None,
+            None,
+            _dumps({"review_hours": hours}),
+        )
         email_type = "approval" if tp.decision == "approved" else "rejection"
         email(tp.decided_at + 5 + int(rng.random() * 120), email_type, owner)
     if tp.decided_at is None:
@@ -945,8 +1357,25 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
         return
     if tp.decision == "rejected":
         for _ in range(int(rng.random() * 3)):
-            emit(tp.decided_at + int(rng.random() * 3 * DAY), tid, None, "partners", "dashboard_login", owner,
-                 session(), "user", owner, "success", None, None, cc, None, None, None, None)
+            emit(
+                tp.decided_at + int(rng.random() * 3 * DAY),
+                tid,
+                None,
+                "partners",
+                "dashboard_login",
+                owner,
+                session(),
+                "user",
+                owner,
+                "success",
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                None,
+            )
         ev.maybe_flush()
         return
     stop = tp.suspended_at if tp.suspended_at is not None else end
@@ -975,18 +1404,69 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             meta = {"expires_at": _iso_offset(ctx, expires)}
             if rand() < 0.03:
                 meta["email"] = f"mechanic{invite_seq}@example.com"
-            emit(t, tid, None, "partners", "invite_sent", owner, None, "invite", inv, "sent", None, None, cc,
-                 None, None, None, _dumps(meta))
+            emit(
+                t,
+                tid,
+                None,
+                "partners",
+                "invite_sent",
+                owner,
+                None,
+                "invite",
+                inv,
+                "sent",
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                _dumps(meta),
+            )
             email(t + 2 + int(rand() * 60), "invite", owner)
             if rand() < 0.7:
                 acc_t = t + _lognormal_seconds(rng, 20 * HOUR, 1.2, 10 * MINUTE, 7 * DAY - 60)
                 mech = f"mech_{rng.getrandbits(48):012x}"
-                if emit(acc_t, tid, None, "partners", "invite_accepted", mech, session(), "invite", inv,
-                        "accepted", None, None, cc, None, None, None, None):
+                if emit(
+                    acc_t,
+                    tid,
+                    None,
+                    "partners",
+                    "invite_accepted",
+                    mech,
+                    session(),
+                    "invite",
+                    inv,
+                    "accepted",
+                    None,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    None,
+                ):
                     mechanics.append((acc_t, mech))
             else:
-                emit(expires, tid, None, "partners", "invite_expired", None, None, "invite", inv, "expired",
-                     None, None, cc, None, None, None, None)
+                emit(
+                    expires,
+                    tid,
+                    None,
+                    "partners",
+                    "invite_expired",
+                    None,
+                    None,
+                    "invite",
+                    inv,
+                    "expired",
+                    None,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
         for _ in range(_poisson(rng, PARTNER_LOGINS_PER_DAY * s * f)):
             t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
             if t < lo_t or t >= stop:
@@ -996,8 +1476,25 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 at, m = mechanics[int(rand() * len(mechanics))]
                 if at < t:
                     user = m
-            emit(t, tid, None, "partners", "dashboard_login", user, session(), "user", user, "success", None,
-                 None, cc, None, None, None, None)
+            emit(
+                t,
+                tid,
+                None,
+                "partners",
+                "dashboard_login",
+                user,
+                session(),
+                "user",
+                user,
+                "success",
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                None,
+            )
         for _ in range(_poisson(rng, PARTNER_PROFILE_UPDATES_PER_DAY * s * f)):
             t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
             if t < lo_t or t >= stop:
@@ -1005,8 +1502,25 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             meta = {"fields": sorted(rng.sample(["address", "hours", "services", "logo", "phone"], 2))}
             if "phone" in meta["fields"] and rand() < 0.5:
                 meta["phone"] = f"+1-555-{100 + int(rand() * 900)}-{1000 + int(rand() * 9000)}"
-            emit(t, tid, None, "partners", "profile_updated", owner, None, "partner", tid, "success", None,
-                 None, cc, None, None, None, _dumps(meta))
+            emit(
+                t,
+                tid,
+                None,
+                "partners",
+                "profile_updated",
+                owner,
+                None,
+                "partner",
+                tid,
+                "success",
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                _dumps(meta),
+            )
         for _ in range(_poisson(rng, PARTNER_API_PER_DAY * s * f)):
             t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
             if t < lo_t or t >= stop:
@@ -1015,12 +1529,45 @@ def _gen_partner(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             latency = round(0.03 + rand() * rand() * 1.5, 3)
             if rand() < 0.03:
                 code = 500 if rand() < 0.5 else 429
-                emit(t, tid, None, "partners", "api_request", owner, None, "api", API_ENDPOINTS[k], "error",
-                     None, None, cc, None, None, latency,
-                     f'{{"endpoint":"{API_ENDPOINTS[k]}","http_status":{code}}}')
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "partners",
+                    "api_request",
+                    owner,
+                    None,
+                    "api",
+                    API_ENDPOINTS[k],
+                    "error",
+                    None,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    latency,
+                    f'{{"endpoint":"{API_ENDPOINTS[k]}","http_status":{code}}}',
+                )
             else:
-                emit(t, tid, None, "partners", "api_request", owner, None, "api", API_ENDPOINTS[k], "success",
-                     None, None, cc, None, None, latency, api_ok[k])
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "partners",
+                    "api_request",
+                    owner,
+                    None,
+                    "api",
+                    API_ENDPOINTS[k],
+                    "success",
+                    None,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    latency,
+                    api_ok[k],
+                )
         ev.maybe_flush()
 
 
@@ -1042,8 +1589,16 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
     tid = tp.tenant_id
     s = ctx.scale
     end = ctx.end
-    pop = _Population(rng, int(math.ceil(s * (PLATFORM_USERS_BASE + PLATFORM_USERS_PER_DAY * ctx.days))), end,
-                      initial_share=0.10, initial_span=3 * DAY, alpha=1.15, cap=400.0, zero_share=0.0)
+    pop = _Population(
+        rng,
+        int(math.ceil(s * (PLATFORM_USERS_BASE + PLATFORM_USERS_PER_DAY * ctx.days))),
+        end,
+        initial_share=0.10,
+        initial_span=3 * DAY,
+        alpha=1.15,
+        cap=400.0,
+        zero_share=0.0,
+    )
     bits = rng.getrandbits
     users = [_uuid4_str(bits(128)) for _ in range(pop.size)]
     countries = [_weighted(rng, PLATFORM_COUNTRIES) for _ in range(pop.size)]
@@ -1078,30 +1633,99 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
         provider = "stripe" if x < 0.6 else ("square" if x < 0.85 else "paypal")
         for attempt in range(2):
             meta = not_fallback if attempt == 0 else is_fallback
-            if not emit(t, tid, None, "payments", "payment_attempted", user, None, "payment", pid, "attempted",
-                        provider, svc, cc, amount, "USD", None, meta):
+            if not emit(
+                t,
+                tid,
+                None,
+                "payments",
+                "payment_attempted",
+                user,
+                None,
+                "payment",
+                pid,
+                "attempted",
+                provider,
+                svc,
+                cc,
+                amount,
+                "USD",
+                None,
+                meta,
+            ):
                 return False
             t += 1 + int(rand() * 8)
             fail_p = 0.09 if attempt == 0 else 0.12
             if rand() < fail_p:
-                emit(t, tid, None, "payments", "payment_failed", user, None, "payment", pid, "failed", provider,
-                     svc, cc, amount, "USD", None,
-                     _dumps({"error_code": rng.choice(("card_declined", "insufficient_funds", "network_error")),
-                             "is_fallback": attempt == 1}))
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "payments",
+                    "payment_failed",
+                    user,
+                    None,
+                    "payment",
+                    pid,
+                    "failed",
+                    provider,
+                    svc,
+                    cc,
+                    amount,
+                    "USD",
+                    None,
+                    _dumps(
+                        {
+                            "error_code": rng.choice(("card_declined", "insufficient_funds", "network_error")),
+                            "is_fallback": attempt == 1,
+                        }
+                    ),
+                )
                 if attempt == 0 and rand() < 0.75:
                     provider = "square" if provider == "stripe" else "stripe"
                     t += 5 + int(rand() * 60)
                     continue
                 return False
-            emit(t, tid, None, "payments", "payment_succeeded", user, None, "payment", pid, "succeeded", provider,
-                 svc, cc, amount, "USD", None, meta if order_id is None else _dumps(
-                     {"is_fallback": attempt == 1, "order_id": order_id}))
+            emit(
+                t,
+                tid,
+                None,
+                "payments",
+                "payment_succeeded",
+                user,
+                None,
+                "payment",
+                pid,
+                "succeeded",
+                provider,
+                svc,
+                cc,
+                amount,
+                "USD",
+                None,
+                meta if order_id is None else _dumps({"is_fallback": attempt == 1, "order_id": order_id}),
+            )
             if rand() < 0.03:
                 rt = t + _lognormal_seconds(rng, 2 * DAY, 1.0, HOUR, 20 * DAY)
                 ramount = amount if rand() < 0.7 else max(100, amount // 2)
-                emit(rt, tid, None, "payments", "refund_issued", user, None, "payment", pid, "refunded", provider,
-                     svc, cc, ramount, "USD", None,
-                     _dumps({"reason": rng.choice(("customer_request", "service_issue"))}))
+                emit(
+                    rt,
+                    tid,
+                    None,
+                    "payments",
+                    "refund_issued",
+                    user,
+                    None,
+                    "payment",
+                    pid,
+                    "refunded",
+                    provider,
+                    svc,
+                    cc,
+                    ramount,
+                    "USD",
+                    None,
+                    _dumps({"reason": rng.choice(("customer_request", "service_issue"))}),
+                )
             return True
         return False
 
@@ -1123,50 +1747,190 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             seq["ord"] += 1
             oid = f"ord_{gi:03d}{seq['ord']:08d}"
             sess = sid()
-            if not emit(t, tid, None, "orders", "order_created", user, sess, "order", oid, "new", None, svc, cc,
-                        amount, "USD", None, '{"is_gold":true}' if rand() < 0.12 else '{"is_gold":false}'):
+            if not emit(
+                t,
+                tid,
+                None,
+                "orders",
+                "order_created",
+                user,
+                sess,
+                "order",
+                oid,
+                "new",
+                None,
+                svc,
+                cc,
+                amount,
+                "USD",
+                None,
+                '{"is_gold":true}' if rand() < 0.12 else '{"is_gold":false}',
+            ):
                 continue
             paid = payment(t + 5 + int(rand() * 90), user, cc, amount, svc, oid)
             if not paid or rand() < 0.04:
-                emit(t + 10 * MINUTE + int(rand() * 2 * HOUR), tid, None, "orders", "order_cancelled", user, sess,
-                     "order", oid, "cancelled", None, svc, cc, None, None, None,
-                     '{"reason":"payment_failed"}' if not paid else '{"reason":"client_request"}')
+                emit(
+                    t + 10 * MINUTE + int(rand() * 2 * HOUR),
+                    tid,
+                    None,
+                    "orders",
+                    "order_cancelled",
+                    user,
+                    sess,
+                    "order",
+                    oid,
+                    "cancelled",
+                    None,
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    '{"reason":"payment_failed"}' if not paid else '{"reason":"client_request"}',
+                )
                 continue
             t += _lognormal_seconds(rng, 12 * MINUTE, 1.0, 30, 12 * HOUR)
             reader = readers[int(rand() * rand() * len(readers))]
-            if not emit(t, tid, None, "orders", "order_assigned", user, None, "order", oid, "assigned", None, svc, cc,
-                        None, None, None, f'{{"reader_id":"{reader}"}}'):
+            if not emit(
+                t,
+                tid,
+                None,
+                "orders",
+                "order_assigned",
+                user,
+                None,
+                "order",
+                oid,
+                "assigned",
+                None,
+                svc,
+                cc,
+                None,
+                None,
+                None,
+                f'{{"reader_id":"{reader}"}}',
+            ):
                 continue
             if rand() < 0.03:
-                emit(t + int(rand() * 6 * HOUR), tid, None, "orders", "order_cancelled", user, None, "order", oid,
-                     "cancelled", None, svc, cc, None, None, None, '{"reason":"reader_unavailable"}')
+                emit(
+                    t + int(rand() * 6 * HOUR),
+                    tid,
+                    None,
+                    "orders",
+                    "order_cancelled",
+                    user,
+                    None,
+                    "order",
+                    oid,
+                    "cancelled",
+                    None,
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    '{"reason":"reader_unavailable"}',
+                )
                 continue
             approved = False
             for _loop in range(3):
                 t += _lognormal_seconds(rng, 2 * HOUR, 1.0, 5 * MINUTE, 2 * DAY)
-                if not emit(t, tid, None, "orders", "order_submitted", user, None, "order", oid, "submitted", None,
-                            svc, cc, None, None, None, None):
+                if not emit(
+                    t,
+                    tid,
+                    None,
+                    "orders",
+                    "order_submitted",
+                    user,
+                    None,
+                    "order",
+                    oid,
+                    "submitted",
+                    None,
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    None,
+                ):
                     break
                 t += _lognormal_seconds(rng, 40 * MINUTE, 1.0, 2 * MINUTE, DAY)
                 if rand() < 0.86 or _loop == 2:
-                    approved = emit(t, tid, None, "orders", "order_approved", user, None, "order", oid, "approved",
-                                    None, svc, cc, None, None, None, None)
+                    approved = emit(
+                        t,
+                        tid,
+                        None,
+                        "orders",
+                        "order_approved",
+                        user,
+                        None,
+                        "order",
+                        oid,
+                        "approved",
+                        None,
+                        svc,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
                     break
-                if not emit(t, tid, None, "orders", "order_rejected", user, None, "order", oid, "rejected", None,
-                            svc, cc, None, None, None,
-                            _dumps({"reason": rng.choice(("too_short", "off_topic", "quality"))})):
+                if not emit(
+                    t,
+                    tid,
+                    None,
+                    "orders",
+                    "order_rejected",
+                    user,
+                    None,
+                    "order",
+                    oid,
+                    "rejected",
+                    None,
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    _dumps({"reason": rng.choice(("too_short", "off_topic", "quality"))}),
+                ):
                     break
             if approved:
                 t += _lognormal_seconds(rng, 5 * MINUTE, 1.0, 10, 3 * HOUR)
-                emit(t, tid, None, "orders", "order_completed", user, None, "order", oid, "completed", None, svc, cc,
-                     amount, "USD", None, None)
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "orders",
+                    "order_completed",
+                    user,
+                    None,
+                    "order",
+                    oid,
+                    "completed",
+                    None,
+                    svc,
+                    cc,
+                    amount,
+                    "USD",
+                    None,
+                    None,
+                )
         # wallet top-ups (payments without an order)
         for _ in range(_poisson(rng, PLATFORM_TOPUPS_PER_DAY * s * f)):
             i = pick(rng, hi, lo)
             if i < 0:
                 continue
-            payment(day0 + hours[int(rand() * nh)] + int(rand() * HOUR), users[i], countries[i],
-                    (1000, 2000, 5000, 10000)[int(rand() * 4)], None, None)
+            payment(
+                day0 + hours[int(rand() * nh)] + int(rand() * HOUR),
+                users[i],
+                countries[i],
+                (1000, 2000, 5000, 10000)[int(rand() * 4)],
+                None,
+                None,
+            )
         # calls
         for _ in range(_poisson(rng, PLATFORM_CALLS_PER_DAY * s * f)):
             i = pick(rng, hi, lo)
@@ -1177,23 +1941,91 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             seq["call"] += 1
             cid = f"call_{gi:03d}{seq['call']:08d}"
             svc = SERVICE_CODES[bisect_right(svc_cum, rand() * acc)]
-            if not emit(t, tid, None, "calls", "call_started", user, None, "call", cid, "ringing", "twilio", svc, cc,
-                        None, None, None, None):
+            if not emit(
+                t,
+                tid,
+                None,
+                "calls",
+                "call_started",
+                user,
+                None,
+                "call",
+                cid,
+                "ringing",
+                "twilio",
+                svc,
+                cc,
+                None,
+                None,
+                None,
+                None,
+            ):
                 continue
             if rand() < 0.15:
                 continue  # missed
             t += 3 + int(rand() * 40)
-            if not emit(t, tid, None, "calls", "call_answered", user, None, "call", cid, "answered", "twilio", svc,
-                        cc, None, None, None, None):
+            if not emit(
+                t,
+                tid,
+                None,
+                "calls",
+                "call_answered",
+                user,
+                None,
+                "call",
+                cid,
+                "answered",
+                "twilio",
+                svc,
+                cc,
+                None,
+                None,
+                None,
+                None,
+            ):
                 continue
             dur = round(min(7200.0, max(5.0, 600.0 * math.exp(rng.gauss(0.0, 0.8)))), 3)
             if rand() < 0.1:
                 dur = round(dur * rand(), 3)
-                emit(t + int(dur), tid, None, "calls", "call_dropped", user, None, "call", cid, "dropped", "twilio",
-                     svc, cc, None, None, dur, _dumps({"reason": rng.choice(("network", "client_hangup_error"))}))
+                emit(
+                    t + int(dur),
+                    tid,
+                    None,
+                    "calls",
+                    "call_dropped",
+                    user,
+                    None,
+                    "call",
+                    cid,
+                    "dropped",
+                    "twilio",
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    dur,
+                    _dumps({"reason": rng.choice(("network", "client_hangup_error"))}),
+                )
             else:
-                emit(t + int(dur), tid, None, "calls", "call_ended", user, None, "call", cid, "ended", "twilio", svc,
-                     cc, None, None, dur, recorded[rand() < 0.6])
+                emit(
+                    t + int(dur),
+                    tid,
+                    None,
+                    "calls",
+                    "call_ended",
+                    user,
+                    None,
+                    "call",
+                    cid,
+                    "ended",
+                    "twilio",
+                    svc,
+                    cc,
+                    None,
+                    None,
+                    dur,
+                    recorded[rand() < 0.6],
+                )
         # notifications
         for _ in range(_poisson(rng, PLATFORM_NOTIFICATIONS_PER_DAY * s * f)):
             i = pick(rng, hi, lo, 0.2)
@@ -1215,21 +2047,90 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 meta = _dumps({"channel": channel, "phone": f"+966-5{int(rand() * 1e8):08d}", "template": template})
             else:
                 meta = f'{{"channel":"{channel}","template":"{template}"}}'
-            if not emit(t, tid, None, "notifications", "notification_sent", user, None, "notification", nid, "sent",
-                        provider, None, cc, None, None, None, meta):
+            if not emit(
+                t,
+                tid,
+                None,
+                "notifications",
+                "notification_sent",
+                user,
+                None,
+                "notification",
+                nid,
+                "sent",
+                provider,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                meta,
+            ):
                 continue
             if rand() < 0.003:
-                emit(t + 30 + int(rand() * HOUR), tid, None, "notifications", "notification_opted_out", user, None,
-                     "notification", nid, "opted_out", provider, None, cc, None, None, None,
-                     f'{{"channel":"{channel}"}}')
+                emit(
+                    t + 30 + int(rand() * HOUR),
+                    tid,
+                    None,
+                    "notifications",
+                    "notification_opted_out",
+                    user,
+                    None,
+                    "notification",
+                    nid,
+                    "opted_out",
+                    provider,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    f'{{"channel":"{channel}"}}',
+                )
                 continue
             if rand() < 0.95:
                 t += 1 + int(rand() * rand() * 300)
-                if emit(t, tid, None, "notifications", "notification_delivered", user, None, "notification", nid,
-                        "delivered", provider, None, cc, None, None, None, None) and rand() < 0.22:
-                    emit(t + _lognormal_seconds(rng, 20 * MINUTE, 1.4, 5, 2 * DAY), tid, None, "notifications",
-                         "notification_opened", user, None, "notification", nid, "opened", provider, None, cc, None,
-                         None, None, None)
+                if (
+                    emit(
+                        t,
+                        tid,
+                        None,
+                        "notifications",
+                        "notification_delivered",
+                        user,
+                        None,
+                        "notification",
+                        nid,
+                        "delivered",
+                        provider,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                    and rand() < 0.22
+                ):
+                    emit(
+                        t + _lognormal_seconds(rng, 20 * MINUTE, 1.4, 5, 2 * DAY),
+                        tid,
+                        None,
+                        "notifications",
+                        "notification_opened",
+                        user,
+                        None,
+                        "notification",
+                        nid,
+                        "opened",
+                        provider,
+                        None,
+                        cc,
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
         # content: horoscope uploads for today's signs (coverage sometimes < 12)
         day_tag = ctx.day_str[d][:10].replace("-", "")
         nsigns = 12 if rand() < 0.85 else 9 + int(rand() * 3)
@@ -1239,20 +2140,88 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             t = day0 + int(rand() * 5 * HOUR)
             up = staff[int(rand() * 3)]
             for attempt in range(3):
-                if not emit(t, tid, None, "content", "horoscope_uploaded", up, None, "horoscope", hid, "uploaded",
-                            None, None, None, None, None, None, zodiac_meta[z]):
+                if not emit(
+                    t,
+                    tid,
+                    None,
+                    "content",
+                    "horoscope_uploaded",
+                    up,
+                    None,
+                    "horoscope",
+                    hid,
+                    "uploaded",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    zodiac_meta[z],
+                ):
                     break
                 t += _lognormal_seconds(rng, 45 * MINUTE, 0.9, 2 * MINUTE, 10 * HOUR)
                 if rand() < 0.93 or attempt == 2:
-                    if emit(t, tid, None, "content", "horoscope_approved", staff[0], None, "horoscope", hid,
-                            "approved", None, None, None, None, None, None, zodiac_meta[z]):
+                    if emit(
+                        t,
+                        tid,
+                        None,
+                        "content",
+                        "horoscope_approved",
+                        staff[0],
+                        None,
+                        "horoscope",
+                        hid,
+                        "approved",
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        zodiac_meta[z],
+                    ):
                         t += 30 + int(rand() * 20 * MINUTE)
-                        if emit(t, tid, None, "content", "horoscope_published", None, None, "horoscope", hid,
-                                "published", None, None, None, None, None, None, zodiac_meta[z]):
+                        if emit(
+                            t,
+                            tid,
+                            None,
+                            "content",
+                            "horoscope_published",
+                            None,
+                            None,
+                            "horoscope",
+                            hid,
+                            "published",
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            None,
+                            zodiac_meta[z],
+                        ):
                             published.append((hid, z, t))
                     break
-                emit(t, tid, None, "content", "horoscope_rejected", staff[0], None, "horoscope", hid, "rejected",
-                     None, None, None, None, None, None, _dumps({"reason": "audio_quality", "zodiac_sign": ZODIAC[z]}))
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "content",
+                    "horoscope_rejected",
+                    staff[0],
+                    None,
+                    "horoscope",
+                    hid,
+                    "rejected",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    _dumps({"reason": "audio_quality", "zodiac_sign": ZODIAC[z]}),
+                )
                 t += _lognormal_seconds(rng, HOUR, 0.7, 10 * MINUTE, 6 * HOUR)
         if published:
             for _ in range(_poisson(rng, PLATFORM_PLAYS_PER_DAY * s * f)):
@@ -1268,8 +2237,25 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 meta = play_meta.get(key)
                 if meta is None:
                     meta = play_meta[key] = f'{{"listen_pct":{pct},"zodiac_sign":"{ZODIAC[z]}"}}'
-                emit(t, tid, None, "content", "horoscope_played", users[i], sid(), "horoscope", hid, "played", None,
-                     None, countries[i], None, None, round(180.0 * pct / 100.0, 3), meta)
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "content",
+                    "horoscope_played",
+                    users[i],
+                    sid(),
+                    "horoscope",
+                    hid,
+                    "played",
+                    None,
+                    None,
+                    countries[i],
+                    None,
+                    None,
+                    round(180.0 * pct / 100.0, 3),
+                    meta,
+                )
         # moderation
         for _ in range(_poisson(rng, PLATFORM_FLAGS_PER_DAY * s * f)):
             i = pick(rng, hi, lo)
@@ -1282,17 +2268,70 @@ def _gen_platform(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             meta = {"reason": rng.choice(("spam", "abuse", "off_platform_contact", "other"))}
             if meta["reason"] == "off_platform_contact" and rand() < 0.5:
                 meta["email"] = f"reader{int(rand() * 999)}@example.com"
-            if not emit(t, tid, None, "moderation", "content_flagged", users[i], None, kind, fid, "flagged", None,
-                        None, countries[i], None, None, None, _dumps(meta)):
+            if not emit(
+                t,
+                tid,
+                None,
+                "moderation",
+                "content_flagged",
+                users[i],
+                None,
+                kind,
+                fid,
+                "flagged",
+                None,
+                None,
+                countries[i],
+                None,
+                None,
+                None,
+                _dumps(meta),
+            ):
                 continue
             t += _lognormal_seconds(rng, 3 * HOUR, 1.0, 5 * MINUTE, 3 * DAY)
             removed = rand() < 0.4
-            if emit(t, tid, None, "moderation", "moderation_decision", staff[1], None, kind, fid,
-                    "removed" if removed else "approved", None, None, None, None, None, None, None) and removed \
-                    and rand() < 0.15:
-                emit(t + _lognormal_seconds(rng, 8 * HOUR, 1.0, 10 * MINUTE, 5 * DAY), tid, None, "moderation",
-                     "appeal_submitted", users[i], None, kind, fid, "appealed", None, None, countries[i], None,
-                     None, None, None)
+            if (
+                emit(
+                    t,
+                    tid,
+                    None,
+                    "moderation",
+                    "moderation_decision",
+                    staff[1],
+                    None,
+                    kind,
+                    fid,
+                    "removed" if removed else "approved",
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+                and removed
+                and rand() < 0.15
+            ):
+                emit(
+                    t + _lognormal_seconds(rng, 8 * HOUR, 1.0, 10 * MINUTE, 5 * DAY),
+                    tid,
+                    None,
+                    "moderation",
+                    "appeal_submitted",
+                    users[i],
+                    None,
+                    kind,
+                    fid,
+                    "appealed",
+                    None,
+                    None,
+                    countries[i],
+                    None,
+                    None,
+                    None,
+                    None,
+                )
         ev.maybe_flush()
 
 
@@ -1316,8 +2355,7 @@ def _gen_organization(ctx: _Ctx, tp: _Tenant) -> None:
         f = ORG_BOOKINGS_PER_LOCATION_DAY * s * ctx.season("organization", d) * ctx.trend[d]
         expected += sum(f * lf for _, _, lf in locs)
     size = int(math.ceil(ORG_CUSTOMERS_PER_BOOKING * expected)) + 20
-    pop = _Population(rng, size, end, initial_share=0.35, initial_span=3 * DAY, alpha=2.0, cap=12.0,
-                      zero_share=0.15)
+    pop = _Population(rng, size, end, initial_share=0.35, initial_span=3 * DAY, alpha=2.0, cap=12.0, zero_share=0.15)
     salt = rng.getrandbits(50)
     cust_ids = []
     rand = rng.random
@@ -1348,8 +2386,7 @@ def _gen_organization(ctx: _Ctx, tp: _Tenant) -> None:
     def pay(cid: str | None, bid: str | None, amount: int, status: str, t: int) -> None:
         nonlocal np_
         np_ += 1
-        sk_p.add((f"pay_{_code(bsalt | np_, 0x3C3C3C3, 12)}", org, cid, bid, amount, cur, status,
-                  ts(min(t, last))))
+        sk_p.add((f"pay_{_code(bsalt | np_, 0x3C3C3C3, 12)}", org, cid, bid, amount, cur, status, ts(min(t, last))))
 
     for d in range(ctx.days):
         day0 = d * DAY
@@ -1468,7 +2505,7 @@ def _gen_marketplace(ctx: _Ctx, tp: _Tenant) -> None:
             state = "CREATED"
             sk_s.add((deal_id, None, "CREATED", ts(t), "buyer"))
 
-            def move(to: str, at: int, actor: str) -> bool:
+            def move(to: str, at: int, actor: str, deal_id: str = deal_id) -> bool:
                 nonlocal state
                 if at >= end:
                     return False
@@ -1506,8 +2543,7 @@ def _gen_marketplace(ctx: _Ctx, tp: _Tenant) -> None:
                         resolved_by = "admin"
                         rt = td + int((ttl_h * HOUR - 2 * HOUR) * (0.05 + 0.9 * rand()))
                         x = rand()
-                        outcome = ("RELEASE_TO_SELLER" if x < 0.45
-                                   else "REFUND_BUYER" if x < 0.75 else "PARTIAL_REFUND")
+                        outcome = "RELEASE_TO_SELLER" if x < 0.45 else "REFUND_BUYER" if x < 0.75 else "PARTIAL_REFUND"
                     else:
                         resolved_by = "timer"
                         rt = ttl_end
@@ -1525,8 +2561,7 @@ def _gen_marketplace(ctx: _Ctx, tp: _Tenant) -> None:
                     sk_x.add((dsp, deal_id, reason, ts(td), ts(rt), outcome, resolved_by))
                     t = rt + 1
                     actor = "admin" if resolved_by == "admin" else "system"
-                    if (outcome == "RELEASE_TO_SELLER" and resolved_by == "admin" and disputes == 1
-                            and rand() < 0.3):
+                    if outcome == "RELEASE_TO_SELLER" and resolved_by == "admin" and disputes == 1 and rand() < 0.3:
                         if not move("INSPECTION", t, actor):
                             break
                         insp_end = max(insp_end, t + DAY)
@@ -1617,8 +2652,7 @@ def generate(
         raise ValueError(f"days must be an integer in 1..3660, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an integer, got {seed!r}")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < scale <= 1000) \
-            or math.isnan(scale):
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < scale <= 1000) or math.isnan(scale):
         raise ValueError(f"scale must be a number in (0, 1000], got {scale!r}")
     if isinstance(start, datetime):
         start = start.date()
@@ -1651,13 +2685,15 @@ def generate(
         ctx.sinks = sinks
         ts = ctx.ts
         for tp in plans:
-            sinks["tenants"].add((tp.tenant_id, tp.kind, tp.name, tp.country, ts(tp.signed_up_at), tp.status,
-                                  ts(tp.updated_at)))
+            sinks["tenants"].add(
+                (tp.tenant_id, tp.kind, tp.name, tp.country, ts(tp.signed_up_at), tp.status, ts(tp.updated_at))
+            )
             for lid, lname, created in tp.locations:
                 sinks["locations"].add((lid, tp.tenant_id, lname, ts(created)))
             if tp.kind == "partner":
-                sinks["partners"].add((tp.tenant_id, tp.status, ts(tp.applied_at), ts(tp.decided_at),
-                                       ts(tp.updated_at)))
+                sinks["partners"].add(
+                    (tp.tenant_id, tp.status, ts(tp.applied_at), ts(tp.decided_at), ts(tp.updated_at))
+                )
         for name in ("tenants", "locations", "partners"):
             counts[name] = sinks[name].close()
         ev = sinks["events_raw"]
@@ -1682,10 +2718,9 @@ def generate(
     finally:
         for sink in sinks.values():
             if not sink.f.closed:
-                try:
+                # the buffered tail may not be writable either (disk full)
+                with contextlib.suppress(OSError):
                     sink.f.close()
-                except OSError:  # the buffered tail cannot be written either (disk full)
-                    pass
         if not done:
             for path in partial.values():
                 path.unlink(missing_ok=True)

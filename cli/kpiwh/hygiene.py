@@ -105,8 +105,7 @@ def _check_model(node: dict) -> list[Finding]:
 def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
     name = node["name"]
     found: list[Finding] = []
-    documented = {c.lower() for c, col in (node.get("columns") or {}).items()
-                  if (col.get("description") or "").strip()}
+    documented = {c.lower() for c, col in (node.get("columns") or {}).items() if (col.get("description") or "").strip()}
     header: list[str] = []
     path = node.get("original_file_path")
     if project_dir is not None and path and (project_dir / path).is_file():
@@ -118,8 +117,7 @@ def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
     return found
 
 
-def check_manifest(manifest: dict, settings: Settings | None = None,
-                   project_dir: Path | None = None) -> list[Finding]:
+def check_manifest(manifest: dict, settings: Settings | None = None, project_dir: Path | None = None) -> list[Finding]:
     """Return the ``column-exists`` and ``seed-docs`` findings of the project's models and seeds.
 
     Args:
@@ -163,13 +161,23 @@ def parse_manifest(project_dir: Path, target_path: Path) -> dict:
     Raises:
         UsageError: the project does not parse.
     """
-    from . import config  # noqa: PLC0415
-
     from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
 
-    args = ["--quiet", "--no-use-colors", "parse", "--project-dir", str(project_dir),
-            "--profiles-dir", str(config.profiles_dir()), "--target", config.target(),
-            "--target-path", str(target_path)]
+    from . import config  # noqa: PLC0415
+
+    args = [
+        "--quiet",
+        "--no-use-colors",
+        "parse",
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(config.profiles_dir()),
+        "--target",
+        config.target(),
+        "--target-path",
+        str(target_path),
+    ]
     # the profile renders its host from this variable; parse never connects
     had = os.environ.get("KPI_PGHOST")
     os.environ.setdefault("KPI_PGHOST", str(config.pgdata()))
@@ -196,13 +204,12 @@ def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
     Raises:
         UsageError: the config is missing or malformed, or dbt-bouncer could not run.
     """
+    import importlib.util  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
     import sys  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 
     import yaml  # noqa: PLC0415  (a dbt dependency)
-
-    import importlib.util  # noqa: PLC0415
 
     if importlib.util.find_spec("dbt_bouncer") is None:
         raise UsageError("dbt-bouncer is not installed (pip install -e '.[dev]')")
@@ -218,10 +225,23 @@ def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
         conf, out = Path(tmp) / BOUNCER_CONFIG, Path(tmp) / "failures.json"
         conf.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
         proc = subprocess.run(
-            [sys.executable, "-c", "import sys; from dbt_bouncer.main import app; sys.exit(app())",
-             "run", "--config-file", str(conf), "--output-file", str(out), "--output-format", "json",
-             "--output-only-failures"],
-            cwd=project_dir, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-c",
+                "import sys; from dbt_bouncer.main import app; sys.exit(app())",
+                "run",
+                "--config-file",
+                str(conf),
+                "--output-file",
+                str(out),
+                "--output-format",
+                "json",
+                "--output-only-failures",
+            ],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            timeout=300,
             env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "CREATE_DBT_BOUNCER_CONFIG_FILE": "false"},
         )
         if proc.returncode not in (0, 1) or not out.is_file():

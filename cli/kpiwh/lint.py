@@ -1,4 +1,4 @@
-"""``kpi lint``: sqlfluff over the project's SQL, then the manifest hygiene checks.
+"""``kpi lint``: sqlfluff over the project's SQL, ruff over its Python, then the manifest hygiene checks.
 
 sqlfluff runs as a subprocess (``python -m sqlfluff``) with the project's ``.sqlfluff``
 (jinja templater, offline) and ``.sqlfluffignore``; the hygiene checks are
@@ -23,6 +23,7 @@ from .errors import UsageError
 NO_AUTOFIX = ("LT04",)
 # the folders sqlfluff lints (tests/: singular and generic SQL tests; tests/python has none)
 SQL_DIRS = ("models", "macros", "tests", "analyses", "snapshots")
+PYTHON_DIRS = ("cli", "tests/python", "bench")  # ruff (pyproject.toml [tool.ruff])
 
 
 @dataclass
@@ -56,24 +57,28 @@ class LintResult:
     """
 
     sql: list[SqlViolation] = field(default_factory=list)
+    python: list[SqlViolation] = field(default_factory=list)
     hygiene: list = field(default_factory=list)
     files: int = 0
 
     @property
     def ok(self) -> bool:
         """True when nothing was found."""
-        return not self.sql and not self.hygiene
+        return not self.sql and not self.python and not self.hygiene
 
     def summary(self) -> str:
         """One line: counts of violations by kind."""
         if self.ok:
-            return f"lint clean: {self.files} SQL files, manifest hygiene ok"
-        return (f"lint failed: {len(self.sql)} SQL violation(s) in {self.files} files, "
-                f"{len(self.hygiene)} hygiene finding(s)")
+            return f"lint clean: {self.files} SQL files, Python (ruff) ok, manifest hygiene ok"
+        return (
+            f"lint failed: {len(self.sql)} SQL violation(s) in {self.files} files, "
+            f"{len(self.python)} Python finding(s), {len(self.hygiene)} hygiene finding(s)"
+        )
 
 
-def run_sqlfluff(project_dir: Path, paths: list[str] | None = None, *, fix: bool = False,
-                 processes: int = 2) -> tuple[list[SqlViolation], int]:
+def run_sqlfluff(
+    project_dir: Path, paths: list[str] | None = None, *, fix: bool = False, processes: int = 2
+) -> tuple[list[SqlViolation], int]:
     """Lint (or fix, then lint) SQL files with the project's sqlfluff config.
 
     Args:
@@ -90,13 +95,22 @@ def run_sqlfluff(project_dir: Path, paths: list[str] | None = None, *, fix: bool
     base = [sys.executable, "-m", "sqlfluff"]
     common = ["--processes", str(processes), "--disable-progress-bar", *targets]
     if fix:
-        proc = subprocess.run([*base, "fix", "--quiet", "--exclude-rules", ",".join(NO_AUTOFIX), *common],
-                              cwd=project_dir,
-                              capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [*base, "fix", "--quiet", "--exclude-rules", ",".join(NO_AUTOFIX), *common],
+            cwd=project_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode not in (0, 1):
             raise UsageError(f"sqlfluff fix failed: {_tail(proc)}")
-    proc = subprocess.run([*base, "lint", "--format", "json", "--nofail", *common], cwd=project_dir,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [*base, "lint", "--format", "json", "--nofail", *common],
+        cwd=project_dir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0 or not proc.stdout.strip():
         raise UsageError(f"sqlfluff lint failed: {_tail(proc)}")
     try:
@@ -104,9 +118,14 @@ def run_sqlfluff(project_dir: Path, paths: list[str] | None = None, *, fix: bool
     except (json.JSONDecodeError, IndexError):
         raise UsageError(f"sqlfluff lint: unreadable output: {_tail(proc)}") from None
     found = [
-        SqlViolation(rec["filepath"], int(v.get("start_line_no") or 0), v["code"],
-                     " ".join(str(v.get("description", "")).split()))
-        for rec in records for v in rec.get("violations", [])
+        SqlViolation(
+            rec["filepath"],
+            int(v.get("start_line_no") or 0),
+            v["code"],
+            " ".join(str(v.get("description", "")).split()),
+        )
+        for rec in records
+        for v in rec.get("violations", [])
     ]
     return sorted(found, key=lambda v: (v.path, v.line, v.code)), len(records)
 
@@ -116,14 +135,80 @@ def _tail(proc: subprocess.CompletedProcess) -> str:
     return text[-300:] or f"exit {proc.returncode}"
 
 
-def run(project_dir: Path, *, fix: bool = False, sql: bool = True, hygiene: bool = True,
-        target_path: Path | None = None) -> LintResult:
-    """Run sqlfluff and/or the hygiene checks on the project.
+def run_ruff(project_dir: Path, *, fix: bool = False) -> list[SqlViolation]:
+    """ruff (lint and format, config in pyproject.toml) over the project's Python: cli/, tests/python/, bench/.
+
+    Args:
+        project_dir (Path): the project root; folders that do not exist are skipped.
+        fix (bool): let ruff fix what it can and reformat first (rewrites files in place).
+    Returns:
+        the lint findings left (path, line, rule, message) and one ``FORMAT`` finding per file
+        ``ruff format`` would change.
+    Raises:
+        UsageError: ruff is not installed or crashed.
+    """
+    targets = [d for d in PYTHON_DIRS if (project_dir / d).is_dir()]
+    if not targets:
+        return []
+    base = [sys.executable, "-m", "ruff"]
+
+    def ruff(*args: str) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(
+                [*base, *args, *targets], cwd=project_dir, capture_output=True, text=True, timeout=600
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise UsageError(f"ruff failed to run: {exc}") from None
+
+    if fix:
+        ruff("check", "--fix", "--quiet")
+        ruff("format", "--quiet")
+    proc = ruff("check", "--output-format", "json", "--quiet")
+    if proc.returncode not in (0, 1):
+        raise UsageError(f"ruff check failed: {_tail(proc)}")
+    try:
+        records = json.loads(proc.stdout or "[]")
+    except json.JSONDecodeError:
+        raise UsageError(f"ruff check: unreadable output: {_tail(proc)}") from None
+    found = [
+        SqlViolation(
+            str(Path(r["filename"]).resolve().relative_to(project_dir.resolve())),
+            int((r.get("location") or {}).get("row") or 0),
+            str(r.get("code") or "ruff"),
+            " ".join(str(r.get("message", "")).split()),
+        )
+        for r in records
+    ]
+    fmt = ruff("format", "--check", "--output-format", "json")
+    if fmt.returncode not in (0, 1):
+        raise UsageError(f"ruff format failed: {_tail(fmt)}")
+    try:
+        unformatted = json.loads(fmt.stdout or "[]")
+    except json.JSONDecodeError:
+        raise UsageError(f"ruff format: unreadable output: {_tail(fmt)}") from None
+    for r in unformatted:
+        path = str(Path(r["filename"]).resolve().relative_to(project_dir.resolve()))
+        line = int((r.get("location") or {}).get("row") or 1)
+        found.append(SqlViolation(path, line, "FORMAT", "ruff format would reformat this file (kpi lint --fix)"))
+    return sorted(found, key=lambda v: (v.path, v.line, v.code))
+
+
+def run(
+    project_dir: Path,
+    *,
+    fix: bool = False,
+    sql: bool = True,
+    python: bool = True,
+    hygiene: bool = True,
+    target_path: Path | None = None,
+) -> LintResult:
+    """Run sqlfluff, ruff and/or the hygiene checks on the project.
 
     Args:
         project_dir (Path): the dbt project root.
-        fix (bool): let sqlfluff fix what it can first.
+        fix (bool): let sqlfluff and ruff fix what they can first.
         sql (bool): run sqlfluff.
+        python (bool): run ruff over the project's Python.
         hygiene (bool): run ``dbt parse`` and the manifest checks.
         target_path (Path | None): dbt's target folder for the parse (default
             ``<project>/.kpi/lint-target``, apart from builds' ``target/``).
@@ -135,6 +220,8 @@ def run(project_dir: Path, *, fix: bool = False, sql: bool = True, hygiene: bool
     result = LintResult()
     if sql:
         result.sql, result.files = run_sqlfluff(project_dir, fix=fix)
+    if python:
+        result.python = run_ruff(project_dir, fix=fix)
     if hygiene:
         result.hygiene = hygiene_mod.run(project_dir, target_path or project_dir / ".kpi" / "lint-target")
     return result

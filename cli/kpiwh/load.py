@@ -41,12 +41,11 @@ Whitespace is never trimmed. A carriage return inside a value must be quoted
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -57,8 +56,21 @@ from .errors import DatabaseError, UsageError
 
 SUFFIXES = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 # tables loaded first so a folder loads in a stable, readable order
-_ORDER = ["tenants", "locations", "partners", "customers", "referral_profiles", "bookings", "payments",
-          "deals", "deal_state_changes", "disputes", "dispute_evidence", "ledger_entries", "events_raw"]
+_ORDER = [
+    "tenants",
+    "locations",
+    "partners",
+    "customers",
+    "referral_profiles",
+    "bookings",
+    "payments",
+    "deals",
+    "deal_state_changes",
+    "disputes",
+    "dispute_evidence",
+    "ledger_entries",
+    "events_raw",
+]
 _TEXT_TYPES = {"text", "character varying", "uuid", "jsonb", "json"}
 _CHUNK = 1 << 20
 
@@ -218,7 +230,7 @@ def _to_text(value) -> str | None:
         return "true" if value else "false"
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
@@ -331,7 +343,9 @@ def load_file(
         with conn.transaction():
             conn.execute("set local client_min_messages = warning")
             conn.execute(
-                sql.SQL("create temp table {s} (ord bigint generated always as identity, {defs}) on commit drop").format(
+                sql.SQL(
+                    "create temp table {s} (ord bigint generated always as identity, {defs}) on commit drop"
+                ).format(
                     s=stage, defs=sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(c.name)) for c in cols)
                 )
             )
@@ -351,8 +365,11 @@ def load_file(
                             cp.write(chunk)
                 except psycopg.errors.DataError as exc:
                     raise UsageError(_copy_error(path, exc)) from None
-                except (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotInRepertoire,
-                        psycopg.errors.UntranslatableCharacter) as exc:
+                except (
+                    psycopg.errors.BadCopyFileFormat,
+                    psycopg.errors.CharacterNotInRepertoire,
+                    psycopg.errors.UntranslatableCharacter,
+                ) as exc:
                     raise UsageError(_copy_error(path, exc)) from None
                 line_of = lambda ord_: _csv_line_of_record(path, ord_)  # noqa: E731
             else:
@@ -375,7 +392,8 @@ def load_file(
                 if c.required or c.name in table.primary_key:
                     bad = conn.execute(
                         sql.SQL("select min(ord) from {s} where {c} is null or {c} = ''").format(
-                            s=stage, c=sql.Identifier(c.name))
+                            s=stage, c=sql.Identifier(c.name)
+                        )
                     ).fetchone()[0]
                     if bad is not None:
                         raise UsageError(f"{name} line {line_of(bad)}, column {c.name}: value is required (NULL/empty)")
@@ -397,16 +415,22 @@ def load_file(
                     )
             # -- types ------------------------------------------------------------------
             casts = sql.SQL(", ").join(
-                (sql.SQL("coalesce({c}::{t}, {d}) as {c}").format(
-                    c=sql.Identifier(c.name), t=sql.SQL(c.type), d=sql.SQL(c.default))
-                 if c.default else
-                 sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.type)))
+                (
+                    sql.SQL("coalesce({c}::{t}, {d}) as {c}").format(
+                        c=sql.Identifier(c.name), t=sql.SQL(c.type), d=sql.SQL(c.default)
+                    )
+                    if c.default
+                    else sql.SQL("{c}::{t} as {c}").format(c=sql.Identifier(c.name), t=sql.SQL(c.type))
+                )
                 for c in cols
             )
             conn.execute("savepoint kpi_cast")
             try:
-                conn.execute(sql.SQL("create temp table {t} on commit drop as select ord, {x} from {s}").format(
-                    t=typed, x=casts, s=stage))
+                conn.execute(
+                    sql.SQL("create temp table {t} on commit drop as select ord, {x} from {s}").format(
+                        t=typed, x=casts, s=stage
+                    )
+                )
                 conn.execute("release savepoint kpi_cast")
             except psycopg.errors.DataError as exc:
                 conn.execute("rollback to savepoint kpi_cast")
@@ -440,8 +464,9 @@ def load_file(
     except _Rejected:
         with conn.transaction():
             quality.record(conn, path, table_name, result.quality, "rejected")
-        raise UsageError(f"{name}: rejected by --strict (nothing written): "
-                         f"{result.quality.summary().removeprefix('quality: ')}") from None
+        raise UsageError(
+            f"{name}: rejected by --strict (nothing written): {result.quality.summary().removeprefix('quality: ')}"
+        ) from None
     except psycopg.errors.IntegrityError as exc:
         raise UsageError(f"{name}: {_first_line(exc)}") from None
     except psycopg.OperationalError as exc:
@@ -455,8 +480,13 @@ class _Rejected(Exception):
     """A file's quality findings reject it (``strict``): rolls its transaction back."""
 
 
-def _upsert(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Table,
-            cols: list[contract.Column], result: FileResult) -> None:
+def _upsert(
+    conn: psycopg.Connection,
+    typed: sql.Identifier,
+    table: contract.Table,
+    cols: list[contract.Column],
+    result: FileResult,
+) -> None:
     """Plain primary-key upsert of the typed rows into ``raw.<table>`` (every table but events_raw)."""
     col_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
     table_name = table.name
@@ -475,20 +505,19 @@ def _upsert(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Tab
         action = sql.SQL("do update set {s} where {w}").format(s=sets, w=changed)
     else:
         action = sql.SQL("do nothing")
-    conflict = sql.SQL("on conflict ({})").format(
-        sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key))
+    conflict = sql.SQL("on conflict ({})").format(sql.SQL(", ").join(sql.Identifier(k) for k in table.primary_key))
     # rows already present (by key) = rows that can only be updated or left alone;
     # `returning (xmax = 0)` would tell them apart but is refused on partitioned tables
-    key_join = sql.SQL(" and ").join(
-        sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key)
+    key_join = sql.SQL(" and ").join(sql.SQL("t.{k} = s.{k}").format(k=sql.Identifier(k)) for k in table.primary_key)
     existing = conn.execute(
         sql.SQL("select count(*) from {typed} s where exists (select 1 from {tgt} t where {j})").format(
-            typed=typed, tgt=target, j=key_join)
+            typed=typed, tgt=target, j=key_join
+        )
     ).fetchone()[0]
     cur = conn.execute(
-        sql.SQL(
-            "insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}"
-        ).format(tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action)
+        sql.SQL("insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}").format(
+            tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action
+        )
     )
     inserted = result.rows - existing
     row = (inserted, cur.rowcount - inserted)
@@ -499,8 +528,13 @@ def _upsert(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Tab
 EVENTS_LOCK_KEY = (0x6B7069, 2)
 
 
-def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contract.Table,
-                   cols: list[contract.Column], result: FileResult) -> None:
+def _upsert_events(
+    conn: psycopg.Connection,
+    typed: sql.Identifier,
+    table: contract.Table,
+    cols: list[contract.Column],
+    result: FileResult,
+) -> None:
     """Write the typed rows into ``raw.events_raw`` keeping one row per ``event_id``.
 
     Rule (docs/DECISIONLOG.md, "One row per event: the latest received copy wins"):
@@ -532,17 +566,22 @@ def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contr
 
     # 1. the winning copy of each event_id inside the file
     order = sql.SQL("received_at desc nulls last, ord desc" if "received_at" in names else "ord desc")
-    conn.execute(sql.SQL(
-        "create temp table {w} on commit drop as "
-        "select distinct on (event_id) * from {t} order by event_id, {o}").format(w=win, t=typed, o=order))
+    conn.execute(
+        sql.SQL(
+            "create temp table {w} on commit drop as select distinct on (event_id) * from {t} order by event_id, {o}"
+        ).format(w=win, t=typed, o=order)
+    )
     conn.execute(sql.SQL("analyze {}").format(win))
     # 2. the row the table holds for each of them (index probes on event_id across partitions);
     #    a table written by another tool may hold several copies: the best ranked stands for them
-    conn.execute(sql.SQL(
-        "create temp table {h} on commit drop as "
-        "select distinct on (t.event_id) t.* from {tgt} t where t.event_id in (select event_id from {w}) "
-        "order by t.event_id, t.received_at desc nulls last, t._loaded_at desc, t.occurred_at desc"
-    ).format(h=held, tgt=target, w=win))
+    conn.execute(
+        sql.SQL(
+            "create temp table {h} on commit drop as "
+            "select distinct on (t.event_id) t.* from {tgt} t where t.event_id in (select event_id from {w}) "
+            "order by t.event_id, t.received_at desc nulls last, t._loaded_at desc, t.occurred_at desc"
+        ).format(h=held, tgt=target, w=win)
+    )
+
     # 3. what happens to each winner
     def rank(alias: str) -> sql.Composable:
         if alias == "w" and "received_at" not in names:
@@ -551,20 +590,26 @@ def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contr
 
     differs = sql.SQL("({}) is distinct from ({})").format(
         sql.SQL(", ").join(sql.SQL("w.{}").format(sql.Identifier(n)) for n in names),
-        sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(n)) for n in names))
-    conn.execute(sql.SQL(
-        "create temp table {p} on commit drop as "
-        "select w.ord, w.event_id, w.occurred_at, h.occurred_at as held_occurred_at, "
-        "case when h.event_id is null then 'insert' "
-        "     when {rw} < {rh} then 'stale' "
-        "     when {rw} > {rh} or {differs} then 'write' "
-        "     else 'same' end as action "
-        "from {w} w left join {h} h on h.event_id = w.event_id"
-    ).format(p=plan, w=win, h=held, rw=rank("w"), rh=rank("h"), differs=differs))
+        sql.SQL(", ").join(sql.SQL("h.{}").format(sql.Identifier(n)) for n in names),
+    )
+    conn.execute(
+        sql.SQL(
+            "create temp table {p} on commit drop as "
+            "select w.ord, w.event_id, w.occurred_at, h.occurred_at as held_occurred_at, "
+            "case when h.event_id is null then 'insert' "
+            "     when {rw} < {rh} then 'stale' "
+            "     when {rw} > {rh} or {differs} then 'write' "
+            "     else 'same' end as action "
+            "from {w} w left join {h} h on h.event_id = w.event_id"
+        ).format(p=plan, w=win, h=held, rw=rank("w"), rh=rank("h"), differs=differs)
+    )
     counts = dict.fromkeys(("insert", "write", "same", "stale", "moved"), 0)
-    for action, n, moved in conn.execute(sql.SQL(
+    for action, n, moved in conn.execute(
+        sql.SQL(
             "select action, count(*), count(*) filter (where action = 'write' and held_occurred_at <> occurred_at) "
-            "from {} group by action").format(plan)):
+            "from {} group by action"
+        ).format(plan)
+    ):
         counts[action] = n
         counts["moved"] += moved
     winners = conn.execute(sql.SQL("select count(*) from {}").format(win)).fetchone()[0]
@@ -574,14 +619,22 @@ def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contr
         return
 
     # 4. partitions of the rows written, then delete the replaced copies held elsewhere, then upsert
-    months = [r[0] for r in conn.execute(sql.SQL(
-        "select distinct date_trunc('month', occurred_at at time zone 'UTC')::date from {} "
-        "where action in ('insert', 'write')").format(plan))]
+    months = [
+        r[0]
+        for r in conn.execute(
+            sql.SQL(
+                "select distinct date_trunc('month', occurred_at at time zone 'UTC')::date from {} "
+                "where action in ('insert', 'write')"
+            ).format(plan)
+        )
+    ]
     result.partitions = contract.ensure_partitions(conn, months)
-    conn.execute(sql.SQL(
-        "delete from {tgt} t using {p} p "
-        "where p.action = 'write' and t.event_id = p.event_id and t.occurred_at <> p.occurred_at"
-    ).format(tgt=target, p=plan))
+    conn.execute(
+        sql.SQL(
+            "delete from {tgt} t using {p} p "
+            "where p.action = 'write' and t.event_id = p.event_id and t.occurred_at <> p.occurred_at"
+        ).format(tgt=target, p=plan)
+    )
 
     def value(c: contract.Column) -> sql.Composable:
         if c.name in names:
@@ -592,18 +645,25 @@ def _upsert_events(conn: psycopg.Connection, typed: sql.Identifier, table: contr
 
     all_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns)
     non_key = [c for c in table.columns if c.name not in table.primary_key]
-    conn.execute(sql.SQL(
-        "insert into {tgt} as t ({c}, _loaded_at) "
-        "select {v}, now() from {p} p join {w} w on w.ord = p.ord left join {h} h on h.event_id = p.event_id "
-        "where p.action in ('insert', 'write') "
-        "on conflict (event_id, occurred_at) do update set {s}, _loaded_at = excluded._loaded_at "
-        "where ({tc}) is distinct from ({ec})"
-    ).format(
-        tgt=target, c=all_ids, v=sql.SQL(", ").join(value(c) for c in table.columns), p=plan, w=win, h=held,
-        s=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key),
-        tc=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
-        ec=sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
-    ))
+    conn.execute(
+        sql.SQL(
+            "insert into {tgt} as t ({c}, _loaded_at) "
+            "select {v}, now() from {p} p join {w} w on w.ord = p.ord left join {h} h on h.event_id = p.event_id "
+            "where p.action in ('insert', 'write') "
+            "on conflict (event_id, occurred_at) do update set {s}, _loaded_at = excluded._loaded_at "
+            "where ({tc}) is distinct from ({ec})"
+        ).format(
+            tgt=target,
+            c=all_ids,
+            v=sql.SQL(", ").join(value(c) for c in table.columns),
+            p=plan,
+            w=win,
+            h=held,
+            s=sql.SQL(", ").join(sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c.name)) for c in non_key),
+            tc=sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c.name)) for c in non_key),
+            ec=sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c.name)) for c in non_key),
+        )
+    )
 
 
 def _parquet_rows(path: Path):
@@ -687,15 +747,18 @@ def raw_tables_with_rows_between(conn: psycopg.Connection, start: date, end: dat
     """
     if conn.execute("select to_regclass('raw.events_raw')").fetchone()[0] is None:
         return None
-    lo = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
-    hi = datetime(end.year, end.month, end.day, tzinfo=timezone.utc)
+    lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    hi = datetime(end.year, end.month, end.day, tzinfo=UTC)
     found = []
     for table, columns in DAY_COLUMNS.items():
         if conn.execute("select to_regclass(%s)", (f"{contract.RAW_SCHEMA}.{table}",)).fetchone()[0] is None:
             continue
         probe = sql.SQL(" or ").join(
             sql.SQL("exists (select 1 from {t} where {c} >= %(lo)s and {c} < %(hi)s)").format(
-                t=sql.Identifier(contract.RAW_SCHEMA, table), c=sql.Identifier(c)) for c in columns)
+                t=sql.Identifier(contract.RAW_SCHEMA, table), c=sql.Identifier(c)
+            )
+            for c in columns
+        )
         if conn.execute(sql.SQL("select {}").format(probe), {"lo": lo, "hi": hi}).fetchone()[0]:
             found.append(table)
     return found

@@ -18,8 +18,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from . import db
 from .errors import KpiError
@@ -53,12 +53,13 @@ def holder(conn) -> str | None:
         "join pg_stat_activity a on a.pid = l.pid "
         "where l.locktype = 'advisory' and l.granted and l.classid = %s and l.objid = %s and l.objsubid = 2 "
         "and l.database = (select oid from pg_database where datname = current_database())",
-        LOCK_KEY).fetchone()
+        LOCK_KEY,
+    ).fetchone()
     if row is None:
         return None
     app, backend_pid, started = row
     if app and app.startswith(APP_PREFIX + " "):
-        return app[len(APP_PREFIX) + 1:]
+        return app[len(APP_PREFIX) + 1 :]
     return f"database session {backend_pid} since {started:%Y-%m-%dT%H:%M:%S%z}"
 
 
@@ -81,7 +82,7 @@ def build_lock(what: str, wait: bool | None = None) -> Iterator[None]:
         wait = wait_default()
     conn = db.connect()
     try:
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         label = f"{what} pid {os.getpid()} since {started:%Y-%m-%dT%H:%M:%S}Z"
         # application_name is what the refused run reads back (max 63 bytes on the server)
         conn.execute("select set_config('application_name', %s, false)", (f"{APP_PREFIX} {label}"[:63],))

@@ -9,9 +9,9 @@ import functools
 import json
 import os
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -29,8 +29,10 @@ app = typer.Typer(
 db_app = typer.Typer(help="The embedded PostgreSQL (default target).", no_args_is_help=True)
 refresh_app = typer.Typer(help="Recompute a mart on demand.", no_args_is_help=True)
 partitions_app = typer.Typer(help="Monthly partitions of raw.events_raw.", no_args_is_help=True)
-retention_app = typer.Typer(help="Retention through every layer (seed 004: events 90 days, daily metrics "
-                                 "2 years, job runs 1 year).", no_args_is_help=True)
+retention_app = typer.Typer(
+    help="Retention through every layer (seed 004: events 90 days, daily metrics 2 years, job runs 1 year).",
+    no_args_is_help=True,
+)
 export_app = typer.Typer(help="Export raw records for audit.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(refresh_app, name="refresh")
@@ -75,8 +77,11 @@ def handled(fn):
         except Exception as exc:  # a bug: still one line; KPI_DEBUG=1 shows the traceback
             if os.environ.get("KPI_DEBUG"):
                 raise
-            fail(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
-                 "(KPI_DEBUG=1 shows the traceback)", 1)
+            fail(
+                f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                "(KPI_DEBUG=1 shows the traceback)",
+                1,
+            )
 
     return wrapper
 
@@ -122,7 +127,7 @@ def parse_instant(value: str, option: str) -> datetime:
         dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         raise UsageError(f"{option}: '{value}' is not an ISO timestamp (YYYY-MM-DD[THH:MM[:SS]][+HH:MM])") from None
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def parse_vars(text: str) -> dict:
@@ -169,8 +174,12 @@ def check_choice(value: str, choices: tuple[str, ...] | list[str], option: str) 
 
 @app.callback()
 def main_options(
-    target: Annotated[Optional[str], typer.Option(
-        "--target", "-t", help="dbt target: embedded (default) or postgres (PG* env vars). Env: KPI_TARGET.")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target", "-t", help="dbt target: embedded (default) or postgres (PG* env vars). Env: KPI_TARGET."
+        ),
+    ] = None,
 ) -> None:
     """kpi-warehouse: dbt on PostgreSQL — load raw data, build KPI marts, report."""
     if target:
@@ -207,13 +216,19 @@ def db_status(fmt: Annotated[str, typer.Option("--format", help="table | json")]
 
     check_choice(fmt, ("table", "json"), "--format")
     st = db.state()
-    info = {"running": st.running, "pid": st.pid if st.running else None, "pgdata": str(st.pgdata),
-            "initialised": st.initialised, "socket_dir": str(st.socket_dir) if st.running else None}
+    info = {
+        "running": st.running,
+        "pid": st.pid if st.running else None,
+        "pgdata": str(st.pgdata),
+        "initialised": st.initialised,
+        "socket_dir": str(st.socket_dir) if st.running else None,
+    }
     if fmt == "json":
         out.print_json(json.dumps(info))
     else:
-        out.print(("running" if st.running else "stopped") + f"  data {st.pgdata}" +
-                  (f"  pid {st.pid}" if st.running else ""))
+        out.print(
+            ("running" if st.running else "stopped") + f"  data {st.pgdata}" + (f"  pid {st.pid}" if st.running else "")
+        )
     if not st.running:
         raise typer.Exit(1)
 
@@ -248,11 +263,17 @@ def _require_embedded() -> None:
 @app.command("init")
 @handled
 def init(
-    months_ahead: Annotated[int, typer.Option(
-        min=0, help="Also create events_raw partitions this many months ahead.")] = 2,
-    roles: Annotated[bool, typer.Option(
-        "--roles", help="Also create the kpi_* group roles, ops.tenant_access and the raw grants "
-                        "(needs CREATEROLE; docs/security.md).")] = False,
+    months_ahead: Annotated[
+        int, typer.Option(min=0, help="Also create events_raw partitions this many months ahead.")
+    ] = 2,
+    roles: Annotated[
+        bool,
+        typer.Option(
+            "--roles",
+            help="Also create the kpi_* group roles, ops.tenant_access and the raw grants "
+            "(needs CREATEROLE; docs/security.md).",
+        ),
+    ] = False,
 ) -> None:
     """Create schema raw and every raw-contract table (idempotent), plus partitions."""
     from . import contract, db  # noqa: PLC0415
@@ -289,11 +310,16 @@ def partitions_ensure(
 @partitions_app.command("prune")
 @handled
 def partitions_prune(
-    older_than: Annotated[str, typer.Option("--older-than", help="Retention window, e.g. 90d (seed 004) or 12w.")] = "90d",
-    export: Annotated[Optional[Path], typer.Option("--export", help="Write each partition to DIR/<name>.parquet first.")] = None,
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Retention window, e.g. 90d (seed 004) or 12w.")
+    ] = "90d",
+    export: Annotated[
+        Path | None, typer.Option("--export", help="Write each partition to DIR/<name>.parquet first.")
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list what would be dropped.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
+    ] = False,
 ) -> None:
     """The retention run (same as `kpi retention apply`): drop whole events_raw partitions past the window, then the
     older event-level rows of every layer, old daily metrics and job runs."""
@@ -312,19 +338,29 @@ def partitions_prune(
 @retention_app.command("apply")
 @handled
 def retention_apply(
-    older_than: Annotated[str, typer.Option(
-        "--older-than", help="Event-level retention: 90d (seed 004) or e.g. 12w.")] = "90d",
-    metrics_years: Annotated[int, typer.Option(
-        "--metrics-years", help="Keep metrics_daily_* rows this many years (whole ISO weeks).")] = 2,
-    job_run_days: Annotated[int, typer.Option(
-        "--job-run-days", help="Keep ops.etl_job_runs (and their nodes) this many days.")] = 365,
-    as_of: Annotated[Optional[str], typer.Option(
-        "--as-of", help="Reference UTC day (YYYY-MM-DD) the periods are measured back from; default today.")] = None,
-    export: Annotated[Optional[Path], typer.Option(
-        "--export", help="Write each dropped events_raw partition to DIR/<name>.parquet first.")] = None,
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Event-level retention: 90d (seed 004) or e.g. 12w.")
+    ] = "90d",
+    metrics_years: Annotated[
+        int, typer.Option("--metrics-years", help="Keep metrics_daily_* rows this many years (whole ISO weeks).")
+    ] = 2,
+    job_run_days: Annotated[
+        int, typer.Option("--job-run-days", help="Keep ops.etl_job_runs (and their nodes) this many days.")
+    ] = 365,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Reference UTC day (YYYY-MM-DD) the periods are measured back from; default today."
+        ),
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write each dropped events_raw partition to DIR/<name>.parquet first."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
+    ] = False,
 ) -> None:
     """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
     from . import db, partitions, retention  # noqa: PLC0415
@@ -350,8 +386,14 @@ def _print_retention(r, older_than: str) -> None:
         for col in ("partition", "from", "to", "rows", "exported to", "dropped"):
             t.add_column(col, overflow="fold")
         for part, path in r.partitions:
-            t.add_row(part.name, f"{part.start:%Y-%m-%d}", f"{part.end:%Y-%m-%d}", f"{part.rows:,}",
-                      str(path or "-"), "no" if r.dry_run else "yes")
+            t.add_row(
+                part.name,
+                f"{part.start:%Y-%m-%d}",
+                f"{part.end:%Y-%m-%d}",
+                f"{part.rows:,}",
+                str(path or "-"),
+                "no" if r.dry_run else "yes",
+            )
         out.print(t)
     else:
         out.print(f"no partition is entirely older than {older_than}", highlight=False)
@@ -362,9 +404,12 @@ def _print_retention(r, older_than: str) -> None:
         for rel, n in r.removed.items():
             t.add_row(rel, f"{n:,}")
         out.print(t)
-    out.print(f"{'would remove' if r.dry_run else 'removed'} {r.total:,} row(s): events before "
-              f"{r.event_cutoff:%Y-%m-%d}, daily metrics before {r.metrics_cutoff}, job runs before "
-              f"{r.job_runs_cutoff:%Y-%m-%d} (as of {r.as_of})", highlight=False)
+    out.print(
+        f"{'would remove' if r.dry_run else 'removed'} {r.total:,} row(s): events before "
+        f"{r.event_cutoff:%Y-%m-%d}, daily metrics before {r.metrics_cutoff}, job runs before "
+        f"{r.job_runs_cutoff:%Y-%m-%d} (as of {r.as_of})",
+        highlight=False,
+    )
 
 
 # --------------------------------------------------------------------------- load / generate
@@ -372,17 +417,23 @@ def _print_retention(r, older_than: str) -> None:
 @handled
 def load(
     path: Annotated[Path, typer.Argument(help="Folder or file: <raw_table>.csv | .jsonl | .parquet")],
-    strict: Annotated[bool, typer.Option(
-        "--strict", help="Reject a file with a quality finding (future timestamp, invalid country code, "
-                         "uncatalogued event type, NULL in a grouped dimension) instead of loading it with "
-                         "a warning: exit 2, nothing of it written.")] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Reject a file with a quality finding (future timestamp, invalid country code, "
+            "uncatalogued event type, NULL in a grouped dimension) instead of loading it with "
+            "a warning: exit 2, nothing of it written.",
+        ),
+    ] = False,
 ) -> None:
     """Load files into the raw contract: validated, upserted on the primary key, one transaction per file.
 
     Each file's quality summary is printed (a warning on stderr when something was found) and
     recorded in ops.load_quality.
     """
-    from . import contract, db, load as loader  # noqa: PLC0415
+    from . import contract, db  # noqa: PLC0415
+    from . import load as loader
 
     done = []
 
@@ -404,9 +455,11 @@ def load(
 
     loader.discover(path)  # a missing path or nothing to load: exit 2 before connecting
     with db.connect() as conn, err.status("loading...") as status:
+
         def on_file(r):
             status.update(f"loaded {r.path.name}")
             done.append(r)
+
         try:
             results = loader.load_path(conn, path, on_file, strict=strict)
         finally:
@@ -416,8 +469,11 @@ def load(
                 if r.quality.ok:
                     out.print(f"{r.path.name}: {r.quality.summary()}", highlight=False, soft_wrap=True)
                 else:
-                    err.print(f"[yellow]warning:[/yellow] {r.path.name}: {r.quality.summary()}",
-                              highlight=False, soft_wrap=True)
+                    err.print(
+                        f"[yellow]warning:[/yellow] {r.path.name}: {r.quality.summary()}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
     tot_i = sum(r.inserted for r in results)
     tot_u = sum(r.updated for r in results)
     tot_m = sum(r.moved for r in results)
@@ -441,11 +497,14 @@ def generate(
     start_d = parse_date(start, "--start")
     writable_dir(out_dir, "--out")
     with output.progress(err, "generating...") as status:
+
         def progress(table: str, rows: int) -> None:
             status.update(f"generating {table}: {rows:,} rows")
+
         try:
-            counts = gen.generate(out_dir, tenants=tenants, days=days, start=start_d, seed=seed, scale=scale,
-                                  progress=progress)
+            counts = gen.generate(
+                out_dir, tenants=tenants, days=days, start=start_d, seed=seed, scale=scale, progress=progress
+            )
         except ValueError as exc:
             raise UsageError(str(exc).splitlines()[0]) from None
         except OSError as exc:
@@ -472,17 +531,27 @@ def _vars_arg(vars_: dict) -> list[str]:
 @app.command("build")
 @handled
 def build(
-    select: Annotated[Optional[list[str]], typer.Option("--select", "-s", help="dbt selector (repeatable).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", "-s", help="dbt selector (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
     full_refresh: Annotated[bool, typer.Option("--full-refresh", help="Rebuild incremental models.")] = False,
-    vars_: Annotated[Optional[str], typer.Option("--vars", help="dbt vars as YAML/JSON.")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
-    check: Annotated[bool, typer.Option(
-        "--check", help="First validate the raw data (`kpi check --layer raw`); refuse to build on a failure.")] = False,
-    fail_on_check: Annotated[bool, typer.Option(
-        "--fail-on-check/--no-fail-on-check", help="With --check: a failed expectation stops the build "
-                                                  "(default) or only warns.")] = True,
+    vars_: Annotated[str | None, typer.Option("--vars", help="dbt vars as YAML/JSON.")] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another build holds the warehouse lock, wait for it instead of exiting 1."),
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check", help="First validate the raw data (`kpi check --layer raw`); refuse to build on a failure."
+        ),
+    ] = False,
+    fail_on_check: Annotated[
+        bool,
+        typer.Option(
+            "--fail-on-check/--no-fail-on-check",
+            help="With --check: a failed expectation stops the build (default) or only warns.",
+        ),
+    ] = True,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
@@ -504,13 +573,20 @@ def build(
             result = check_mod.run(["raw"])
         if not result.success:
             output.print_table(out if fmt == "table" else err, check_mod.summary_table(result, only_failed=True))
-            names = ", ".join(sorted({f"{o.suite} {o.expectation}" + (f"({o.column})" if o.column else "")
-                                      for o in result.failed}))[:300]
+            names = ", ".join(
+                sorted({f"{o.suite} {o.expectation}" + (f"({o.column})" if o.column else "") for o in result.failed})
+            )[:300]
             if fail_on_check:
-                raise KpiError(f"raw data check failed: {len(result.failed)} failed expectation(s), nothing built "
-                               f"(--no-fail-on-check to build anyway): {names}")
-            err.print(f"[yellow]warning:[/yellow] raw data check failed: {len(result.failed)} failed "
-                      f"expectation(s); building anyway (--no-fail-on-check)", highlight=False, soft_wrap=True)
+                raise KpiError(
+                    f"raw data check failed: {len(result.failed)} failed expectation(s), nothing built "
+                    f"(--no-fail-on-check to build anyway): {names}"
+                )
+            err.print(
+                f"[yellow]warning:[/yellow] raw data check failed: {len(result.failed)} failed "
+                f"expectation(s); building anyway (--no-fail-on-check)",
+                highlight=False,
+                soft_wrap=True,
+            )
         else:
             err.print(f"raw data check passed: {len(result.outcomes)} expectations", highlight=False)
     cmd = ["build"]
@@ -528,8 +604,9 @@ def build(
         raise UsageError(f"--select {' '.join(select)} matched no node")
     if not summary.success:
         for n in summary.failed[:10]:
-            err.print(f"[red]FAILED[/red] {n.unique_id}: {' '.join(str(n.message or '').split())[:200]}",
-                      highlight=False)
+            err.print(
+                f"[red]FAILED[/red] {n.unique_id}: {' '.join(str(n.message or '').split())[:200]}", highlight=False
+            )
         raise typer.Exit(1)
 
 
@@ -538,12 +615,20 @@ def build(
 def backfill(
     start: Annotated[str, typer.Option(help="First day to rebuild (YYYY-MM-DD, inclusive).")],
     end: Annotated[str, typer.Option(help="Day AFTER the last one to rebuild (YYYY-MM-DD, EXCLUSIVE).")],
-    select: Annotated[Optional[list[str]], typer.Option(
-        "--select", "-s", help="dbt selector (default: the daily models (tag daily) with their parents and "
-                               "children, alerts excluded).")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
+    select: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--select",
+            "-s",
+            help="dbt selector (default: the daily models (tag daily) with their parents and "
+            "children, alerts excluded).",
+        ),
+    ] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="dbt exclusion (repeatable).")] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another build holds the warehouse lock, wait for it instead of exiting 1."),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute the daily models' days in [start, end) (plus what was loaded since their last run): idempotent."""
@@ -557,24 +642,31 @@ def backfill(
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     if end_d <= start_d:
         raise UsageError(f"--end {end_d} must be after --start {start_d} (the end day is exclusive)")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     if end_d > today + timedelta(days=1):
-        raise UsageError(f"--end {end_d}: the window reaches into the future (today is {today} UTC, so --end is "
-                         f"at most {today + timedelta(days=1)}: the end day is exclusive)")
+        raise UsageError(
+            f"--end {end_d}: the window reaches into the future (today is {today} UTC, so --end is "
+            f"at most {today + timedelta(days=1)}: the end day is exclusive)"
+        )
     from . import load as loader  # noqa: PLC0415
 
     with db.connect() as conn:
         horizon = partitions.pruned_until(conn)
         raw_tables = loader.raw_tables_with_rows_between(conn, start_d, end_d)
     if horizon is not None and start_d < horizon.date():
-        raise UsageError(f"--start {start_d}: raw events before {horizon.date()} were pruned (retention); "
-                         "backfilling those days would erase history the marts still hold")
+        raise UsageError(
+            f"--start {start_d}: raw events before {horizon.date()} were pruned (retention); "
+            "backfilling those days would erase history the marts still hold"
+        )
     if raw_tables is None:
         raise UsageError("the raw contract does not exist: run `kpi init` and `kpi load` first")
     if not raw_tables:
-        err.print(f"[yellow]warning:[/yellow] no raw data in [{start_d}, {end_d}): the window's days are "
-                  "recomputed empty (mart rows held for them are removed, none is written)", highlight=False,
-                  soft_wrap=True)
+        err.print(
+            f"[yellow]warning:[/yellow] no raw data in [{start_d}, {end_d}): the window's days are "
+            "recomputed empty (mart rows held for them are removed, none is written)",
+            highlight=False,
+            soft_wrap=True,
+        )
     # `+`: the daily models' parents (views, whole-history tables such as first bookings) are
     # rebuilt too so a day never reads stale inputs; cautious: tests run only when every
     # model they read was rebuilt (a test spanning a mart outside the backfill is skipped)
@@ -593,18 +685,25 @@ def backfill(
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")
     (out if fmt == "table" else err).print(
-        f"backfilled {(end_d - start_d).days} day(s): {start_d} .. {end_d} (exclusive)", highlight=False)
+        f"backfilled {(end_d - start_d).days} day(s): {start_d} .. {end_d} (exclusive)", highlight=False
+    )
 
 
 @refresh_app.command("customers")
 @handled
 def refresh_customers(
-    mode: Annotated[str, typer.Option(help="recent: the customers whose bookings or payments were loaded since "
-                                           "the last run; full: every customer.")] = "recent",
-    as_of: Annotated[Optional[str], typer.Option(help="Reference time of the age-based columns (default: "
-                                                      "now).")] = None,
-    wait: Annotated[bool, typer.Option("--wait", help="If another build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
+    mode: Annotated[
+        str,
+        typer.Option(
+            help="recent: the customers whose bookings or payments were loaded since "
+            "the last run; full: every customer."
+        ),
+    ] = "recent",
+    as_of: Annotated[str | None, typer.Option(help="Reference time of the age-based columns (default: now).")] = None,
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="If another build holds the warehouse lock, wait for it instead of exiting 1."),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute customer_analytics (seed 002's full vs recent refresh)."""
@@ -630,14 +729,25 @@ def refresh_customers(
 @app.command("check")
 @handled
 def check(
-    layer: Annotated[str, typer.Option("--layer", help="raw (the raw contract, before dbt) | marts (daily marts "
-                                                       "have today's data; not what dbt tests) | all.")] = "raw",
+    layer: Annotated[
+        str,
+        typer.Option(
+            "--layer",
+            help="raw (the raw contract, before dbt) | marts (daily marts "
+            "have today's data; not what dbt tests) | all.",
+        ),
+    ] = "raw",
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-    docs: Annotated[Optional[Path], typer.Option("--docs", help="Also write a GX data docs site (index.html) "
-                                                              "into this folder.")] = None,
-    future_tolerance: Annotated[Optional[int], typer.Option(
-        "--future-tolerance", help="Minutes a timestamp may lie in the future (default: tests/gx/parameters.json, "
-                                   "60).")] = None,
+    docs: Annotated[
+        Path | None, typer.Option("--docs", help="Also write a GX data docs site (index.html) into this folder.")
+    ] = None,
+    future_tolerance: Annotated[
+        int | None,
+        typer.Option(
+            "--future-tolerance",
+            help="Minutes a timestamp may lie in the future (default: tests/gx/parameters.json, 60).",
+        ),
+    ] = None,
 ) -> None:
     """Validate the data with Great Expectations suites kept in tests/gx/<layer>/ (exit 1 on a failed expectation)."""
     from . import check as check_mod  # noqa: PLC0415
@@ -669,7 +779,7 @@ def report_weekly(
     tenant: Annotated[str, typer.Option("--tenant", help="Merchant tenant id (e.g. mer_001).")],
     week: Annotated[str, typer.Option("--week", help="ISO week YYYY-Www (e.g. 2025-W03), past or current.")],
     fmt: Annotated[str, typer.Option("--format", help="md | json | html")] = "md",
-    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Seed 000's weekly merchant report: summary, week-over-week change, plain-English summary, top rewards."""
     from . import db, report  # noqa: PLC0415
@@ -692,27 +802,39 @@ def report_weekly(
     except OSError as exc:
         raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
     err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+
+
 # --------------------------------------------------------------------------- alerts
 @app.command("alerts")
 @handled
 def alerts(
     open_only: Annotated[bool, typer.Option("--open", help="Only open alerts.")] = False,
-    severity: Annotated[Optional[str], typer.Option(help="Only this severity: info | warning | critical.")] = None,
+    severity: Annotated[str | None, typer.Option(help="Only this severity: info | warning | critical.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
-    fail_on: Annotated[Optional[str], typer.Option(
-        "--fail-on", help="Exit 3 when an open alert of this severity or higher exists: warning | critical.")] = None,
-    evaluate: Annotated[bool, typer.Option(
-        "--evaluate", help="First run `dbt build` of the alert models (rules seed + tag:alerts).")] = False,
-    evaluated_at: Annotated[Optional[str], typer.Option(
-        "--evaluated-at", help="Evaluation instant for --evaluate (ISO timestamp, UTC; default now).")] = None,
-    webhook: Annotated[Optional[str], typer.Option(
-        "--webhook", help="POST new and resolved alerts not yet notified to this URL (JSON).")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on", help="Exit 3 when an open alert of this severity or higher exists: warning | critical."
+        ),
+    ] = None,
+    evaluate: Annotated[
+        bool, typer.Option("--evaluate", help="First run `dbt build` of the alert models (rules seed + tag:alerts).")
+    ] = False,
+    evaluated_at: Annotated[
+        str | None,
+        typer.Option("--evaluated-at", help="Evaluation instant for --evaluate (ISO timestamp, UTC; default now)."),
+    ] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option("--webhook", help="POST new and resolved alerts not yet notified to this URL (JSON)."),
+    ] = None,
 ) -> None:
     """List alerts from marts.fct_alerts (seed 001); optionally evaluate first and notify a webhook.
 
     Exit status: 0 ok; 1 failed build, database or webhook; 2 bad usage; 3 --fail-on matched.
     """
-    from . import alerts as alerts_mod, db  # noqa: PLC0415
+    from . import alerts as alerts_mod  # noqa: PLC0415
+    from . import db
 
     if severity is not None and severity not in alerts_mod.SEVERITY_RANK:
         raise UsageError(f"--severity: '{severity}' is not info, warning or critical")
@@ -733,8 +855,17 @@ def alerts(
         if fmt == "json":
             print(json.dumps([alerts_mod.to_jsonable(r) for r in rows], indent=2))
         else:
-            cols = ("rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at",
-                    "occurrences", "resolved_at")
+            cols = (
+                "rule_id",
+                "subject",
+                "episode",
+                "severity",
+                "status",
+                "first_seen_at",
+                "last_seen_at",
+                "occurrences",
+                "resolved_at",
+            )
             cells = [["" if r[c] is None else str(r[c]) for c in (*cols, "message")] for r in rows]
             t = Table(title=f"alerts ({len(rows)})")
             for i, col in enumerate(cols):  # ids and instants are never wrapped nor cut; the message wraps
@@ -757,17 +888,29 @@ def alerts(
 @app.command("status")
 @handled
 def status(
-    days: Annotated[int, typer.Option("--days", min=1, max=3660,
-                                      help="Window in days for failures and daily-mart coverage.")] = 7,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=3660, help="Window in days for failures and daily-mart coverage.")
+    ] = 7,
     fmt: Annotated[str, typer.Option("--format", help="table | json (for monitors)")] = "table",
-    freshness: Annotated[bool, typer.Option(
-        "--freshness", help="Run `dbt source freshness` first (recorded like any run); otherwise the last "
-                            "recorded check is shown.")] = False,
+    freshness: Annotated[
+        bool,
+        typer.Option(
+            "--freshness",
+            help="Run `dbt source freshness` first (recorded like any run); otherwise the last "
+            "recorded check is shown.",
+        ),
+    ] = False,
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many recent runs to list.")] = 10,
-    max_wait_hours: Annotated[float, typer.Option(
-        "--max-wait-hours", min=0, help="Hours loaded data may wait for a build: a daily mart missing a day whose "
-                                        "raw data was loaded longer ago, or events loaded longer ago and not yet "
-                                        "processed, exit 1.")] = 24.0,
+    max_wait_hours: Annotated[
+        float,
+        typer.Option(
+            "--max-wait-hours",
+            min=0,
+            help="Hours loaded data may wait for a build: a daily mart missing a day whose "
+            "raw data was loaded longer ago, or events loaded longer ago and not yet "
+            "processed, exit 1.",
+        ),
+    ] = 24.0,
 ) -> None:
     """Seed 004's runbook: last dbt runs, recent failures, days missing from each daily mart, source freshness.
 
@@ -781,7 +924,8 @@ def status(
     than --max-wait-hours ago, or loaded events have waited longer than that to be processed;
     2 bad usage. A missing day without raw data (a quiet day) is reported only.
     """
-    from . import db, status as status_mod  # noqa: PLC0415
+    from . import db  # noqa: PLC0415
+    from . import status as status_mod
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: '{fmt}' is not table or json")
@@ -811,7 +955,7 @@ def status(
 @app.command("demo")
 @handled
 def demo(
-    data: Annotated[Optional[Path], typer.Option(help="Load this folder instead of generating one.")] = None,
+    data: Annotated[Path | None, typer.Option(help="Load this folder instead of generating one.")] = None,
     tenants: Annotated[int, typer.Option(min=5, help="Tenants to generate.")] = 12,
     days: Annotated[int, typer.Option(min=14, help="Days to generate.")] = 120,
 ) -> None:
@@ -828,11 +972,15 @@ def demo(
 @export_app.command("deals")
 @handled
 def export_deals(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write deals_timeline.<ext> and ledger_entries.<ext> into.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder to write deals_timeline.<ext> and ledger_entries.<ext> into.")
+    ],
     fmt: Annotated[str, typer.Option("--format", help="csv | jsonl")] = "csv",
-    since: Annotated[Optional[str], typer.Option(
-        "--since", help="Only state changes / ledger entries on or after this UTC day (YYYY-MM-DD).")] = None,
-    deal_id: Annotated[Optional[str], typer.Option("--deal-id", help="Only this deal.")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only state changes / ledger entries on or after this UTC day (YYYY-MM-DD)."),
+    ] = None,
+    deal_id: Annotated[str | None, typer.Option("--deal-id", help="Only this deal.")] = None,
 ) -> None:
     """Export deal timelines and ledger entries for audit (seed 003 rollback plan), streamed."""
     from . import db, export  # noqa: PLC0415
@@ -851,17 +999,30 @@ def export_deals(
 @app.command("erase")
 @handled
 def erase(
-    user_id: Annotated[Optional[str], typer.Option(
-        "--user-id", help="A platform user or loyalty customer: the pseudonymous events_raw.user_id.")] = None,
-    organization_id: Annotated[Optional[str], typer.Option(
-        "--organization-id", help="With --customer-id: the bookings organization the customer belongs to.")] = None,
-    customer_id: Annotated[Optional[str], typer.Option(
-        "--customer-id", help="A bookings customer (raw.customers.customer_id, unique within its organization).")] = None,
-    party_id: Annotated[Optional[str], typer.Option(
-        "--party-id", help="A marketplace buyer or seller (raw.deals.buyer_id / seller_id).")] = None,
+    user_id: Annotated[
+        str | None,
+        typer.Option("--user-id", help="A platform user or loyalty customer: the pseudonymous events_raw.user_id."),
+    ] = None,
+    organization_id: Annotated[
+        str | None,
+        typer.Option(
+            "--organization-id", help="With --customer-id: the bookings organization the customer belongs to."
+        ),
+    ] = None,
+    customer_id: Annotated[
+        str | None,
+        typer.Option(
+            "--customer-id", help="A bookings customer (raw.customers.customer_id, unique within its organization)."
+        ),
+    ] = None,
+    party_id: Annotated[
+        str | None,
+        typer.Option("--party-id", help="A marketplace buyer or seller (raw.deals.buyer_id / seller_id)."),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be removed and rebuilt.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it "
-                                                       "instead of exiting 1.")] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
+    ] = False,
 ) -> None:
     """Right to erasure: remove one subject from every layer (one transaction, receipt in ops.erasure_receipts), rebuild what they fed.
 
@@ -871,13 +1032,18 @@ def erase(
     """
     from . import erase as erase_mod  # noqa: PLC0415
 
-    given = [name for name, v in (("--user-id", user_id), ("--customer-id", customer_id),
-                                  ("--party-id", party_id)) if v is not None]
+    given = [
+        name
+        for name, v in (("--user-id", user_id), ("--customer-id", customer_id), ("--party-id", party_id))
+        if v is not None
+    ]
     if organization_id is not None and customer_id is None:
         raise UsageError("--organization-id needs --customer-id (a bookings customer is ORG + ID)")
     if len(given) != 1:
-        raise UsageError("give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"
-                         + (f" (got {', '.join(given)})" if given else ""))
+        raise UsageError(
+            "give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"
+            + (f" (got {', '.join(given)})" if given else "")
+        )
     if customer_id is not None:
         if organization_id is None:
             raise UsageError("--customer-id needs --organization-id (a customer id is unique only within it)")
@@ -897,30 +1063,44 @@ def erase(
         for rel, n in r.deleted.items():
             t.add_row(rel, f"{n:,}")
         out.print(t)
-        out.print(f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); {r.subject.label} has rows on "
-                  f"{len(r.days)} day(s)", highlight=False)
+        out.print(
+            f"{verb} {r.total:,} row(s) in {len(r.deleted)} table(s); {r.subject.label} has rows on "
+            f"{len(r.days)} day(s)",
+            highlight=False,
+        )
     else:
         when = f" (already erased at {r.previously_erased_at:%Y-%m-%d %H:%M} UTC)" if r.previously_erased_at else ""
         out.print(f"nothing held for {r.subject.label}{when}: nothing to erase", highlight=False)
     if r.rebuilt_models:
         window = f" over days {r.rebuilt[0]} .. {r.rebuilt[1]} (exclusive)" if r.rebuilt else ""
-        out.print(f"{'would rebuild' if dry_run else 'rebuilt'} {len(r.rebuilt_models)} model(s){window}",
-                  highlight=False)
+        out.print(
+            f"{'would rebuild' if dry_run else 'rebuilt'} {len(r.rebuilt_models)} model(s){window}", highlight=False
+        )
     if r.not_rebuilt:
-        out.print(f"not rebuilt (past the retention horizon; marts keep anonymous aggregates): "
-                  f"{', '.join(d.isoformat() for d in r.not_rebuilt)}", highlight=False)
+        out.print(
+            f"not rebuilt (past the retention horizon; marts keep anonymous aggregates): "
+            f"{', '.join(d.isoformat() for d in r.not_rebuilt)}",
+            highlight=False,
+        )
     for path, n in r.exports:
-        err.print(f"[yellow]warning:[/yellow] archive {path} still holds {n:,} row(s) of this user "
-                  "(not modified: delete or rewrite it under your archive policy)", highlight=False)
+        err.print(
+            f"[yellow]warning:[/yellow] archive {path} still holds {n:,} row(s) of this user "
+            "(not modified: delete or rewrite it under your archive policy)",
+            highlight=False,
+        )
 
 
 @app.command("pii-check")
 @handled
 def pii_check(
-    allowlist: Annotated[Optional[Path], typer.Option(
-        "--allowlist", help="YAML allow-list (default tests/pii_allowlist.yml of the project).")] = None,
-    schema: Annotated[Optional[list[str]], typer.Option(
-        "--schema", help="Schema to inspect (repeatable; default staging, intermediate, marts).")] = None,
+    allowlist: Annotated[
+        Path | None,
+        typer.Option("--allowlist", help="YAML allow-list (default tests/pii_allowlist.yml of the project)."),
+    ] = None,
+    schema: Annotated[
+        list[str] | None,
+        typer.Option("--schema", help="Schema to inspect (repeatable; default staging, intermediate, marts)."),
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
 ) -> None:
     """PII guard: read every row of every text/JSON column; exit 1 on a PII-named column, an e-mail,
@@ -936,8 +1116,9 @@ def pii_check(
         raise UsageError(f"--allowlist {allow}: not a YAML allow-list ({' '.join(str(exc).split())[:120]})") from None
     with db.connect() as conn:
         if schema:
-            held = {r[0] for r in conn.execute("select nspname from pg_namespace where nspname = any(%s)",
-                                               (list(schema),))}
+            held = {
+                r[0] for r in conn.execute("select nspname from pg_namespace where nspname = any(%s)", (list(schema),))
+            }
             missing = [s_ for s_ in schema if s_ not in held]
             if missing:
                 raise UsageError(f"--schema: no schema named {', '.join(repr(m) for m in missing)} in the database")
@@ -948,13 +1129,16 @@ def pii_check(
         for f, a in r.allowed:
             out.print(f"allowed  {f.relation}.{f.column} ({f.rule}): {a.reason}", highlight=False)
         for a in r.stale:
-            err.print(f"[yellow]stale allow-list entry[/yellow] {a.relation}.{a.column}: matches nothing",
-                      highlight=False)
+            err.print(
+                f"[yellow]stale allow-list entry[/yellow] {a.relation}.{a.column}: matches nothing", highlight=False
+            )
         for f in r.findings:
-            err.print(f"[red]PII[/red] {f.relation}.{f.column} ({f.rule}): {f.detail}", highlight=False,
-                      soft_wrap=True)
-        out.print(f"{r.relations} relations, {r.columns} columns, {r.rows_scanned:,} rows scanned: "
-                  f"{len(r.findings)} finding(s), {len(r.allowed)} allowed", highlight=False)
+            err.print(f"[red]PII[/red] {f.relation}.{f.column} ({f.rule}): {f.detail}", highlight=False, soft_wrap=True)
+        out.print(
+            f"{r.relations} relations, {r.columns} columns, {r.rows_scanned:,} rows scanned: "
+            f"{len(r.findings)} finding(s), {len(r.allowed)} allowed",
+            highlight=False,
+        )
     if not r.ok:
         raise typer.Exit(1)
 
@@ -963,16 +1147,20 @@ def pii_check(
 @app.command("lint")
 @handled
 def lint(
-    fix: Annotated[bool, typer.Option("--fix", help="Let sqlfluff fix what it can first (rewrites SQL files).")] = False,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Let sqlfluff and ruff fix what they can first (rewrites files).")
+    ] = False,
     sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Run sqlfluff.")] = True,
+    python: Annotated[bool, typer.Option("--python/--no-python", help="Run ruff (lint and format check).")] = True,
     hygiene: Annotated[bool, typer.Option("--hygiene/--no-hygiene", help="Run the manifest hygiene checks.")] = True,
 ) -> None:
-    """sqlfluff + project conventions (dbt-bouncer: docs, grain, PK tests, naming, layering); exit 1 on a violation."""
+    """sqlfluff + ruff + project conventions (dbt-bouncer: docs, grain, PK tests, naming, layering); exit 1 on a
+    violation."""
     from . import lint as lint_mod  # noqa: PLC0415
 
     with err.status("linting..."):
-        result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, hygiene=hygiene)
-    for v in result.sql:
+        result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, python=python, hygiene=hygiene)
+    for v in (*result.sql, *result.python):
         out.print(str(v), highlight=False, soft_wrap=True)
     for f in result.hygiene:
         out.print(str(f), highlight=False, soft_wrap=True)

@@ -19,9 +19,9 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from rich.console import Console
 from rich.measure import Measurement
@@ -80,8 +80,11 @@ def print_table(console: Console, table, **kw) -> None:
 
 def _fold_every_column(renderable) -> None:
     """Let every column of the table(s) wrap and fold: the narrowest layout that cuts nothing."""
-    tables = [renderable] if isinstance(renderable, Table) else [
-        r for r in getattr(renderable, "renderables", []) if isinstance(r, Table)]
+    tables = (
+        [renderable]
+        if isinstance(renderable, Table)
+        else [r for r in getattr(renderable, "renderables", []) if isinstance(r, Table)]
+    )
     for t in tables:
         for col in t.columns:
             col.no_wrap, col.overflow, col.min_width = False, "fold", None
@@ -123,8 +126,9 @@ class PlainProgress:
         """Print one progress line now."""
         with self._lock:
             text = self.text
-        self.console.print(f"{text} ({time.monotonic() - self._started:.0f}s)", highlight=False, markup=False,
-                           soft_wrap=True)
+        self.console.print(
+            f"{text} ({time.monotonic() - self._started:.0f}s)", highlight=False, markup=False, soft_wrap=True
+        )
 
     def _tick(self) -> None:
         if self._stop.wait(self.interval):  # the first line after two intervals

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -89,12 +89,13 @@ def list_partitions(conn: psycopg.Connection) -> list[Partition]:
 
 def prunable(conn: psycopg.Connection, older_than: timedelta, now: datetime | None = None) -> list[Partition]:
     """Partitions entirely older than ``now - older_than`` (with their row counts)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = now - older_than
     parts = [p for p in list_partitions(conn) if p.end <= cutoff]
     for p in parts:
-        p.rows = conn.execute(sql.SQL("select count(*) from {}").format(
-            sql.Identifier(contract.RAW_SCHEMA, p.name))).fetchone()[0]
+        p.rows = conn.execute(
+            sql.SQL("select count(*) from {}").format(sql.Identifier(contract.RAW_SCHEMA, p.name))
+        ).fetchone()[0]
     return parts
 
 
@@ -105,17 +106,24 @@ def _export(conn: psycopg.Connection, part: Partition, folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{part.name}.parquet"
     tmp = target.with_suffix(".parquet.partial")
-    cols = [r[0] for r in conn.execute(
-        "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped "
-        "order by attnum", (f"{contract.RAW_SCHEMA}.{part.name}",))]
+    cols = [
+        r[0]
+        for r in conn.execute(
+            "select attname from pg_attribute where attrelid = %s::regclass and attnum > 0 and not attisdropped "
+            "order by attnum",
+            (f"{contract.RAW_SCHEMA}.{part.name}",),
+        )
+    ]
     written = 0
     writer = None
     try:
         with conn.transaction(), conn.cursor(name="kpi_export") as cur:
             cur.itersize = 50_000
-            cur.execute(sql.SQL("select {} from {} order by occurred_at, event_id").format(
-                sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-                sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            cur.execute(
+                sql.SQL("select {} from {} order by occurred_at, event_id").format(
+                    sql.SQL(", ").join(sql.Identifier(c) for c in cols), sql.Identifier(contract.RAW_SCHEMA, part.name)
+                )
+            )
             while rows := cur.fetchmany(50_000):
                 data = {c: [_plain(r[i]) for r in rows] for i, c in enumerate(cols)}
                 table = pa.table(data)
@@ -150,8 +158,13 @@ def _plain(v):
     return v
 
 
-def prune(conn: psycopg.Connection, older_than: timedelta, export_dir: Path | None = None,
-          dry_run: bool = False, now: datetime | None = None) -> list[tuple[Partition, Path | None]]:
+def prune(
+    conn: psycopg.Connection,
+    older_than: timedelta,
+    export_dir: Path | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> list[tuple[Partition, Path | None]]:
     """Drop (optionally after exporting) every partition entirely past the retention window.
 
     Args:
@@ -174,21 +187,27 @@ def prune(conn: psycopg.Connection, older_than: timedelta, export_dir: Path | No
         path = _export(conn, part, export_dir) if export_dir else None
         with conn.transaction():
             # re-check under lock: nothing inside the window, count unchanged since export
-            conn.execute(sql.SQL("lock table {} in access exclusive mode").format(
-                sql.Identifier(contract.RAW_SCHEMA, part.name)))
-            now_rows = conn.execute(sql.SQL("select count(*) from {}").format(
-                sql.Identifier(contract.RAW_SCHEMA, part.name))).fetchone()[0]
+            conn.execute(
+                sql.SQL("lock table {} in access exclusive mode").format(sql.Identifier(contract.RAW_SCHEMA, part.name))
+            )
+            now_rows = conn.execute(
+                sql.SQL("select count(*) from {}").format(sql.Identifier(contract.RAW_SCHEMA, part.name))
+            ).fetchone()[0]
             if path is not None and now_rows != part.rows:
                 raise KpiError(f"{part.name} changed during export ({part.rows} → {now_rows} rows); nothing dropped")
-            conn.execute(sql.SQL("alter table {} detach partition {}").format(
-                sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE),
-                sql.Identifier(contract.RAW_SCHEMA, part.name)))
+            conn.execute(
+                sql.SQL("alter table {} detach partition {}").format(
+                    sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE),
+                    sql.Identifier(contract.RAW_SCHEMA, part.name),
+                )
+            )
             conn.execute(sql.SQL("drop table {}").format(sql.Identifier(contract.RAW_SCHEMA, part.name)))
             conn.execute(
                 "insert into ops.pruned_partitions (partition_name, range_start, range_end, row_count, exported_to) "
                 "values (%s, %s, %s, %s, %s) on conflict (partition_name) do update set row_count = excluded.row_count,"
                 " exported_to = excluded.exported_to, pruned_at = now()",
-                (part.name, part.start, part.end, now_rows, str(path) if path else None))
+                (part.name, part.start, part.end, now_rows, str(path) if path else None),
+            )
         done.append((part, path))
     return done
 

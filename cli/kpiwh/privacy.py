@@ -80,10 +80,40 @@ NAME_RULES: dict[str, str] = {
 }
 # words after a PII word that describe it rather than hold it (email_type, phone_verified)
 QUALIFIERS = {
-    "type", "kind", "status", "sent", "delivered", "failed", "opened", "bounced", "count", "counts",
-    "rate", "share", "pct", "verified", "confirmed", "opt", "optin", "optout", "opted", "consent",
-    "domain", "country", "provider", "template", "channel", "is", "has", "flag", "present", "hash",
-    "hashed", "sha256", "id", "key",
+    "type",
+    "kind",
+    "status",
+    "sent",
+    "delivered",
+    "failed",
+    "opened",
+    "bounced",
+    "count",
+    "counts",
+    "rate",
+    "share",
+    "pct",
+    "verified",
+    "confirmed",
+    "opt",
+    "optin",
+    "optout",
+    "opted",
+    "consent",
+    "domain",
+    "country",
+    "provider",
+    "template",
+    "channel",
+    "is",
+    "has",
+    "flag",
+    "present",
+    "hash",
+    "hashed",
+    "sha256",
+    "id",
+    "key",
 }
 # words before a PII word that make the column a flag or count about it (is_email, n_phone)
 PREFIX_QUALIFIERS = {"is", "has", "n", "num", "count", "valid", "invalid"}
@@ -158,7 +188,7 @@ def find_phones(text: str, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> 
     for m in PHONE_CANDIDATE_RE.finditer(text):
         cand = m.group(0)
         # the run may have swallowed a number after the phone ("... 0958 12 times"): shorter prefixes too
-        cuts = [cand] + [cand[:s.start()] for s in reversed(list(re.finditer(r"[ .()-]+", cand)))]
+        cuts = [cand] + [cand[: s.start()] for s in reversed(list(re.finditer(r"[ .()-]+", cand)))]
         if hit := next((c for c in cuts if possible(c)), None):
             found.append(hit)
     return found
@@ -228,8 +258,11 @@ class Allowed:
 
     def covers(self, f: Finding) -> bool:
         """True when this entry waives finding ``f``."""
-        return (fnmatch.fnmatchcase(f.relation, self.relation) and fnmatch.fnmatchcase(f.column, self.column)
-                and f.rule in self.rules)
+        return (
+            fnmatch.fnmatchcase(f.relation, self.relation)
+            and fnmatch.fnmatchcase(f.column, self.column)
+            and f.rule in self.rules
+        )
 
 
 @dataclass
@@ -261,8 +294,11 @@ def name_rule(column: str) -> str | None:
         rx = re.compile(pattern)
         for i in range(len(words)):
             for j in range(i + 1, min(len(words), i + 4) + 1):
-                if (rx.fullmatch("_".join(words[i:j])) and not (j < len(words) and words[j] in QUALIFIERS)
-                        and not (i > 0 and words[i - 1] in PREFIX_QUALIFIERS)):
+                if (
+                    rx.fullmatch("_".join(words[i:j]))
+                    and not (j < len(words) and words[j] in QUALIFIERS)
+                    and not (i > 0 and words[i - 1] in PREFIX_QUALIFIERS)
+                ):
                     return label
     return None
 
@@ -315,12 +351,16 @@ def load_allowlist(path: Path | None) -> list[Allowed]:
         rules = [rules] if isinstance(rules, str) else rules
         bad = [r for r in rules if r not in RULES]
         if bad:
-            raise UsageError(f"{path}: entry {i} has unknown rule(s) {', '.join(map(str, bad))} "
-                             f"(rules: {', '.join(RULES)})")
+            raise UsageError(
+                f"{path}: entry {i} has unknown rule(s) {', '.join(map(str, bad))} (rules: {', '.join(RULES)})"
+            )
         if not str(e.get("reason") or "").strip():
             raise UsageError(f"{path}: entry {i} ({e['relation']}.{e['column']}) has no reason")
-        out.append(Allowed(str(e["relation"]).lower(), str(e["column"]).lower(), tuple(rules),
-                           " ".join(str(e["reason"]).split())))
+        out.append(
+            Allowed(
+                str(e["relation"]).lower(), str(e["column"]).lower(), tuple(rules), " ".join(str(e["reason"]).split())
+            )
+        )
     return out
 
 
@@ -388,8 +428,8 @@ class _People:
         words = _words(text)
         for n in self.lengths:
             for i in range(len(words) - n + 1):
-                if tuple(words[i:i + n]) in self.full_names:
-                    return " ".join(words[i:i + n])
+                if tuple(words[i : i + n]) in self.full_names:
+                    return " ".join(words[i : i + n])
         return None
 
 
@@ -414,9 +454,14 @@ def _phone_regions(conn: psycopg.Connection) -> tuple[str, ...]:
     """GB, US and the tenants' countries (raw.tenants.country_code), for national numbers."""
     regions = list(DEFAULT_PHONE_REGIONS)
     if conn.execute("select to_regclass('raw.tenants')").fetchone()[0] is not None:
-        regions += [r for (r,) in conn.execute(
-            "select distinct upper(trim(country_code)) from raw.tenants where country_code ~ '^ *[A-Za-z]{2} *$'"
-            " order by 1") if r not in regions]
+        regions += [
+            r
+            for (r,) in conn.execute(
+                "select distinct upper(trim(country_code)) from raw.tenants where country_code ~ '^ *[A-Za-z]{2} *$'"
+                " order by 1"
+            )
+            if r not in regions
+        ]
     return tuple(regions)
 
 
@@ -444,8 +489,15 @@ class _Tally:
         return out
 
 
-def _scan_relation(conn: psycopg.Connection, schema: str, table: str, cols: list[tuple[str, str]],
-                   pii_keys: set[str], people: _People, regions: tuple[str, ...]) -> tuple[list[Finding], int]:
+def _scan_relation(
+    conn: psycopg.Connection,
+    schema: str,
+    table: str,
+    cols: list[tuple[str, str]],
+    pii_keys: set[str],
+    people: _People,
+    regions: tuple[str, ...],
+) -> tuple[list[Finding], int]:
     """Read every row of the text/JSON columns of one relation (server-side cursor) and tally findings."""
     text_cols = [(c, t) for c, t in cols if t in TEXT_TYPES]
     if not text_cols:
@@ -494,8 +546,12 @@ def _scan_relation(conn: psycopg.Connection, schema: str, table: str, cols: list
     return tally.findings(), n
 
 
-def check(conn: psycopg.Connection, project_dir: Path, allowlist: Path | None = None,
-          schemas: tuple[str, ...] = DEFAULT_SCHEMAS) -> Report:
+def check(
+    conn: psycopg.Connection,
+    project_dir: Path,
+    allowlist: Path | None = None,
+    schemas: tuple[str, ...] = DEFAULT_SCHEMAS,
+) -> Report:
     """Check every relation of ``schemas`` for PII by column name and by the content of every row.
 
     Args:
@@ -526,13 +582,24 @@ def check(conn: psycopg.Connection, project_dir: Path, allowlist: Path | None = 
     ev_schema, ev_table, ev_col = EVENTS_RELATION
     if ev_schema in schemas and any(c == ev_col for c, _ in catalog.get((ev_schema, ev_table), [])):
         keys = sorted(pii_keys)
-        hits = conn.execute(sql.SQL(
-            "select k, count(*) from (select {c} as m from {r} where {c} ?| %s::text[]) e"
-            " cross join unnest(%s::text[]) k where e.m ? k group by k order by k").format(
-                r=sql.Identifier(ev_schema, ev_table), c=sql.Identifier(ev_col)), (keys, keys)).fetchall()
+        hits = conn.execute(
+            sql.SQL(
+                "select k, count(*) from (select {c} as m from {r} where {c} ?| %s::text[]) e"
+                " cross join unnest(%s::text[]) k where e.m ? k group by k order by k"
+            ).format(r=sql.Identifier(ev_schema, ev_table), c=sql.Identifier(ev_col)),
+            (keys, keys),
+        ).fetchall()
         for key, n in hits:
-            raw.append(Finding(f"{ev_schema}.{ev_table}", ev_col, "metadata_key",
-                               f"PII key '{key}' survives in {n:,} row(s) (seeds/pii_metadata_keys.csv)", n, key))
+            raw.append(
+                Finding(
+                    f"{ev_schema}.{ev_table}",
+                    ev_col,
+                    "metadata_key",
+                    f"PII key '{key}' survives in {n:,} row(s) (seeds/pii_metadata_keys.csv)",
+                    n,
+                    key,
+                )
+            )
     used: set[Allowed] = set()
     for f in raw:
         entry = next((a for a in allow if a.covers(f)), None)
@@ -547,12 +614,21 @@ def check(conn: psycopg.Connection, project_dir: Path, allowlist: Path | None = 
 
 def to_jsonable(report: Report) -> dict:
     """The report as plain JSON data (``kpi pii-check --format json``)."""
+
     def finding(f: Finding) -> dict:
-        return {"relation": f.relation, "column": f.column, "rule": f.rule, "rows": f.rows,
-                "sample": f.sample, "detail": f.detail}
+        return {
+            "relation": f.relation,
+            "column": f.column,
+            "rule": f.rule,
+            "rows": f.rows,
+            "sample": f.sample,
+            "detail": f.detail,
+        }
 
     return {
-        "ok": report.ok, "relations": report.relations, "columns": report.columns,
+        "ok": report.ok,
+        "relations": report.relations,
+        "columns": report.columns,
         "rows_scanned": report.rows_scanned,
         "findings": [finding(f) for f in report.findings],
         "allowed": [{**finding(f), "reason": a.reason} for f, a in report.allowed],

@@ -24,7 +24,7 @@ import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -103,8 +103,12 @@ class Quality:
     @property
     def ok(self) -> bool:
         """True when nothing was found."""
-        return not (self.future_timestamps or self.invalid_country_codes or self.uncatalogued_event_types
-                    or self.null_dimensions)
+        return not (
+            self.future_timestamps
+            or self.invalid_country_codes
+            or self.uncatalogued_event_types
+            or self.null_dimensions
+        )
 
     def summary(self) -> str:
         """One line: ``quality ok`` or the findings, each with a count and examples."""
@@ -112,17 +116,24 @@ class Quality:
             return "quality ok"
         parts = []
         if self.future_timestamps:
-            parts.append(f"{_n(self.future_timestamps, 'future timestamp')} (beyond now + "
-                         f"{self.future_tolerance_minutes} min; first: {self.future_first})")
+            parts.append(
+                f"{_n(self.future_timestamps, 'future timestamp')} (beyond now + "
+                f"{self.future_tolerance_minutes} min; first: {self.future_first})"
+            )
         if self.invalid_country_codes:
-            parts.append(f"{_n(self.invalid_country_codes, 'invalid country code')} "
-                         f"({', '.join(repr(v) for v in self.invalid_country_samples)})")
+            parts.append(
+                f"{_n(self.invalid_country_codes, 'invalid country code')} "
+                f"({', '.join(repr(v) for v in self.invalid_country_samples)})"
+            )
         if self.uncatalogued_event_types:
-            parts.append(f"{_n(self.uncatalogued_event_types, 'uncatalogued event type')} "
-                         f"({', '.join(self.uncatalogued_samples)})")
+            parts.append(
+                f"{_n(self.uncatalogued_event_types, 'uncatalogued event type')} "
+                f"({', '.join(self.uncatalogued_samples)})"
+            )
         if self.null_dimensions:
-            parts.append("nulls in grouped dimensions (" +
-                         ", ".join(f"{c} {n:,}" for c, n in self.null_dimensions.items()) + ")")
+            parts.append(
+                "nulls in grouped dimensions (" + ", ".join(f"{c} {n:,}" for c, n in self.null_dimensions.items()) + ")"
+            )
         return "quality: " + "; ".join(parts)
 
 
@@ -155,19 +166,30 @@ def rules(now: datetime | None = None) -> Rules:
     Raises:
         UsageError: a project file (``tests/gx/parameters.json``, a seed) is unreadable.
     """
-    params = check.parameters(now=now or datetime.now(timezone.utc))
+    params = check.parameters(now=now or datetime.now(UTC))
     path = config.project_dir() / "seeds" / "iso_country_codes.csv"
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             codes = tuple(sorted({r["alpha_2"].strip().upper() for r in csv.DictReader(fh)}))
     except (OSError, KeyError) as exc:
         raise UsageError(f"{path}: cannot read the ISO country codes ({exc})") from None
-    return Rules(params["max_timestamp"], params["future_tolerance_minutes"], codes,
-                 tuple(f"{d}|{t}" for d, t in params["event_catalogue_pairs"]))
+    return Rules(
+        params["max_timestamp"],
+        params["future_tolerance_minutes"],
+        codes,
+        tuple(f"{d}|{t}" for d, t in params["event_catalogue_pairs"]),
+    )
 
 
-def measure(conn: psycopg.Connection, typed: sql.Identifier, table: str, columns: list[contract.Column],
-            rows: int, rule: Rules, line_of: Callable[[int], int]) -> Quality:
+def measure(
+    conn: psycopg.Connection,
+    typed: sql.Identifier,
+    table: str,
+    columns: list[contract.Column],
+    rows: int,
+    rule: Rules,
+    line_of: Callable[[int], int],
+) -> Quality:
     """Measure the cast rows of one file (a table with the file's columns and a record ordinal ``ord``).
 
     Args:
@@ -184,18 +206,20 @@ def measure(conn: psycopg.Connection, typed: sql.Identifier, table: str, columns
     names = {c.name for c in columns}
     ident = sql.Identifier
     q = Quality(rows=rows, future_tolerance_minutes=rule.future_tolerance_minutes)
-    stamps = [c.name for c in columns
-              if c.type == "timestamp with time zone" and (table, c.name) not in FUTURE_EXEMPT]
+    stamps = [c.name for c in columns if c.type == "timestamp with time zone" and (table, c.name) not in FUTURE_EXEMPT]
     checks: dict[str, sql.Composable] = {}
     if stamps:
         checks["future"] = sql.SQL(" or ").join(
-            sql.SQL("{} > {}").format(ident(c), sql.Literal(rule.max_timestamp)) for c in stamps)
+            sql.SQL("{} > {}").format(ident(c), sql.Literal(rule.max_timestamp)) for c in stamps
+        )
     if "country_code" in names:
         checks["country"] = sql.SQL("nullif(upper(trim(country_code)), '') <> all({})").format(
-            sql.Literal(list(rule.country_codes)))
+            sql.Literal(list(rule.country_codes))
+        )
     if table == contract.PARTITIONED_TABLE and {"event_domain", "event_type"} <= names:
         checks["uncatalogued"] = sql.SQL("event_domain || '|' || event_type <> all({})").format(
-            sql.Literal(list(rule.catalogue)))
+            sql.Literal(list(rule.catalogue))
+        )
     for col, domains in GROUPED_DIMENSIONS.get(table, []):
         if col not in names or (domains and "event_domain" not in names):
             continue
@@ -205,29 +229,45 @@ def measure(conn: psycopg.Connection, typed: sql.Identifier, table: str, columns
         checks[f"null:{col}"] = cond
     if not checks:
         return q
-    counts = conn.execute(sql.SQL("select {} from {}").format(
-        sql.SQL(", ").join(sql.SQL("count(*) filter (where {})").format(c) for c in checks.values()), typed)
+    counts = conn.execute(
+        sql.SQL("select {} from {}").format(
+            sql.SQL(", ").join(sql.SQL("count(*) filter (where {})").format(c) for c in checks.values()), typed
+        )
     ).fetchone()
     found = dict(zip(checks, counts))
     if found.get("future"):
         q.future_timestamps = found["future"]
-        ord_, col, value = conn.execute(sql.SQL(
-            "select ord, col, val from ({}) f order by ord, col limit 1").format(
-            sql.SQL(" union all ").join(
-                sql.SQL("select ord, {n} as col, {c}::text as val from {t} where {c} > {m}").format(
-                    n=sql.Literal(c), c=ident(c), t=typed, m=sql.Literal(rule.max_timestamp))
-                for c in stamps))).fetchone()
+        ord_, col, value = conn.execute(
+            sql.SQL("select ord, col, val from ({}) f order by ord, col limit 1").format(
+                sql.SQL(" union all ").join(
+                    sql.SQL("select ord, {n} as col, {c}::text as val from {t} where {c} > {m}").format(
+                        n=sql.Literal(c), c=ident(c), t=typed, m=sql.Literal(rule.max_timestamp)
+                    )
+                    for c in stamps
+                )
+            )
+        ).fetchone()
         q.future_first = f"line {line_of(ord_)}, {col} {value}"
     if found.get("country"):
         q.invalid_country_codes = found["country"]
-        q.invalid_country_samples = [r[0] for r in conn.execute(sql.SQL(
-            "select country_code from {t} where {w} group by country_code order by min(ord) limit {k}").format(
-            t=typed, w=checks["country"], k=sql.Literal(_SAMPLES)))]
+        q.invalid_country_samples = [
+            r[0]
+            for r in conn.execute(
+                sql.SQL(
+                    "select country_code from {t} where {w} group by country_code order by min(ord) limit {k}"
+                ).format(t=typed, w=checks["country"], k=sql.Literal(_SAMPLES))
+            )
+        ]
     if found.get("uncatalogued"):
         q.uncatalogued_event_types = found["uncatalogued"]
-        q.uncatalogued_samples = [f"{d}/{t}" for d, t in conn.execute(sql.SQL(
-            "select event_domain, event_type from {t} where {w} group by 1, 2 order by min(ord) limit {k}").format(
-            t=typed, w=checks["uncatalogued"], k=sql.Literal(_SAMPLES)))]
+        q.uncatalogued_samples = [
+            f"{d}/{t}"
+            for d, t in conn.execute(
+                sql.SQL(
+                    "select event_domain, event_type from {t} where {w} group by 1, 2 order by min(ord) limit {k}"
+                ).format(t=typed, w=checks["uncatalogued"], k=sql.Literal(_SAMPLES))
+            )
+        ]
     q.null_dimensions = {k.split(":", 1)[1]: n for k, n in found.items() if k.startswith("null:") and n}
     return q
 
@@ -245,8 +285,17 @@ def record(conn: psycopg.Connection, path: Path, table: str, quality: Quality, o
         "insert into ops.load_quality (file_name, file_path, raw_table, file_rows, outcome, "
         "future_tolerance_minutes, future_timestamps, invalid_country_codes, uncatalogued_event_types, "
         "null_dimensions, summary) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (path.name, str(path.resolve()), table, quality.rows, outcome, quality.future_tolerance_minutes,
-         quality.future_timestamps, quality.invalid_country_codes, quality.uncatalogued_event_types,
-         json.dumps(quality.null_dimensions), quality.summary()),
+        (
+            path.name,
+            str(path.resolve()),
+            table,
+            quality.rows,
+            outcome,
+            quality.future_tolerance_minutes,
+            quality.future_timestamps,
+            quality.invalid_country_codes,
+            quality.uncatalogued_event_types,
+            json.dumps(quality.null_dimensions),
+            quality.summary(),
+        ),
     )
-

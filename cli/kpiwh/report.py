@@ -37,11 +37,29 @@ _COMPARED = [
 ]
 _RATES = {"redemption_rate", "error_rate", "repeat_customer_rate"}
 _WEEK_COLUMNS = [
-    "iso_week", "week_start", "week_end", "days_with_activity", "locations_active", "active_customers",
-    "repeat_customers", "repeat_customer_rate", "issue_transactions", "redeem_transactions",
-    "adjust_transactions", "reverse_transactions", "transactions_total", "redemption_rate", "scan_errors_total",
-    "scan_errors_expired_qr", "scan_errors_insufficient_balance", "scan_errors_unauthorized_device", "error_rate",
-    "has_previous_week", "top_rewards", "what_improved", "what_needs_fixing",
+    "iso_week",
+    "week_start",
+    "week_end",
+    "days_with_activity",
+    "locations_active",
+    "active_customers",
+    "repeat_customers",
+    "repeat_customer_rate",
+    "issue_transactions",
+    "redeem_transactions",
+    "adjust_transactions",
+    "reverse_transactions",
+    "transactions_total",
+    "redemption_rate",
+    "scan_errors_total",
+    "scan_errors_expired_qr",
+    "scan_errors_insufficient_balance",
+    "scan_errors_unauthorized_device",
+    "error_rate",
+    "has_previous_week",
+    "top_rewards",
+    "what_improved",
+    "what_needs_fixing",
 ]
 
 
@@ -109,20 +127,34 @@ def build_report(conn, tenant: str, week: str) -> dict:
     if t is None:
         raise UsageError(f"--tenant: unknown tenant '{tenant}'")
     if t[1] != "merchant":
-        raise UsageError(f"--tenant: '{tenant}' is a {t[1]} tenant, not a merchant (the loyalty report is per merchant)")
+        raise UsageError(
+            f"--tenant: '{tenant}' is a {t[1]} tenant, not a merchant (the loyalty report is per merchant)"
+        )
     _require_marts(conn)
     p = {"tenant": tenant, "monday": monday, "sunday": sunday, "prev": monday - timedelta(days=7)}
     cols = ", ".join(_WEEK_COLUMNS + [f"previous_{c}" for c, _ in _COMPARED] + [f"{c}_change" for c, _ in _COMPARED])
-    found = _rows(conn, f"select {cols} from marts.rpt_weekly_merchant_report "
-                        "where tenant_id = %(tenant)s and week_start = %(monday)s", p)
+    found = _rows(
+        conn,
+        f"select {cols} from marts.rpt_weekly_merchant_report where tenant_id = %(tenant)s and week_start = %(monday)s",
+        p,
+    )
     if found:
         row = found[0]
     else:  # a week without any activity: zeros, compared with the previous week if it has a row
-        prev = _rows(conn, "select " + ", ".join(c for c, _ in _COMPARED) + " from marts.rpt_weekly_merchant_report "
-                     "where tenant_id = %(tenant)s and week_start = %(prev)s", p)
+        prev = _rows(
+            conn,
+            "select " + ", ".join(c for c, _ in _COMPARED) + " from marts.rpt_weekly_merchant_report "
+            "where tenant_id = %(tenant)s and week_start = %(prev)s",
+            p,
+        )
         row = {c: 0 for c in _WEEK_COLUMNS if c not in ("iso_week", "week_start", "week_end")}
-        row.update(repeat_customer_rate=None, redemption_rate=None, error_rate=None, top_rewards=[],
-                   has_previous_week=bool(prev))
+        row.update(
+            repeat_customer_rate=None,
+            redemption_rate=None,
+            error_rate=None,
+            top_rewards=[],
+            has_previous_week=bool(prev),
+        )
         for c, _ in _COMPARED:
             pv = prev[0][c] if prev else None
             row[f"previous_{c}"] = pv
@@ -131,7 +163,9 @@ def build_report(conn, tenant: str, week: str) -> dict:
     top = row["top_rewards"]
     if isinstance(top, str):
         top = json.loads(top)
-    daily = _rows(conn, """
+    daily = _rows(
+        conn,
+        """
         with d as (
             select metric_date, sum(issue_transactions)::bigint as issue, sum(redeem_transactions)::bigint as redeem,
                    sum(adjust_transactions)::bigint as adjust, sum(reverse_transactions)::bigint as reverse,
@@ -147,11 +181,17 @@ def build_report(conn, tenant: str, week: str) -> dict:
         select d.metric_date as day, d.transactions, d.issue, d.redeem, d.adjust, d.reverse, d.scan_errors,
                coalesce(c.active_customers, 0) as active_customers
         from d left join c on c.activity_date = d.metric_date
-        order by d.metric_date""", p)
+        order by d.metric_date""",
+        p,
+    )
     funnel = _rows(conn, "select * from marts.fct_onboarding_funnel where tenant_id = %(tenant)s", p)
-    funnel_summary = _rows(conn, "select step_order, step_name, merchants_reached, conversion_from_previous, "
-                                 "median_minutes_from_signup from marts.rpt_onboarding_funnel_summary "
-                                 "order by step_order", p)
+    funnel_summary = _rows(
+        conn,
+        "select step_order, step_name, merchants_reached, conversion_from_previous, "
+        "median_minutes_from_signup from marts.rpt_onboarding_funnel_summary "
+        "order by step_order",
+        p,
+    )
     f = funnel[0] if funnel else {}
     return {
         "tenant_id": tenant,
@@ -160,29 +200,60 @@ def build_report(conn, tenant: str, week: str) -> dict:
         "week_start": monday.isoformat(),
         "week_end": sunday.isoformat(),
         "has_data": bool(found),
-        "summary": {c: row[c] for c in (
-            "days_with_activity", "locations_active", "transactions_total", "issue_transactions",
-            "redeem_transactions", "adjust_transactions", "reverse_transactions", "active_customers",
-            "repeat_customers", "redemption_rate", "scan_errors_total", "error_rate")},
+        "summary": {
+            c: row[c]
+            for c in (
+                "days_with_activity",
+                "locations_active",
+                "transactions_total",
+                "issue_transactions",
+                "redeem_transactions",
+                "adjust_transactions",
+                "reverse_transactions",
+                "active_customers",
+                "repeat_customers",
+                "redemption_rate",
+                "scan_errors_total",
+                "error_rate",
+            )
+        },
         "previous_week": None if not row["has_previous_week"] else {c: row[f"previous_{c}"] for c, _ in _COMPARED},
         "change": None if not row["has_previous_week"] else {c: row[f"{c}_change"] for c, _ in _COMPARED},
-        "retention": {"active_customers": row["active_customers"], "repeat_customers": row["repeat_customers"],
-                      "repeat_customer_rate": row["repeat_customer_rate"]},
-        "friction": {"scan_errors_total": row["scan_errors_total"],
-                     "scan_errors_expired_qr": row["scan_errors_expired_qr"],
-                     "scan_errors_insufficient_balance": row["scan_errors_insufficient_balance"],
-                     "scan_errors_unauthorized_device": row["scan_errors_unauthorized_device"],
-                     "error_rate": row["error_rate"],
-                     "reversals": row["reverse_transactions"], "adjustments": row["adjust_transactions"]},
+        "retention": {
+            "active_customers": row["active_customers"],
+            "repeat_customers": row["repeat_customers"],
+            "repeat_customer_rate": row["repeat_customer_rate"],
+        },
+        "friction": {
+            "scan_errors_total": row["scan_errors_total"],
+            "scan_errors_expired_qr": row["scan_errors_expired_qr"],
+            "scan_errors_insufficient_balance": row["scan_errors_insufficient_balance"],
+            "scan_errors_unauthorized_device": row["scan_errors_unauthorized_device"],
+            "error_rate": row["error_rate"],
+            "reversals": row["reverse_transactions"],
+            "adjustments": row["adjust_transactions"],
+        },
         "top_rewards": top,
         "what_improved": row["what_improved"],
         "what_needs_fixing": row["what_needs_fixing"],
         "daily": daily,
         "onboarding": {
-            "merchant": {k: f.get(k) for k in (
-                "signed_up_at", "first_location_created_at", "first_staff_invited_at",
-                "first_device_registered_at", "first_scan_at", "minutes_to_location", "minutes_to_staff",
-                "minutes_to_device", "minutes_to_first_scan", "is_completed", "steps_reached")},
+            "merchant": {
+                k: f.get(k)
+                for k in (
+                    "signed_up_at",
+                    "first_location_created_at",
+                    "first_staff_invited_at",
+                    "first_device_registered_at",
+                    "first_scan_at",
+                    "minutes_to_location",
+                    "minutes_to_staff",
+                    "minutes_to_device",
+                    "minutes_to_first_scan",
+                    "is_completed",
+                    "steps_reached",
+                )
+            },
             "pilot_funnel": funnel_summary,
         },
     }
@@ -228,44 +299,67 @@ def render_markdown(r: dict) -> str:
     lines += ["## Summary", "", "| metric | this week | previous week | change |", "|---|---:|---:|---:|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _summary_rows(r)]
     s = r["summary"]
-    lines += ["", f"Issued {s['issue_transactions']:,}, redeemed {s['redeem_transactions']:,}, adjusted "
-              f"{s['adjust_transactions']:,}, reversed {s['reverse_transactions']:,}; active on "
-              f"{s['days_with_activity']} day(s) at {s['locations_active']} location(s).", ""]
+    lines += [
+        "",
+        f"Issued {s['issue_transactions']:,}, redeemed {s['redeem_transactions']:,}, adjusted "
+        f"{s['adjust_transactions']:,}, reversed {s['reverse_transactions']:,}; active on "
+        f"{s['days_with_activity']} day(s) at {s['locations_active']} location(s).",
+        "",
+    ]
     lines += ["## What improved", "", r["what_improved"], "", "## What needs fixing", "", r["what_needs_fixing"], ""]
     ret, fr = r["retention"], r["friction"]
-    lines += ["## Retention signals", "",
-              f"- Active customers: {ret['active_customers']:,}",
-              f"- Repeat customers (2+ transactions this week): {ret['repeat_customers']:,} "
-              f"({_fmt('repeat_customer_rate', ret['repeat_customer_rate'])} of active)", "",
-              "## Friction signals", "",
-              f"- Scan errors: {fr['scan_errors_total']:,} (expired QR {fr['scan_errors_expired_qr']:,}, "
-              f"insufficient balance {fr['scan_errors_insufficient_balance']:,}, unauthorized device "
-              f"{fr['scan_errors_unauthorized_device']:,}); error rate {_fmt('error_rate', fr['error_rate'])} "
-              "of transactions",
-              f"- Reversals: {fr['reversals']:,}; balance adjustments: {fr['adjustments']:,}", ""]
+    lines += [
+        "## Retention signals",
+        "",
+        f"- Active customers: {ret['active_customers']:,}",
+        f"- Repeat customers (2+ transactions this week): {ret['repeat_customers']:,} "
+        f"({_fmt('repeat_customer_rate', ret['repeat_customer_rate'])} of active)",
+        "",
+        "## Friction signals",
+        "",
+        f"- Scan errors: {fr['scan_errors_total']:,} (expired QR {fr['scan_errors_expired_qr']:,}, "
+        f"insufficient balance {fr['scan_errors_insufficient_balance']:,}, unauthorized device "
+        f"{fr['scan_errors_unauthorized_device']:,}); error rate {_fmt('error_rate', fr['error_rate'])} "
+        "of transactions",
+        f"- Reversals: {fr['reversals']:,}; balance adjustments: {fr['adjustments']:,}",
+        "",
+    ]
     lines += ["## Top rewards", ""]
     if r["top_rewards"]:
         lines += ["| # | reward | redemptions | points |", "|---:|---|---:|---:|"]
-        lines += [f"| {t['rank']} | {t['reward_id']} | {t['redemptions']:,} | {t['points_redeemed']:,} |"
-                  for t in r["top_rewards"]]
+        lines += [
+            f"| {t['rank']} | {t['reward_id']} | {t['redemptions']:,} | {t['points_redeemed']:,} |"
+            for t in r["top_rewards"]
+        ]
     else:
         lines.append("No reward redeemed this week.")
     lines += ["", "## Daily breakdown", ""]
     if r["daily"]:
-        lines += ["| day | transactions | issued | redeemed | adjusted | reversed | scan errors | active customers |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        lines += [f"| {d['day']} | {d['transactions']:,} | {d['issue']:,} | {d['redeem']:,} | {d['adjust']:,} | "
-                  f"{d['reverse']:,} | {d['scan_errors']:,} | {d['active_customers']:,} |" for d in r["daily"]]
+        lines += [
+            "| day | transactions | issued | redeemed | adjusted | reversed | scan errors | active customers |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {d['day']} | {d['transactions']:,} | {d['issue']:,} | {d['redeem']:,} | {d['adjust']:,} | "
+            f"{d['reverse']:,} | {d['scan_errors']:,} | {d['active_customers']:,} |"
+            for d in r["daily"]
+        ]
     else:
         lines.append("No activity.")
     m = r["onboarding"]["merchant"]
     lines += ["", "## Onboarding", ""]
     if m.get("signed_up_at"):
-        steps = [("location created", "minutes_to_location"), ("staff invited", "minutes_to_staff"),
-                 ("device registered", "minutes_to_device"), ("first scan", "minutes_to_first_scan")]
-        lines.append(f"Signed up {m['signed_up_at']}; " + "; ".join(
-            f"{label}: {'not yet' if m[k] is None else f'{float(m[k]):,.0f} min'}" for label, k in steps)
-            + (". Onboarding complete." if m["is_completed"] else "."))
+        steps = [
+            ("location created", "minutes_to_location"),
+            ("staff invited", "minutes_to_staff"),
+            ("device registered", "minutes_to_device"),
+            ("first scan", "minutes_to_first_scan"),
+        ]
+        lines.append(
+            f"Signed up {m['signed_up_at']}; "
+            + "; ".join(f"{label}: {'not yet' if m[k] is None else f'{float(m[k]):,.0f} min'}" for label, k in steps)
+            + (". Onboarding complete." if m["is_completed"] else ".")
+        )
     else:
         lines.append("No signup recorded.")
     return "\n".join(lines) + "\n"
@@ -280,37 +374,63 @@ def _figures_html(r: dict) -> tuple[str, str]:
     for key, label in (("issue", "issued"), ("redeem", "redeemed"), ("adjust", "adjusted"), ("reverse", "reversed")):
         daily.add_bar(x=days, y=[d[key] for d in r["daily"]], name=label)
     daily.add_scatter(x=days, y=[d["scan_errors"] for d in r["daily"]], name="scan errors", mode="lines+markers")
-    daily.add_scatter(x=days, y=[d["active_customers"] for d in r["daily"]], name="active customers",
-                      mode="lines+markers", line={"dash": "dot"})
-    daily.update_layout(barmode="stack", title="Daily breakdown", height=420, margin={"t": 50, "b": 40},
-                        xaxis={"type": "category", "title": "day"}, yaxis={"title": "count"})
+    daily.add_scatter(
+        x=days,
+        y=[d["active_customers"] for d in r["daily"]],
+        name="active customers",
+        mode="lines+markers",
+        line={"dash": "dot"},
+    )
+    daily.update_layout(
+        barmode="stack",
+        title="Daily breakdown",
+        height=420,
+        margin={"t": 50, "b": 40},
+        xaxis={"type": "category", "title": "day"},
+        yaxis={"title": "count"},
+    )
     steps = r["onboarding"]["pilot_funnel"]
-    funnel = go.Figure(go.Funnel(
-        y=[s["step_name"].replace("_", " ") for s in steps], x=[s["merchants_reached"] for s in steps],
-        textinfo="value+percent initial"))
+    funnel = go.Figure(
+        go.Funnel(
+            y=[s["step_name"].replace("_", " ") for s in steps],
+            x=[s["merchants_reached"] for s in steps],
+            textinfo="value+percent initial",
+        )
+    )
     funnel.update_layout(title="Onboarding funnel (all pilot merchants)", height=380, margin={"t": 50, "b": 30})
-    return (daily.to_html(include_plotlyjs=True, full_html=False, div_id="daily-chart"),
-            funnel.to_html(include_plotlyjs=False, full_html=False, div_id="funnel-chart"))
+    return (
+        daily.to_html(include_plotlyjs=True, full_html=False, div_id="daily-chart"),
+        funnel.to_html(include_plotlyjs=False, full_html=False, div_id="funnel-chart"),
+    )
 
 
 def render_html(r: dict) -> str:
     """The report as one self-contained HTML page (str): no external resource is referenced."""
     e = html.escape
     daily_html, funnel_html = _figures_html(r)
-    summary = "".join(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>"
-                      for a, b, c, d in _summary_rows(r))
-    rewards = "".join(f"<tr><td>{t['rank']}</td><td>{e(str(t['reward_id']))}</td><td>{t['redemptions']:,}</td>"
-                      f"<td>{t['points_redeemed']:,}</td></tr>" for t in r["top_rewards"]) \
+    summary = "".join(
+        f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>" for a, b, c, d in _summary_rows(r)
+    )
+    rewards = (
+        "".join(
+            f"<tr><td>{t['rank']}</td><td>{e(str(t['reward_id']))}</td><td>{t['redemptions']:,}</td>"
+            f"<td>{t['points_redeemed']:,}</td></tr>"
+            for t in r["top_rewards"]
+        )
         or "<tr><td colspan='4'>No reward redeemed this week.</td></tr>"
+    )
     ret, fr, m = r["retention"], r["friction"], r["onboarding"]["merchant"]
     onboarding = "".join(
         f"<tr><td>{label}</td><td>{e(str(m.get(ts) or 'not yet'))}</td>"
         f"<td>{'' if mk is None or m.get(mk) is None else f'{float(m[mk]):,.0f}'}</td></tr>"
-        for label, ts, mk in (("signup", "signed_up_at", None),
-                              ("first location", "first_location_created_at", "minutes_to_location"),
-                              ("first staff invite", "first_staff_invited_at", "minutes_to_staff"),
-                              ("first device", "first_device_registered_at", "minutes_to_device"),
-                              ("first scan", "first_scan_at", "minutes_to_first_scan")))
+        for label, ts, mk in (
+            ("signup", "signed_up_at", None),
+            ("first location", "first_location_created_at", "minutes_to_location"),
+            ("first staff invite", "first_staff_invited_at", "minutes_to_staff"),
+            ("first device", "first_device_registered_at", "minutes_to_device"),
+            ("first scan", "first_scan_at", "minutes_to_first_scan"),
+        )
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{e(_title(r))}</title>
 <style>
@@ -326,19 +446,19 @@ th {{ background: #f3f4f6; }}
 </style></head>
 <body>
 <h1>{e(_title(r))}</h1>
-{'' if r['has_data'] else '<p><em>No loyalty activity recorded this week.</em></p>'}
+{"" if r["has_data"] else "<p><em>No loyalty activity recorded this week.</em></p>"}
 <h2>Summary</h2>
 <table><tr><th>metric</th><th>this week</th><th>previous week</th><th>change</th></tr>{summary}</table>
 <div class="cols">
-<div class="good"><h3>What improved</h3><p>{e(r['what_improved'])}</p></div>
-<div class="bad"><h3>What needs fixing</h3><p>{e(r['what_needs_fixing'])}</p></div>
+<div class="good"><h3>What improved</h3><p>{e(r["what_improved"])}</p></div>
+<div class="bad"><h3>What needs fixing</h3><p>{e(r["what_needs_fixing"])}</p></div>
 </div>
 <h2>Retention and friction</h2>
-<p>Active customers {ret['active_customers']:,}; repeat customers {ret['repeat_customers']:,}
-({e(_fmt('repeat_customer_rate', ret['repeat_customer_rate']))} of active).
-Scan errors {fr['scan_errors_total']:,} (expired QR {fr['scan_errors_expired_qr']:,}, insufficient balance
-{fr['scan_errors_insufficient_balance']:,}, unauthorized device {fr['scan_errors_unauthorized_device']:,});
-reversals {fr['reversals']:,}; adjustments {fr['adjustments']:,}.</p>
+<p>Active customers {ret["active_customers"]:,}; repeat customers {ret["repeat_customers"]:,}
+({e(_fmt("repeat_customer_rate", ret["repeat_customer_rate"]))} of active).
+Scan errors {fr["scan_errors_total"]:,} (expired QR {fr["scan_errors_expired_qr"]:,}, insufficient balance
+{fr["scan_errors_insufficient_balance"]:,}, unauthorized device {fr["scan_errors_unauthorized_device"]:,});
+reversals {fr["reversals"]:,}; adjustments {fr["adjustments"]:,}.</p>
 <h2>Daily breakdown</h2>
 {daily_html}
 <h2>Top rewards</h2>
@@ -368,8 +488,10 @@ def render(report: dict, fmt: str) -> str:
 # --------------------------------------------------------------------------- demo helpers
 def busiest_merchant(conn) -> str | None:
     """The merchant tenant with the most loyalty transactions (ties: smallest id), or None."""
-    row = conn.execute("select tenant_id from marts.fct_pilot_daily_metrics group by tenant_id "
-                       "order by sum(transactions_total) desc, tenant_id limit 1").fetchone()
+    row = conn.execute(
+        "select tenant_id from marts.fct_pilot_daily_metrics group by tenant_id "
+        "order by sum(transactions_total) desc, tenant_id limit 1"
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -378,5 +500,7 @@ def latest_complete_week(conn, tenant: str) -> str | None:
     row = conn.execute(
         "select iso_week from marts.rpt_weekly_merchant_report where tenant_id = %s "
         "and week_end <= (select max(metric_date) from marts.fct_pilot_daily_metrics) "
-        "order by week_start desc limit 1", (tenant,)).fetchone()
+        "order by week_start desc limit 1",
+        (tenant,),
+    ).fetchone()
     return row[0] if row else None

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import psycopg
@@ -138,13 +138,16 @@ def cutoffs(as_of: date, policy: Policy) -> tuple[datetime, date, datetime]:
         ``as_of`` minus ``metrics_years`` calendar years (29 February → 28); job-run cutoff = UTC
         midnight of ``as_of - job_run_days``.
     """
-    midnight = datetime.combine(as_of, time(), tzinfo=timezone.utc)
+    midnight = datetime.combine(as_of, time(), tzinfo=UTC)
     try:
         back = as_of.replace(year=as_of.year - policy.metrics_years)
     except ValueError:  # 29 February
         back = as_of.replace(year=as_of.year - policy.metrics_years, day=28)
-    return (midnight - timedelta(days=policy.event_days), back - timedelta(days=back.weekday()),
-            midnight - timedelta(days=policy.job_run_days))
+    return (
+        midnight - timedelta(days=policy.event_days),
+        back - timedelta(days=back.weekday()),
+        midnight - timedelta(days=policy.job_run_days),
+    )
 
 
 def horizon(conn: psycopg.Connection) -> datetime | None:
@@ -157,12 +160,18 @@ def horizon(conn: psycopg.Connection) -> datetime | None:
 def _columns(conn: psycopg.Connection, schema: str, table: str) -> dict[str, str] | None:
     kind = conn.execute(
         "select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-        "where n.nspname = %s and c.relname = %s", (schema, table)).fetchone()
+        "where n.nspname = %s and c.relname = %s",
+        (schema, table),
+    ).fetchone()
     if not kind or kind[0] not in ("r", "p"):
         return None
-    return dict(conn.execute(
-        "select column_name, data_type from information_schema.columns where table_schema = %s and table_name = %s "
-        "order by ordinal_position", (schema, table)).fetchall())
+    return dict(
+        conn.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = %s and table_name = %s "
+            "order by ordinal_position",
+            (schema, table),
+        ).fetchall()
+    )
 
 
 def _newest_event_time(cols: dict[str, str]) -> sql.Composable | None:
@@ -172,8 +181,9 @@ def _newest_event_time(cols: dict[str, str]) -> sql.Composable | None:
         if name in NOT_EVENT_TIMES or typ not in TIME_TYPES:
             continue
         col = sql.Identifier(name)
-        parts.append(col if typ == "timestamp with time zone" else
-                     sql.SQL("({}::timestamp at time zone 'UTC')").format(col))
+        parts.append(
+            col if typ == "timestamp with time zone" else sql.SQL("({}::timestamp at time zone 'UTC')").format(col)
+        )
     if not parts:
         return None
     return sql.SQL("greatest({})").format(sql.SQL(", ").join(parts))
@@ -192,13 +202,26 @@ def _model_relations(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
         "where c.relkind in ('r', 'p') and not c.relispartition "
         "and n.nspname not in ('pg_catalog', 'information_schema', %s) and right(n.nspname, %s) <> %s "
         "and (c.relname = any(%s) or left(c.relname, %s) = %s)",
-        (contract.RAW_SCHEMA, len(SHADOW_SUFFIX), SHADOW_SUFFIX, list(EVENT_LEVEL_MODELS),
-         len(METRICS_PREFIX), METRICS_PREFIX)).fetchall()
+        (
+            contract.RAW_SCHEMA,
+            len(SHADOW_SUFFIX),
+            SHADOW_SUFFIX,
+            list(EVENT_LEVEL_MODELS),
+            len(METRICS_PREFIX),
+            METRICS_PREFIX,
+        ),
+    ).fetchall()
     return sorted(("event" if table in EVENT_LEVEL_MODELS else "metrics", schema, table) for schema, table in rows)
 
 
-def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: Path | None = None,
-          dry_run: bool = False, wait: bool | None = None) -> Result:
+def apply(
+    policy: Policy = Policy(),
+    *,
+    as_of: date | None = None,
+    export_dir: Path | None = None,
+    dry_run: bool = False,
+    wait: bool | None = None,
+) -> Result:
     """Apply the retention policy to every layer, under the build lock.
 
     Args:
@@ -216,11 +239,14 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
     """
     from . import db, lock  # noqa: PLC0415
 
-    for name, value in (("--older-than", policy.event_days), ("--metrics-years", policy.metrics_years),
-                        ("--job-run-days", policy.job_run_days)):
+    for name, value in (
+        ("--older-than", policy.event_days),
+        ("--metrics-years", policy.metrics_years),
+        ("--job-run-days", policy.job_run_days),
+    ):
         if value < 1:
             raise UsageError(f"{name}: {value} is not a positive retention period")
-    as_of = as_of or datetime.now(timezone.utc).date()
+    as_of = as_of or datetime.now(UTC).date()
     event_cutoff, metrics_cutoff, jobs_cutoff = cutoffs(as_of, policy)
     res = Result(as_of, event_cutoff, metrics_cutoff, jobs_cutoff, dry_run)
     with lock.build_lock("kpi retention apply", wait):
@@ -228,14 +254,24 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
             if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
                 raise UsageError("raw.events_raw does not exist: run `kpi init` first")
             # whole partitions first (each exported, checked and dropped in its own transaction)
-            res.partitions = partitions.prune(conn, timedelta(days=policy.event_days), export_dir, dry_run,
-                                              now=event_cutoff + timedelta(days=policy.event_days))
+            res.partitions = partitions.prune(
+                conn,
+                timedelta(days=policy.event_days),
+                export_dir,
+                dry_run,
+                now=event_cutoff + timedelta(days=policy.event_days),
+            )
         with db.connect() as conn:
             relations = _model_relations(conn)
             steps: list[tuple[str, sql.Composable, list]] = []
             raw = sql.Identifier(contract.RAW_SCHEMA, contract.PARTITIONED_TABLE)
-            steps.append((f"{contract.RAW_SCHEMA}.{contract.PARTITIONED_TABLE}",
-                          sql.SQL("{} where occurred_at < %s").format(raw), [event_cutoff]))
+            steps.append(
+                (
+                    f"{contract.RAW_SCHEMA}.{contract.PARTITIONED_TABLE}",
+                    sql.SQL("{} where occurred_at < %s").format(raw),
+                    [event_cutoff],
+                )
+            )
             for kind, schema, table in relations:
                 cols = _columns(conn, schema, table)
                 if cols is None:
@@ -244,15 +280,22 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
                 if kind == "event":
                     newest = _newest_event_time(cols)
                     if newest is not None:
-                        steps.append((f"{schema}.{table}", sql.SQL("{} where {} < %s").format(ident, newest),
-                                      [event_cutoff]))
+                        steps.append(
+                            (f"{schema}.{table}", sql.SQL("{} where {} < %s").format(ident, newest), [event_cutoff])
+                        )
                 elif "metric_date" in cols:
-                    steps.append((f"{schema}.{table}", sql.SQL("{} where metric_date < %s").format(ident),
-                                  [metrics_cutoff]))
+                    steps.append(
+                        (f"{schema}.{table}", sql.SQL("{} where metric_date < %s").format(ident), [metrics_cutoff])
+                    )
             if conn.execute("select to_regclass('ops.etl_job_runs') is not null").fetchone()[0]:
                 old_runs = sql.SQL("select invocation_id from ops.etl_job_runs where started_at < %s")
-                steps.append(("ops.etl_job_run_nodes", sql.SQL(
-                    "ops.etl_job_run_nodes where invocation_id in ({})").format(old_runs), [jobs_cutoff]))
+                steps.append(
+                    (
+                        "ops.etl_job_run_nodes",
+                        sql.SQL("ops.etl_job_run_nodes where invocation_id in ({})").format(old_runs),
+                        [jobs_cutoff],
+                    )
+                )
                 steps.append(("ops.etl_job_runs", sql.SQL("ops.etl_job_runs where started_at < %s"), [jobs_cutoff]))
             with conn.transaction():
                 for rel, target, params in steps:
@@ -270,6 +313,14 @@ def apply(policy: Policy = Policy(), *, as_of: date | None = None, export_dir: P
                     conn.execute(
                         "insert into ops.retention_runs (as_of, event_retention_days, event_cutoff, metrics_cutoff, "
                         "job_runs_cutoff, rows_removed, removed) values (%s, %s, %s, %s, %s, %s, %s)",
-                        (as_of, policy.event_days, event_cutoff, metrics_cutoff, jobs_cutoff, res.total,
-                         json.dumps(removed)))
+                        (
+                            as_of,
+                            policy.event_days,
+                            event_cutoff,
+                            metrics_cutoff,
+                            jobs_cutoff,
+                            res.total,
+                            json.dumps(removed),
+                        ),
+                    )
     return res

@@ -39,9 +39,12 @@ def setup() -> None:
             errors.append(str(event.info.msg))
 
     res = dbtRunner(callbacks=[on_event]).invoke(
-        ["--quiet", "--no-use-colors", "run-operation", "kpi_security_init", *runner.base_args()])
+        ["--quiet", "--no-use-colors", "run-operation", "kpi_security_init", *runner.base_args()]
+    )
     if not res.success:
         text = " ".join(errors) or str(res.exception or "see logs/dbt.log")
-        reason = next((line.strip() for line in text.splitlines() if "role " in line and "does not exist" in line),
-                      " ".join(text.split()))
+        reason = next(
+            (line.strip() for line in text.splitlines() if "role " in line and "does not exist" in line),
+            " ".join(text.split()),
+        )
         raise KpiError(f"kpi init --roles: {reason[:300]}")

@@ -78,9 +78,12 @@ def base_args() -> list[str]:
     """Project/profiles/target arguments every dbt call gets."""
     proj = config.project_dir()
     return [
-        "--project-dir", str(proj),
-        "--profiles-dir", str(config.profiles_dir()),
-        "--target", config.target(),
+        "--project-dir",
+        str(proj),
+        "--profiles-dir",
+        str(config.profiles_dir()),
+        "--target",
+        config.target(),
     ]
 
 
@@ -149,10 +152,10 @@ def invoke(
 
     if command and command[0] in LOCKED_COMMANDS:
         with lock.build_lock(_what()):
-            return _invoke(command, console=console, progress=progress, raise_on_failure=raise_on_failure,
-                           manifest=manifest)
-    return _invoke(command, console=console, progress=progress, raise_on_failure=raise_on_failure,
-                   manifest=manifest)
+            return _invoke(
+                command, console=console, progress=progress, raise_on_failure=raise_on_failure, manifest=manifest
+            )
+    return _invoke(command, console=console, progress=progress, raise_on_failure=raise_on_failure, manifest=manifest)
 
 
 def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest) -> RunSummary:
@@ -164,20 +167,25 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
     if "KPI_RUN_BY" not in os.environ:
         import getpass  # noqa: PLC0415
 
-        try:
+        with contextlib.suppress(KeyError, OSError):
             os.environ["KPI_RUN_BY"] = getpass.getuser()
-        except (KeyError, OSError):
-            pass
     console = console or Console(stderr=True)
     from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
 
     # a terminal: Rich's bar; a pipe, file or CI log (a bar would print nothing until the end):
     # a plain line on the console every few seconds (kpiwh.output.PlainProgress)
-    plain = (output.PlainProgress(console, f"dbt {command[0]}: starting")
-             if progress and not console.is_terminal else None)
+    plain = (
+        output.PlainProgress(console, f"dbt {command[0]}: starting") if progress and not console.is_terminal else None
+    )
     bar = Progress(
-        SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=True, disable=not progress or plain is not None,
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not progress or plain is not None,
     )
     task = bar.add_task(f"dbt {command[0]}", total=None)
     batches = bar.add_task("batches", total=None, visible=False)
@@ -194,29 +202,44 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
             bar.update(task, advance=1, description=f"dbt {command[0]}: {ni.node_name} {ni.node_status}")
             done["nodes"] += 1
             if plain is not None:
-                plain.update(f"dbt {command[0]}: {done['nodes']}/{done['total'] or '?'} nodes done, "
-                             f"last {ni.node_name} {ni.node_status}")
+                plain.update(
+                    f"dbt {command[0]}: {done['nodes']}/{done['total'] or '?'} nodes done, "
+                    f"last {ni.node_name} {ni.node_status}"
+                )
         elif name == "LogBatchResult":  # a dbt microbatch model (none in this project; a user's own may)
             d = event.data
-            bar.update(batches, visible=True, total=d.total_batches, completed=d.batch_index,
-                       description=f"  {d.description.split(' ')[-1] if d.description else 'batch'}")
+            bar.update(
+                batches,
+                visible=True,
+                total=d.total_batches,
+                completed=d.batch_index,
+                description=f"  {d.description.split(' ')[-1] if d.description else 'batch'}",
+            )
         elif name in ("MainEncounteredError", "RunResultError") and event.info.level == "error":
             errors.append(event.info.msg)
 
     args = ["--quiet", "--no-use-colors", *command, *base_args()]
     started = time.monotonic()
-    with bar, (plain or contextlib.nullcontext()):
+    with bar, plain or contextlib.nullcontext():
         res = dbtRunner(manifest=manifest, callbacks=[on_event]).invoke(args)
     seconds = time.monotonic() - started
 
     exc = res.exception
-    if exc is not None and type(exc).__name__ in ("DbtUsageException", "BadOptionUsage", "NoSuchOption",
-                                                  "UsageError", "BadParameter"):
+    if exc is not None and type(exc).__name__ in (
+        "DbtUsageException",
+        "BadOptionUsage",
+        "NoSuchOption",
+        "UsageError",
+        "BadParameter",
+    ):
         raise UsageError(f"dbt {command[0]}: {_one_line(exc)}")
     summary = RunSummary(command[0], bool(res.success), seconds=seconds)
     results = getattr(res.result, "results", None) or []
-    failed_text = [str(getattr(r, "message", "") or "") for r in results
-                   if str(getattr(r.status, "value", r.status)).lower() in FAIL_STATUSES]
+    failed_text = [
+        str(getattr(r, "message", "") or "")
+        for r in results
+        if str(getattr(r.status, "value", r.status)).lower() in FAIL_STATUSES
+    ]
     if exc is not None or failed_text:
         _raise_if_database_lost(command[0], [str(exc or "")] + errors + failed_text)
     if exc is not None and not results:
@@ -224,14 +247,16 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
         raise BuildFailed(f"dbt {command[0]} failed: {_one_line(exc)}")
     for r in results:
         node = r.node
-        summary.nodes.append(NodeResult(
-            unique_id=node.unique_id,
-            resource_type=node.resource_type,
-            status=str(getattr(r.status, "value", r.status)).lower(),
-            seconds=float(r.execution_time or 0.0),
-            message=r.message,
-            failures=r.failures,
-        ))
+        summary.nodes.append(
+            NodeResult(
+                unique_id=node.unique_id,
+                resource_type=node.resource_type,
+                status=str(getattr(r.status, "value", r.status)).lower(),
+                seconds=float(r.execution_time or 0.0),
+                message=r.message,
+                failures=r.failures,
+            )
+        )
     if summary.failed:
         summary.success = False
     summary.exception = _one_line(exc) if exc is not None else None
@@ -255,9 +280,15 @@ def _raise_failed(summary: RunSummary) -> None:
 
 
 _CONNECTION_LOST = (
-    "server closed the connection unexpectedly", "connection to server", "could not connect to server",
-    "terminating connection", "the database system is shutting down", "the database system is in recovery mode",
-    "the database system is starting up", "connection already closed", "ssl connection has been closed",
+    "server closed the connection unexpectedly",
+    "connection to server",
+    "could not connect to server",
+    "terminating connection",
+    "the database system is shutting down",
+    "the database system is in recovery mode",
+    "the database system is starting up",
+    "connection already closed",
+    "ssl connection has been closed",
     "no connection to the server",
 )
 
@@ -275,11 +306,14 @@ def _raise_if_database_lost(command: str, texts: list[str]) -> None:
         if not st.running:
             raise DatabaseError(
                 f"dbt {command} stopped: the embedded PostgreSQL ({st.pgdata}) is not running any more "
-                "(start it with `kpi db start`, then run the command again)")
+                "(start it with `kpi db start`, then run the command again)"
+            )
     if lost:
         detail = next((m for m in _CONNECTION_LOST if m in text.lower()), "")
-        raise DatabaseError(f"dbt {command} stopped: lost the database connection ({detail}); "
-                            "run the command again once the database is back")
+        raise DatabaseError(
+            f"dbt {command} stopped: lost the database connection ({detail}); "
+            "run the command again once the database is back"
+        )
 
 
 def _one_line(obj) -> str:
@@ -301,15 +335,23 @@ def _has_selection(command: list[str]) -> bool:
 
 def _published(conn, manifest) -> bool:
     """Whether the project's incremental models exist in their published schemas (a first build has none)."""
-    rels = [f'"{n.schema}"."{n.alias}"' for n in manifest.nodes.values()
-            if n.resource_type == "model" and n.config.materialized == "incremental"]
+    rels = [
+        f'"{n.schema}"."{n.alias}"'
+        for n in manifest.nodes.values()
+        if n.resource_type == "model" and n.config.materialized == "incremental"
+    ]
     return any(conn.execute("select to_regclass(%s) is not null", (r,)).fetchone()[0] for r in rels)
 
 
 def _shadow_schemas(manifest) -> list[str]:
     """The published schemas a shadow build writes: every model and seed schema (snapshots keep theirs)."""
-    return sorted({n.schema for n in manifest.nodes.values()
-                   if n.resource_type in ("model", "seed") and n.config.materialized != "ephemeral"})
+    return sorted(
+        {
+            n.schema
+            for n in manifest.nodes.values()
+            if n.resource_type in ("model", "seed") and n.config.materialized != "ephemeral"
+        }
+    )
 
 
 def _drop_shadows(conn, schemas: list[str]) -> None:
@@ -370,24 +412,33 @@ def publish(conn, schemas: list[str]) -> None:
     with conn.transaction():
         for s in schemas:
             if conn.execute("select to_regnamespace(%s) is not null", (s,)).fetchone()[0]:
-                conn.execute(sql.SQL("alter schema {} rename to {}").format(
-                    sql.Identifier(s), sql.Identifier(s + "__retired")))
+                conn.execute(
+                    sql.SQL("alter schema {} rename to {}").format(sql.Identifier(s), sql.Identifier(s + "__retired"))
+                )
                 retired.append(s + "__retired")
-            conn.execute(sql.SQL("alter schema {} rename to {}").format(
-                sql.Identifier(s + SHADOW_SUFFIX), sql.Identifier(s)))
+            conn.execute(
+                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(s + SHADOW_SUFFIX), sql.Identifier(s))
+            )
         if conn.execute("select to_regclass('ops.model_watermarks') is not null").fetchone()[0]:
-            conn.execute("delete from ops.model_watermarks where split_part(model_name, '.', 1) = any(%s)",
-                          (schemas,))
-            conn.execute("update ops.model_watermarks set model_name = "
-                         "left(split_part(model_name, '.', 1), -%s) || '.' || split_part(model_name, '.', 2) "
-                         "where split_part(model_name, '.', 1) = any(%s)",
-                         (len(SHADOW_SUFFIX), [s + SHADOW_SUFFIX for s in schemas]))
+            conn.execute("delete from ops.model_watermarks where split_part(model_name, '.', 1) = any(%s)", (schemas,))
+            conn.execute(
+                "update ops.model_watermarks set model_name = "
+                "left(split_part(model_name, '.', 1), -%s) || '.' || split_part(model_name, '.', 2) "
+                "where split_part(model_name, '.', 1) = any(%s)",
+                (len(SHADOW_SUFFIX), [s + SHADOW_SUFFIX for s in schemas]),
+            )
     for r in retired:
         conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(r)))
 
 
-def build(command: list[str], *, full_refresh: bool, vars_json: str | None,
-          console: Console | None = None, raise_on_failure: bool = True) -> RunSummary:
+def build(
+    command: list[str],
+    *,
+    full_refresh: bool,
+    vars_json: str | None,
+    console: Console | None = None,
+    raise_on_failure: bool = True,
+) -> RunSummary:
     """``dbt build`` under the build lock; a first or full build of the whole project is published atomically.
 
     Write-audit-publish: when ``command`` selects the whole project (no ``--select`` /
@@ -413,12 +464,14 @@ def build(command: list[str], *, full_refresh: bool, vars_json: str | None,
     from . import lock  # noqa: PLC0415
 
     with lock.build_lock(_what()):
-        return _build(command, full_refresh=full_refresh, vars_json=vars_json, console=console,
-                      raise_on_failure=raise_on_failure)
+        return _build(
+            command, full_refresh=full_refresh, vars_json=vars_json, console=console, raise_on_failure=raise_on_failure
+        )
 
 
-def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
-           console: Console | None, raise_on_failure: bool) -> RunSummary:
+def _build(
+    command: list[str], *, full_refresh: bool, vars_json: str | None, console: Console | None, raise_on_failure: bool
+) -> RunSummary:
     console = console or Console(stderr=True)
     from . import erase  # noqa: PLC0415
 
@@ -434,8 +487,12 @@ def _build(command: list[str], *, full_refresh: bool, vars_json: str | None,
     if not wap:
         # a scheduled run over published marts: unit tests have fixed inputs (yml), so they only
         # change with the code; first and full builds and CI run them (dbt's own advice)
-        skip_unit = (not full_refresh and published and "DBT_EXCLUDE_RESOURCE_TYPES" not in os.environ
-                     and not any(a.startswith(("--resource-type", "--exclude-resource-type")) for a in command))
+        skip_unit = (
+            not full_refresh
+            and published
+            and "DBT_EXCLUDE_RESOURCE_TYPES" not in os.environ
+            and not any(a.startswith(("--resource-type", "--exclude-resource-type")) for a in command)
+        )
         if skip_unit:
             os.environ["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
         try:
@@ -502,15 +559,26 @@ def summary_table(summary: RunSummary):
         bad = sum(n.status in FAIL_STATUSES for n in nodes)
         warn = sum(n.status == "warn" for n in nodes)
         skip = sum(n.status == "skipped" for n in nodes)
-        t.add_row(rtype, str(len(nodes)), str(ok), str(bad), str(warn), str(skip),
-                  f"{sum(n.seconds for n in nodes):.1f}")
-    named = sorted((n for n in summary.nodes if n.status in NAMED_STATUSES),
-                   key=lambda n: (n.status == "warn", n.resource_type, n.unique_id))
+        t.add_row(
+            rtype, str(len(nodes)), str(ok), str(bad), str(warn), str(skip), f"{sum(n.seconds for n in nodes):.1f}"
+        )
+    named = sorted(
+        (n for n in summary.nodes if n.status in NAMED_STATUSES),
+        key=lambda n: (n.status == "warn", n.resource_type, n.unique_id),
+    )
     if not named:
         return t
     d = Table(title=f"{len(named)} node(s) warned or failed")
-    rows = [[n.status, n.resource_type, node_name(n), "" if n.failures is None else f"{n.failures:,}",
-             " ".join(str(n.message or "").split())[:300]] for n in named]
+    rows = [
+        [
+            n.status,
+            n.resource_type,
+            node_name(n),
+            "" if n.failures is None else f"{n.failures:,}",
+            " ".join(str(n.message or "").split())[:300],
+        ]
+        for n in named
+    ]
     for i, col in enumerate(("status", "type", "node", "failing rows")):
         output.id_column(d, col, [r[i] for r in rows], justify="right" if i == 3 else "left")
     output.text_column(d, "message")
@@ -529,8 +597,17 @@ def summary_jsonable(summary: RunSummary) -> dict:
         "success": summary.success,
         "seconds": round(summary.seconds, 3),
         "counts": counts,
-        "problems": [{"unique_id": n.unique_id, "resource_type": n.resource_type, "name": node_name(n),
-                      "status": n.status, "failures": n.failures, "message": n.message}
-                     for n in summary.nodes if n.status in NAMED_STATUSES],
+        "problems": [
+            {
+                "unique_id": n.unique_id,
+                "resource_type": n.resource_type,
+                "name": node_name(n),
+                "status": n.status,
+                "failures": n.failures,
+                "message": n.message,
+            }
+            for n in summary.nodes
+            if n.status in NAMED_STATUSES
+        ],
         "exception": summary.exception,
     }

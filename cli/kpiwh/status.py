@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from rich.table import Table
@@ -108,14 +108,24 @@ def daily_marts(manifest: dict | None = None) -> list[dict]:
     marts = []
     for node in nodes.values():
         cfg = node.get("config") or {}
-        if (node.get("resource_type") == "model" and "daily" in (node.get("tags") or [])
-                and "marts" in (node.get("fqn") or [])[1:-1] and cfg.get("event_time")):
+        if (
+            node.get("resource_type") == "model"
+            and "daily" in (node.get("tags") or [])
+            and "marts" in (node.get("fqn") or [])[1:-1]
+            and cfg.get("event_time")
+        ):
             domains = (cfg.get("kpi_changed_days") or {}).get("domains")
             raw, days = _upstream(node, nodes, sources, domains)
-            marts.append({"model": node["name"], "relation": f'{node["schema"]}.{node.get("alias") or node["name"]}',
-                          "event_time": cfg["event_time"],
-                          "incremental": cfg.get("incremental_strategy") == "replace_days",
-                          "sources": raw, "day_sources": days})
+            marts.append(
+                {
+                    "model": node["name"],
+                    "relation": f"{node['schema']}.{node.get('alias') or node['name']}",
+                    "event_time": cfg["event_time"],
+                    "incremental": cfg.get("incremental_strategy") == "replace_days",
+                    "sources": raw,
+                    "day_sources": days,
+                }
+            )
     return sorted(marts, key=lambda m: m["model"])
 
 
@@ -146,9 +156,12 @@ def _upstream(node: dict, nodes: dict, sources: dict, domains: list[str] | None)
             continue
         col = (item.get("config") or {}).get("event_time")
         cols = item.get("columns") or {}
-        rel = f'{item["schema"]}.{item.get("identifier") or item.get("alias") or item["name"]}'
-        entry = {"relation": rel, "event_time": col,
-                 "domains": sorted(domains) if domains and "event_domain" in cols else None}
+        rel = f"{item['schema']}.{item.get('identifier') or item.get('alias') or item['name']}"
+        entry = {
+            "relation": rel,
+            "event_time": col,
+            "domains": sorted(domains) if domains and "event_domain" in cols else None,
+        }
         if col and uid in sources:
             raw[rel] = entry
         found = bool(col) and "_loaded_at" in cols and nearest
@@ -177,9 +190,11 @@ def _data_days(conn, src: dict, start: date, end: date) -> dict[date, datetime]:
     if src["domains"]:
         where = sql.SQL(" and event_domain = any(%s)")
         params.append(src["domains"])
-    q = sql.SQL("select cast({c} at time zone 'UTC' as date), min(_loaded_at) from {r} "
-                "where {c} >= cast(%s as date) at time zone 'UTC' and {c} < cast(%s as date) at time zone 'UTC'"
-                "{w} group by 1").format(c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table), w=where)
+    q = sql.SQL(
+        "select cast({c} at time zone 'UTC' as date), min(_loaded_at) from {r} "
+        "where {c} >= cast(%s as date) at time zone 'UTC' and {c} < cast(%s as date) at time zone 'UTC'"
+        "{w} group by 1"
+    ).format(c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table), w=where)
     return dict(conn.execute(q, params).fetchall())
 
 
@@ -192,16 +207,19 @@ def data_end(conn, marts: list[dict], today: date | None = None) -> date | None:
     """
     from psycopg import sql  # noqa: PLC0415
 
-    today = today or datetime.now(timezone.utc).date()
+    today = today or datetime.now(UTC).date()
     end = None
     rels = {s["relation"]: s for m in marts for s in m["sources"]}
     for src in rels.values():
         if not _exists(conn, src["relation"]):
             continue
         schema, table = src["relation"].split(".", 1)
-        d = conn.execute(sql.SQL("select cast(max({c}) at time zone 'UTC' as date) from {r} "
-                                 "where {c} < cast(%s as date) at time zone 'UTC'").format(
-            c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table)), (today + timedelta(days=1),)
+        d = conn.execute(
+            sql.SQL(
+                "select cast(max({c}) at time zone 'UTC' as date) from {r} "
+                "where {c} < cast(%s as date) at time zone 'UTC'"
+            ).format(c=sql.Identifier(src["event_time"]), r=sql.Identifier(schema, table)),
+            (today + timedelta(days=1),),
         ).fetchone()[0]
         if d is not None and (end is None or d > end):
             end = d
@@ -211,15 +229,20 @@ def data_end(conn, marts: list[dict], today: date | None = None) -> date | None:
         if not _exists(conn, m["relation"]):
             continue
         schema, table = m["relation"].split(".", 1)
-        d = conn.execute(sql.SQL("select max(cast({c} as date)) from {r} where cast({c} as date) <= %s").format(
-            c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)), (today,)).fetchone()[0]
+        d = conn.execute(
+            sql.SQL("select max(cast({c} as date)) from {r} where cast({c} as date) <= %s").format(
+                c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)
+            ),
+            (today,),
+        ).fetchone()[0]
         if d is not None and (end is None or d > end):
             end = d
     return end
 
 
-def coverage(conn, marts: list[dict], days: int, max_wait: timedelta = timedelta(hours=24),
-             today: date | None = None) -> tuple[date | None, list[dict]]:
+def coverage(
+    conn, marts: list[dict], days: int, max_wait: timedelta = timedelta(hours=24), today: date | None = None
+) -> tuple[date | None, list[dict]]:
     """Days missing from each daily mart over the ``days`` days ending at the data's latest day.
 
     The window ends at :func:`data_end` (not today: a warehouse loaded up to last week is
@@ -246,21 +269,30 @@ def coverage(conn, marts: list[dict], days: int, max_wait: timedelta = timedelta
 
     built = [m for m in marts if _exists(conn, m["relation"])]
     end = data_end(conn, marts, today)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for m in marts:
-        row = {"model": m["model"], "relation": m["relation"], "built": m in built, "missing": [],
-               "overdue": [], "pending": [], "rows_in_window": 0}
+        row = {
+            "model": m["model"],
+            "relation": m["relation"],
+            "built": m in built,
+            "missing": [],
+            "overdue": [],
+            "pending": [],
+            "rows_in_window": 0,
+        }
         if m in built and end is not None:
             start = end - timedelta(days=days - 1)
             schema, table = m["relation"].split(".", 1)
-            counts = conn.execute(sql.SQL(
-                "select d.day::date, count(t.day) from generate_series(%s::date, %s::date, interval '1 day') as d(day) "
-                "left join (select cast({c} as date) as day from {r} "
-                "           where cast({c} as date) between %s::date and %s::date) as t on t.day = d.day::date "
-                "group by d.day order by d.day").format(
-                    c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)),
-                (start, end, start, end)).fetchall()
+            counts = conn.execute(
+                sql.SQL(
+                    "select d.day::date, count(t.day) from generate_series(%s::date, %s::date, interval '1 day') as d(day) "
+                    "left join (select cast({c} as date) as day from {r} "
+                    "           where cast({c} as date) between %s::date and %s::date) as t on t.day = d.day::date "
+                    "group by d.day order by d.day"
+                ).format(c=sql.Identifier(m["event_time"]), r=sql.Identifier(schema, table)),
+                (start, end, start, end),
+            ).fetchall()
             missing = [d for d, n in counts if n == 0]
             oldest: dict[date, datetime] = {}
             if missing:
@@ -298,32 +330,45 @@ def unprocessed(conn, marts: list[dict]) -> dict:
     if not _exists(conn, STAGING):
         return out
     staged_until = f"(select coalesce(max(_loaded_at), '-infinity') from {STAGING})"
-    out["staging"] = [d.isoformat() for (d,) in conn.execute(
-        "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw "
-        f"where _loaded_at > {staged_until} order by 1")]
-    oldest = [conn.execute(f"select min(_loaded_at) from raw.events_raw where _loaded_at > {staged_until}"
-                           ).fetchone()[0]]
+    out["staging"] = [
+        d.isoformat()
+        for (d,) in conn.execute(
+            "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw "
+            f"where _loaded_at > {staged_until} order by 1"
+        )
+    ]
+    oldest = [
+        conn.execute(f"select min(_loaded_at) from raw.events_raw where _loaded_at > {staged_until}").fetchone()[0]
+    ]
     if _exists(conn, WATERMARKS):
         for m in marts:
             if not m["incremental"] or not _exists(conn, m["relation"]):
                 continue
-            since = (f"(select coalesce(max(staged_at), '-infinity') from {WATERMARKS} "
-                     f"where model_name = %s)")
-            days = [d.isoformat() for (d,) in conn.execute(
-                f"select d from (select event_date as d, dbt_loaded_at from {STAGING} "
-                f"union all select previous_event_date, dbt_loaded_at from {STAGING} where previous_event_date is not null) s "
-                f"where dbt_loaded_at > {since} group by d order by d", (m["relation"],))]
+            since = f"(select coalesce(max(staged_at), '-infinity') from {WATERMARKS} where model_name = %s)"
+            days = [
+                d.isoformat()
+                for (d,) in conn.execute(
+                    f"select d from (select event_date as d, dbt_loaded_at from {STAGING} "
+                    f"union all select previous_event_date, dbt_loaded_at from {STAGING} where previous_event_date is not null) s "
+                    f"where dbt_loaded_at > {since} group by d order by d",
+                    (m["relation"],),
+                )
+            ]
             if days:
                 out["marts"][m["model"]] = days
-                oldest.append(conn.execute(f"select min(_loaded_at) from {STAGING} where dbt_loaded_at > {since}",
-                                           (m["relation"],)).fetchone()[0])
+                oldest.append(
+                    conn.execute(
+                        f"select min(_loaded_at) from {STAGING} where dbt_loaded_at > {since}", (m["relation"],)
+                    ).fetchone()[0]
+                )
     oldest = [t for t in oldest if t is not None]
     out["oldest_loaded_at"] = min(oldest) if oldest else None
     return out
 
 
-def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None,
-            max_wait_hours: float = DEFAULT_MAX_WAIT_HOURS) -> Status:
+def collect(
+    conn, days: int = 7, limit: int = 10, manifest: dict | None = None, max_wait_hours: float = DEFAULT_MAX_WAIT_HOURS
+) -> Status:
     """Gather the runs, failures, coverage and freshness (read-only).
 
     Args:
@@ -340,51 +385,70 @@ def collect(conn, days: int = 7, limit: int = 10, manifest: dict | None = None,
     st = Status(days=days, max_wait_hours=max_wait_hours)
     max_wait = timedelta(hours=max_wait_hours)
     if _exists(conn, RUNS_TABLE):
-        st.runs = _dicts(conn.execute(
-            f"select invocation_id, command, status, started_at, finished_at, "
-            f"extract(epoch from finished_at - started_at) as seconds, nodes_total, nodes_ok, nodes_error, "
-            f"nodes_skipped, nodes_warn, selector, invoked_via, run_by, target_name from {RUNS_TABLE} "
-            f"order by started_at desc limit %s", (limit,)))
-        st.failures = _dicts(conn.execute(
-            f"select r.started_at, r.command, r.invocation_id, n.unique_id, n.resource_type, n.status, "
-            f"n.batches_succeeded, n.batches_failed, n.message from {NODES_TABLE} n "
-            f"join {RUNS_TABLE} r using (invocation_id) "
-            f"where n.status = any(%s) and n.resource_type <> 'source' and r.started_at >= now() - make_interval(days => %s) "
-            f"order by r.started_at desc, n.unique_id limit 50", (list(FAILED_NODE_STATUSES), days)))
+        st.runs = _dicts(
+            conn.execute(
+                f"select invocation_id, command, status, started_at, finished_at, "
+                f"extract(epoch from finished_at - started_at) as seconds, nodes_total, nodes_ok, nodes_error, "
+                f"nodes_skipped, nodes_warn, selector, invoked_via, run_by, target_name from {RUNS_TABLE} "
+                f"order by started_at desc limit %s",
+                (limit,),
+            )
+        )
+        st.failures = _dicts(
+            conn.execute(
+                f"select r.started_at, r.command, r.invocation_id, n.unique_id, n.resource_type, n.status, "
+                f"n.batches_succeeded, n.batches_failed, n.message from {NODES_TABLE} n "
+                f"join {RUNS_TABLE} r using (invocation_id) "
+                f"where n.status = any(%s) and n.resource_type <> 'source' and r.started_at >= now() - make_interval(days => %s) "
+                f"order by r.started_at desc, n.unique_id limit 50",
+                (list(FAILED_NODE_STATUSES), days),
+            )
+        )
         last_fresh = conn.execute(
             f"select invocation_id, started_at from {RUNS_TABLE} where command = 'freshness' "
-            f"order by started_at desc limit 1").fetchone()
+            f"order by started_at desc limit 1"
+        ).fetchone()
         if last_fresh:
             st.freshness_checked_at = last_fresh[1]
-            st.freshness = _dicts(conn.execute(
-                f"select unique_id as source, case when status = 'error' and freshness_max_loaded_at is null "
-                f"then 'empty' else status end as status, freshness_max_loaded_at as max_loaded_at, "
-                f"freshness_age_seconds as age_seconds, message from {NODES_TABLE} "
-                f"where invocation_id = %s order by unique_id", (last_fresh[0],)))
+            st.freshness = _dicts(
+                conn.execute(
+                    f"select unique_id as source, case when status = 'error' and freshness_max_loaded_at is null "
+                    f"then 'empty' else status end as status, freshness_max_loaded_at as max_loaded_at, "
+                    f"freshness_age_seconds as age_seconds, message from {NODES_TABLE} "
+                    f"where invocation_id = %s order by unique_id",
+                    (last_fresh[0],),
+                )
+            )
     marts = daily_marts(manifest)
     st.coverage_end, st.coverage = coverage(conn, marts, days, max_wait)
     st.unprocessed = unprocessed(conn, marts)
 
     last_build = next((r for r in st.runs if r["command"] != "freshness"), None)
     if last_build is not None and last_build["status"] != "success":
-        st.problems.append(f"last run ({last_build['command']}, {last_build['started_at']:%Y-%m-%d %H:%M} UTC) "
-                           f"{last_build['status']}: {last_build['nodes_error']} node(s) failed, "
-                           f"{last_build['nodes_skipped']} skipped")
+        st.problems.append(
+            f"last run ({last_build['command']}, {last_build['started_at']:%Y-%m-%d %H:%M} UTC) "
+            f"{last_build['status']}: {last_build['nodes_error']} node(s) failed, "
+            f"{last_build['nodes_skipped']} skipped"
+        )
     for f in st.freshness:
         if f["status"] in ("error", "runtime error"):
             st.problems.append(f"source {f['source'].split('.', 2)[-1]} is stale: freshness {f['status']}")
     for c in st.coverage:
         if c["overdue"]:
-            st.problems.append(f"{c['model']} misses {len(c['overdue'])} day(s) that have raw data loaded more "
-                               f"than {max_wait_hours:g} h ago: {_days_list(c['overdue'])}")
+            st.problems.append(
+                f"{c['model']} misses {len(c['overdue'])} day(s) that have raw data loaded more "
+                f"than {max_wait_hours:g} h ago: {_days_list(c['overdue'])}"
+            )
     oldest = st.unprocessed["oldest_loaded_at"]
     if oldest is not None:
-        waited = datetime.now(timezone.utc) - oldest
+        waited = datetime.now(UTC) - oldest
         if waited > max_wait:
             pending = sorted(set(st.unprocessed["staging"]).union(*st.unprocessed["marts"].values()))
-            st.problems.append(f"loaded data has waited {waited.total_seconds() / 3600:.1f} h to be processed "
-                               f"(over {max_wait_hours:g} h; loaded {_ts(oldest)} UTC): "
-                               f"{len(pending)} day(s) {_days_list(pending)}; run `kpi build`")
+            st.problems.append(
+                f"loaded data has waited {waited.total_seconds() / 3600:.1f} h to be processed "
+                f"(over {max_wait_hours:g} h; loaded {_ts(oldest)} UTC): "
+                f"{len(pending)} day(s) {_days_list(pending)}; run `kpi build`"
+            )
     return st
 
 
@@ -420,7 +484,7 @@ def to_jsonable(st: Status) -> dict:
 
 
 def _ts(v) -> str:
-    return "" if v is None else f"{v.astimezone(timezone.utc):%Y-%m-%d %H:%M:%S}"
+    return "" if v is None else f"{v.astimezone(UTC):%Y-%m-%d %H:%M:%S}"
 
 
 def render_tables(st: Status) -> list:
@@ -430,14 +494,31 @@ def render_tables(st: Status) -> list:
     """
     out: list = []
     t = Table(title=f"last {len(st.runs)} dbt runs (ops.etl_job_runs)")
-    rows = [[_ts(r["started_at"]), r["command"], r["status"], f"{float(r['seconds'] or 0):.1f}",
-             str(r["nodes_total"]), str(r["nodes_ok"]), str(r["nodes_error"]), str(r["nodes_skipped"]),
-             r["invoked_via"] or "", r["run_by"] or ""] for r in st.runs]
-    for i, col in enumerate(("started (UTC)", "command", "status", "seconds", "nodes", "ok", "error", "skipped",
-                             "via", "by")):
+    rows = [
+        [
+            _ts(r["started_at"]),
+            r["command"],
+            r["status"],
+            f"{float(r['seconds'] or 0):.1f}",
+            str(r["nodes_total"]),
+            str(r["nodes_ok"]),
+            str(r["nodes_error"]),
+            str(r["nodes_skipped"]),
+            r["invoked_via"] or "",
+            r["run_by"] or "",
+        ]
+        for r in st.runs
+    ]
+    for i, col in enumerate(
+        ("started (UTC)", "command", "status", "seconds", "nodes", "ok", "error", "skipped", "via", "by")
+    ):
         # values are never cut: each column is at least as wide as its longest value
-        output.id_column(t, col, [r[i] for r in rows],
-                         justify="right" if col in ("seconds", "nodes", "ok", "error", "skipped") else "left")
+        output.id_column(
+            t,
+            col,
+            [r[i] for r in rows],
+            justify="right" if col in ("seconds", "nodes", "ok", "error", "skipped") else "left",
+        )
     for r in rows:
         t.add_row(*r)
     out.append(t if st.runs else "no dbt run recorded yet (ops.etl_job_runs is empty or missing)")
@@ -445,15 +526,24 @@ def render_tables(st: Status) -> list:
         # one line per failed node (not a table: messages are long and must stay greppable)
         out.append(Text(f"failed nodes in the last {st.days} days:", style="bold"))
         for f in st.failures:
-            batches = ("" if f["batches_failed"] is None
-                       else f" (batches ok {f['batches_succeeded']}, failed {f['batches_failed']})")
+            batches = (
+                ""
+                if f["batches_failed"] is None
+                else f" (batches ok {f['batches_succeeded']}, failed {f['batches_failed']})"
+            )
             msg = " ".join(str(f["message"] or "").split())[:300]
-            out.append(Text(f"  {_ts(f['started_at'])} {f['command']} {f['unique_id'].split('.', 2)[-1]}: "
-                            f"{f['status']}{batches}: {msg}"))
-    t = Table(title=f"coverage: days missing over the {st.days} days ending {st.coverage_end or '-'} "
-                    f"(the latest day with raw data)",
-              caption=f"OVERDUE: raw data of the day loaded more than {st.max_wait_hours:g} h ago; "
-                      "pending: loaded since; otherwise no raw data that day")
+            out.append(
+                Text(
+                    f"  {_ts(f['started_at'])} {f['command']} {f['unique_id'].split('.', 2)[-1]}: "
+                    f"{f['status']}{batches}: {msg}"
+                )
+            )
+    t = Table(
+        title=f"coverage: days missing over the {st.days} days ending {st.coverage_end or '-'} "
+        f"(the latest day with raw data)",
+        caption=f"OVERDUE: raw data of the day loaded more than {st.max_wait_hours:g} h ago; "
+        "pending: loaded since; otherwise no raw data that day",
+    )
     output.id_column(t, "daily mart", [c["model"] for c in st.coverage])
     t.add_column("rows in window", justify="right", no_wrap=True)
     output.text_column(t, "missing days")
@@ -468,14 +558,25 @@ def render_tables(st: Status) -> list:
     if pending:
         since = st.unprocessed["oldest_loaded_at"]
         waiting = f", waiting since {_ts(since)} UTC" if since is not None else ""
-        out.append(Text(f"loaded, not yet processed: {len(pending)} day(s): {_days_list(pending)}{waiting} "
-                        "(the next `kpi build` recomputes them)"))
+        out.append(
+            Text(
+                f"loaded, not yet processed: {len(pending)} day(s): {_days_list(pending)}{waiting} "
+                "(the next `kpi build` recomputes them)"
+            )
+        )
     else:
         out.append(Text("loaded, not yet processed: none"))
     if st.freshness:
         t = Table(title=f"source freshness (checked {_ts(st.freshness_checked_at)} UTC)")
-        rows = [[f["source"].split(".", 2)[-1], f["status"], _ts(f["max_loaded_at"]),
-                 "" if f["age_seconds"] is None else f"{float(f['age_seconds']) / 3600:.1f}"] for f in st.freshness]
+        rows = [
+            [
+                f["source"].split(".", 2)[-1],
+                f["status"],
+                _ts(f["max_loaded_at"]),
+                "" if f["age_seconds"] is None else f"{float(f['age_seconds']) / 3600:.1f}",
+            ]
+            for f in st.freshness
+        ]
         for i, col in enumerate(("source", "status", "newest _loaded_at (UTC)", "age (hours)")):
             output.id_column(t, col, [r[i] for r in rows], justify="right" if i == 3 else "left")
         for r in rows:

@@ -46,11 +46,21 @@ BUILT_WAREHOUSE_GROUP = "built_warehouse"
 PRIVATE = {"target", "logs", ".kpi", ".git", ".venv", ".pytest_cache", "build"}
 # the slowest modules first (seconds in the last serial CI run), so that the two xdist workers
 # do not end with one of them alone on a long module; the built_warehouse modules always lead
-SLOW_FIRST = ["test_platform_marts", "test_bookings_marts", "test_partners_alerts", "test_marketplace", "test_nulls",
-              "test_status", "test_faults", "test_publish", "test_lint", "test_loyalty"]
+SLOW_FIRST = [
+    "test_platform_marts",
+    "test_bookings_marts",
+    "test_partners_alerts",
+    "test_marketplace",
+    "test_nulls",
+    "test_status",
+    "test_faults",
+    "test_publish",
+    "test_lint",
+    "test_loyalty",
+]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _uses_built_warehouse(module_file: str) -> bool:
     """Whether a test module (path relative to the rootdir or absolute) uses the ``built_warehouse`` fixture."""
     path = Path(module_file)
@@ -67,6 +77,7 @@ def pytest_collection_modifyitems(config, items):
 
     Under xdist (``--no-loadscope-reorder``) this is the order in which work units are handed out.
     """
+
     def rank(item) -> int:
         mod = item.module.__name__
         if _uses_built_warehouse(str(item.path)):
@@ -199,7 +210,11 @@ def run_kpi(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
     full_env = {**os.environ, **(env or {}), "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
     return subprocess.run(
         [sys.executable, "-m", "kpiwh.main", *args],
-        capture_output=True, text=True, env=full_env, cwd=os.environ["KPI_PROJECT_DIR"], timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=os.environ["KPI_PROJECT_DIR"],
+        timeout=timeout,
     )
 
 

@@ -21,15 +21,22 @@ FIX = FIXTURES / "bookings_small"
 AS_OF = "2025-03-31T00:00:00+00:00"
 # only the bookings product and its parents: other products' daily models would
 # add empty batches over the fixture's eight months
-SELECT = ["--select", "+customer_analytics", "--select", "+fct_appointments_by_location_daily",
-          "--select", "stg_core__locations stg_core__tenants"]
+SELECT = [
+    "--select",
+    "+customer_analytics",
+    "--select",
+    "+fct_appointments_by_location_daily",
+    "--select",
+    "stg_core__locations stg_core__tenants",
+]
 CUTOFF = "2025-03-20"  # the "older extract" ends before this day
 
 
 def _check_marts(conn):
     assert_relation_equals_csv(conn, "marts.customer_analytics", FIX / "expected" / "customer_analytics.csv")
-    assert_relation_equals_csv(conn, "marts.fct_appointments_by_location_daily",
-                               FIX / "expected" / "fct_appointments_by_location_daily.csv")
+    assert_relation_equals_csv(
+        conn, "marts.fct_appointments_by_location_daily", FIX / "expected" / "fct_appointments_by_location_daily.csv"
+    )
 
 
 def _ok(r):
@@ -50,14 +57,18 @@ def _customer_rows(conn) -> list[tuple]:
 def _customer(conn, customer_id: str) -> tuple[int, int]:
     return conn.execute(
         "select total_bookings, total_revenue_cents from marts.customer_analytics "
-        "where organization_id = 'org_a' and customer_id = %s", (customer_id,)).fetchone()
+        "where organization_id = 'org_a' and customer_id = %s",
+        (customer_id,),
+    ).fetchone()
 
 
 def _corrected(src, dst):
     """bookings.csv / payments.csv of the fixture with b04 moved from c05 to c06 and p03 refunded."""
     dst.mkdir()
-    for name, key, column, old, new in (("bookings.csv", "b04", "customer_id", "c05", "c06"),
-                                        ("payments.csv", "p03", "status", "COMPLETED", "REFUNDED")):
+    for name, key, column, old, new in (
+        ("bookings.csv", "b04", "customer_id", "c05", "c06"),
+        ("payments.csv", "p03", "status", "COMPLETED", "REFUNDED"),
+    ):
         with (src / name).open(newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
             header = list(rows[0].keys())
@@ -101,8 +112,17 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     _check_marts(conn)
 
     # a backfill and a refresh of the customers change nothing
-    _ok(run_kpi("backfill", "--start", "2025-03-15", "--end", "2025-04-03",
-                "--select", "+fct_appointments_by_location_daily"))
+    _ok(
+        run_kpi(
+            "backfill",
+            "--start",
+            "2025-03-15",
+            "--end",
+            "2025-04-03",
+            "--select",
+            "+fct_appointments_by_location_daily",
+        )
+    )
     _ok(run_kpi("refresh", "customers", "--mode", "recent", "--as-of", AS_OF))
     _check_marts(conn)
     _ok(run_kpi("refresh", "customers", "--mode", "full", "--as-of", AS_OF))
@@ -131,8 +151,10 @@ def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
     sel = ["--select", "stg_bookings__bookings"]
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", *sel))
-    conn.execute("update staging.stg_bookings__bookings set status = 'WEIRD', "
-                 "dbt_loaded_at = dbt_loaded_at - interval '2 hours' where booking_id = 'b01'")
+    conn.execute(
+        "update staging.stg_bookings__bookings set status = 'WEIRD', "
+        "dbt_loaded_at = dbt_loaded_at - interval '2 hours' where booking_id = 'b01'"
+    )
     _ok(run_kpi("build", *sel))  # nothing new written: the old row is not re-read
 
     late = tmp_path / "late"

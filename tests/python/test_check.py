@@ -68,8 +68,10 @@ def bad_db(pg_server, tmp_path_factory, data_dir):
         c.execute("""insert into raw.events_raw (event_id, occurred_at, event_domain, event_type)
                      values (gen_random_uuid(), '2025-06-05 10:00+00', 'astrology', 'order_created')""")
         # a negative duration
-        c.execute("update raw.events_raw set duration_seconds = -1 where event_id = "
-                  "(select event_id from raw.events_raw where duration_seconds > 0 order by event_id limit 1)")
+        c.execute(
+            "update raw.events_raw set duration_seconds = -1 where event_id = "
+            "(select event_id from raw.events_raw where duration_seconds > 0 order by event_id limit 1)"
+        )
         # a re-sent event with another occurred_at: event_id duplicated -> severity warning only
         c.execute("""insert into raw.events_raw (event_id, occurred_at, event_domain, event_type)
                      select event_id, occurred_at + interval '1 second', event_domain, event_type
@@ -84,8 +86,10 @@ def bad_db(pg_server, tmp_path_factory, data_dir):
         c.execute("update raw.bookings set status = ' accepted ' where booking_id = %s", bk[0])
         c.execute("update raw.bookings set status = 'MAYBE' where booking_id = %s", bk[1])
         # ledger sign: a HOLD taking money out of escrow
-        c.execute("update raw.ledger_entries set amount_cents = -amount_cents where entry_id = "
-                  "(select entry_id from raw.ledger_entries where entry_type = 'HOLD' order by entry_id limit 1)")
+        c.execute(
+            "update raw.ledger_entries set amount_cents = -amount_cents where entry_id = "
+            "(select entry_id from raw.ledger_entries where entry_type = 'HOLD' order by entry_id limit 1)"
+        )
         # an empty table the demo always loads
         c.execute("delete from raw.dispute_evidence")
         # a day without events (lost load) in the middle of the data
@@ -106,8 +110,9 @@ def _json(r) -> dict:
 
 
 def _by(doc: dict, suite: str, expectation: str, column: str = "") -> dict:
-    hits = [x for x in doc["results"] if x["suite"] == suite and x["expectation"] == expectation
-            and x["column"] == column]
+    hits = [
+        x for x in doc["results"] if x["suite"] == suite and x["expectation"] == expectation and x["column"] == column
+    ]
     assert len(hits) == 1, f"{suite} {expectation} {column}: {len(hits)} results"
     return hits[0]
 
@@ -172,8 +177,10 @@ def test_each_kind_of_defect_fails_and_is_named(bad_db, pg_server, monkeypatch):
     # missing days: 2025-06-09, and every day after the data's last day (06-15) before the future event's
     with _connect(pg_server, bad_db) as c:
         future_day = c.execute("select max(occurred_at at time zone 'UTC')::date from raw.events_raw").fetchone()[0]
-    assert _by(doc, "raw.events_raw", "days_without_events")["unexpected_count"] == \
-        1 + (future_day - date(2025, 6, 15)).days - 1
+    assert (
+        _by(doc, "raw.events_raw", "days_without_events")["unexpected_count"]
+        == 1 + (future_day - date(2025, 6, 15)).days - 1
+    )
     assert "PAID" in _by(doc, "raw.payments", "expect_column_values_to_be_in_set", "status")["sample"]
     # the duplicated event_id is reported as a warning and does not count as a failure
     dup = _by(doc, "raw.events_raw", "expect_column_values_to_be_unique", "event_id")
@@ -195,20 +202,29 @@ def test_failures_in_the_table_and_tolerance_override(bad_db):
 
 
 def test_help_does_not_import_great_expectations():
-    code = ("import sys; from typer.testing import CliRunner; from kpiwh.main import app; "
-            "r = CliRunner().invoke(app, ['check', '--help']); assert r.exit_code == 0, r.output; "
-            "assert '--layer' in r.output and '--docs' in r.output; "
-            "r = CliRunner().invoke(app, ['build', '--help']); assert '--no-fail-on-check' in r.output, r.output; "
-            "assert not [m for m in sys.modules if m.startswith('great_expectations')], 'gx imported'")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
-                   env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"})
+    code = (
+        "import sys; from typer.testing import CliRunner; from kpiwh.main import app; "
+        "r = CliRunner().invoke(app, ['check', '--help']); assert r.exit_code == 0, r.output; "
+        "assert '--layer' in r.output and '--docs' in r.output; "
+        "r = CliRunner().invoke(app, ['build', '--help']); assert '--no-fail-on-check' in r.output, r.output; "
+        "assert not [m for m in sys.modules if m.startswith('great_expectations')], 'gx imported'"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=ROOT,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (("--layer", "staging"), "--layer: 'staging' is not raw, marts or all"),
-    (("--format", "xml"), "--format: 'xml' is not table or json"),
-    (("--future-tolerance", "-5"), "--future-tolerance: -5 is negative"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--layer", "staging"), "--layer: 'staging' is not raw, marts or all"),
+        (("--format", "xml"), "--format: 'xml' is not table or json"),
+        (("--future-tolerance", "-5"), "--future-tolerance: -5 is negative"),
+    ],
+)
 def test_bad_arguments_exit_2(args, message, pg_server):
     r = run_kpi("check", *args)
     assert r.returncode == 2
@@ -238,8 +254,10 @@ def test_build_check_refuses_bad_data_then_builds_with_no_fail(bad_db, pg_server
     r = run_kpi("build", "--check", *SELECT, env=env)
     assert r.returncode == 1
     err_lines = [ln for ln in r.stderr.splitlines() if ln.startswith("error:")]
-    assert err_lines == [err_lines[0]] and \
-        f"raw data check failed: {len(EXPECTED_FAILURES)} failed expectation(s), nothing built" in err_lines[0]
+    assert (
+        err_lines == [err_lines[0]]
+        and f"raw data check failed: {len(EXPECTED_FAILURES)} failed expectation(s), nothing built" in err_lines[0]
+    )
     assert not _exists(pg_server, bad_db, "config.event_catalogue")
     r = run_kpi("build", "--check", "--no-fail-on-check", *SELECT, env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
@@ -267,8 +285,11 @@ def test_marts_layer_fails_on_empty_marts(good_db, pg_server, monkeypatch):
         assert doc["success"] is False
         assert not [x for x in doc["results"] if x["error"]]  # real failures, not SQL errors
         failed = {(x["suite"], x["expectation"]) for x in doc["results"] if not x["success"]}
-        assert failed == {(s["name"], e) for s in MART_SUITES
-                          for e in ("expect_table_row_count_to_be_between", "latest_data_day_present")}
+        assert failed == {
+            (s["name"], e)
+            for s in MART_SUITES
+            for e in ("expect_table_row_count_to_be_between", "latest_data_day_present")
+        }
     finally:
         with _connect(pg_server, good_db) as c:
             c.execute("drop schema marts cascade")

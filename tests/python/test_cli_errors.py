@@ -46,7 +46,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("db status", ["db", "status", "--format", "xml"], r"--format: 'xml' is not one of table, json"),
     ("db url", ["db", "url", "--bogus"], r"kpi db url: No such option: --bogus"),
     ("db env", ["db", "env", "--bogus"], r"kpi db env: No such option: --bogus"),
-    ("init", ["init", "--months-ahead", "-1"], r"kpi init: Invalid value for '--months-ahead': .*greater than or equal to 0"),
+    (
+        "init",
+        ["init", "--months-ahead", "-1"],
+        r"kpi init: Invalid value for '--months-ahead': .*greater than or equal to 0",
+    ),
     ("init", ["init", "--months-ahead", "two"], r"kpi init: Invalid value for '--months-ahead': .*valid integer.*"),
     # load: missing, wrong kind, empty folder
     ("load", ["load"], r"kpi load: Missing argument 'path'\."),
@@ -58,72 +62,147 @@ CASES: list[tuple[str, list[str], str]] = [
     ("generate", ["generate", "--out", "/proc/kpi-nope"], r"--out /proc/kpi-nope: No such file or directory"),
     ("generate", ["generate", "--out", "{d}/afile/sub"], r"--out .*/afile/sub: Not a directory"),
     ("generate", ["generate", "--out", "{d}/afile"], r"--out .*/afile: exists and is not a folder"),
-    ("generate", ["generate", "--out", "{d}/g", "--start", "2025-02-30"],
-     r"--start: '2025-02-30' is not a date \(YYYY-MM-DD\)"),
+    (
+        "generate",
+        ["generate", "--out", "{d}/g", "--start", "2025-02-30"],
+        r"--start: '2025-02-30' is not a date \(YYYY-MM-DD\)",
+    ),
     ("generate", ["generate", "--out", "{d}/g", "--tenants", "0"], r"kpi generate: Invalid value for '--tenants'.*"),
     ("generate", ["generate", "--out", "{d}/g", "--scale", "lots"], r"kpi generate: Invalid value for '--scale'.*"),
     # build / backfill / refresh: checked before dbt runs
     ("build", ["build", "--vars", "{{bad"], r"--vars: '\{bad' is not valid YAML or JSON"),
     ("build", ["build", "--vars", "x"], r"--vars: 'x' is not a mapping .*"),
     ("backfill", ["backfill", "--start", "2025-01-01"], r"kpi backfill: Missing option '--end'\."),
-    ("backfill", ["backfill", "--start", "01/02/2025", "--end", "2025-01-03"],
-     r"--start: '01/02/2025' is not a date \(YYYY-MM-DD\)"),
-    ("backfill", ["backfill", "--start", "2025-01-05", "--end", "2025-01-05"],
-     r"--end 2025-01-05 must be after --start 2025-01-05 \(the end day is exclusive\)"),
-    ("backfill", ["backfill", "--start", "2030-06-01", "--end", "2030-06-02"],
-     r"--end 2030-06-02: the window reaches into the future \(today is \d{4}-\d\d-\d\d UTC, so --end is at most "
-     r"\d{4}-\d\d-\d\d: the end day is exclusive\)"),
-    ("refresh customers", ["refresh", "customers", "--mode", "sometimes"], r"--mode: 'sometimes' is not recent or full"),
-    ("refresh customers", ["refresh", "customers", "--as-of", "last tuesday"],
-     r"--as-of: 'last tuesday' is not an ISO timestamp .*"),
+    (
+        "backfill",
+        ["backfill", "--start", "01/02/2025", "--end", "2025-01-03"],
+        r"--start: '01/02/2025' is not a date \(YYYY-MM-DD\)",
+    ),
+    (
+        "backfill",
+        ["backfill", "--start", "2025-01-05", "--end", "2025-01-05"],
+        r"--end 2025-01-05 must be after --start 2025-01-05 \(the end day is exclusive\)",
+    ),
+    (
+        "backfill",
+        ["backfill", "--start", "2030-06-01", "--end", "2030-06-02"],
+        r"--end 2030-06-02: the window reaches into the future \(today is \d{4}-\d\d-\d\d UTC, so --end is at most "
+        r"\d{4}-\d\d-\d\d: the end day is exclusive\)",
+    ),
+    (
+        "refresh customers",
+        ["refresh", "customers", "--mode", "sometimes"],
+        r"--mode: 'sometimes' is not recent or full",
+    ),
+    (
+        "refresh customers",
+        ["refresh", "customers", "--as-of", "last tuesday"],
+        r"--as-of: 'last tuesday' is not an ISO timestamp .*",
+    ),
     # check / alerts / status
     ("check", ["check", "--layer", "gold"], r"--layer: 'gold' is not raw, marts or all"),
     ("check", ["check", "--future-tolerance", "-5"], r"--future-tolerance: -5 is negative"),
     ("check", ["check", "--format", "xml"], r"--format: 'xml' is not table or json"),
     ("alerts", ["alerts", "--severity", "huge"], r"--severity: 'huge' is not info, warning or critical"),
     ("alerts", ["alerts", "--fail-on", "info"], r"--fail-on: 'info' is not warning or critical"),
-    ("alerts", ["alerts", "--evaluate", "--evaluated-at", "yesterday"], r"--evaluated-at: 'yesterday' is not an ISO timestamp"),
+    (
+        "alerts",
+        ["alerts", "--evaluate", "--evaluated-at", "yesterday"],
+        r"--evaluated-at: 'yesterday' is not an ISO timestamp",
+    ),
     ("alerts", ["alerts", "--webhook", "not-a-url"], r"--webhook: 'not-a-url' is not an http\(s\) URL"),
     ("status", ["status", "--days", "0"], r"kpi status: Invalid value for '--days': .*greater than or equal to 1.*"),
     ("status", ["status", "--format", "xml"], r"--format: 'xml' is not table or json"),
     # partitions
-    ("partitions ensure", ["partitions", "ensure", "--months-ahead", "-1"],
-     r"kpi partitions ensure: Invalid value for '--months-ahead'.*"),
-    ("partitions prune", ["partitions", "prune", "--older-than", "90x"], r"--older-than: '90x' is not an age like 90d or 12w"),
-    ("partitions prune", ["partitions", "prune", "--export", "/proc/kpi-nope"],
-     r"--export /proc/kpi-nope: No such file or directory"),
-    ("retention apply", ["retention", "apply", "--older-than", "90x"],
-     r"--older-than: '90x' is not an age like 90d or 12w"),
-    ("retention apply", ["retention", "apply", "--metrics-years", "0"],
-     r"--metrics-years and --job-run-days must be at least 1"),
-    ("retention apply", ["retention", "apply", "--as-of", "2025-13-01"],
-     r"--as-of: '2025-13-01' is not a date \(YYYY-MM-DD\)"),
-    ("retention apply", ["retention", "apply", "--export", "/proc/kpi-nope"],
-     r"--export /proc/kpi-nope: No such file or directory"),
+    (
+        "partitions ensure",
+        ["partitions", "ensure", "--months-ahead", "-1"],
+        r"kpi partitions ensure: Invalid value for '--months-ahead'.*",
+    ),
+    (
+        "partitions prune",
+        ["partitions", "prune", "--older-than", "90x"],
+        r"--older-than: '90x' is not an age like 90d or 12w",
+    ),
+    (
+        "partitions prune",
+        ["partitions", "prune", "--export", "/proc/kpi-nope"],
+        r"--export /proc/kpi-nope: No such file or directory",
+    ),
+    (
+        "retention apply",
+        ["retention", "apply", "--older-than", "90x"],
+        r"--older-than: '90x' is not an age like 90d or 12w",
+    ),
+    (
+        "retention apply",
+        ["retention", "apply", "--metrics-years", "0"],
+        r"--metrics-years and --job-run-days must be at least 1",
+    ),
+    (
+        "retention apply",
+        ["retention", "apply", "--as-of", "2025-13-01"],
+        r"--as-of: '2025-13-01' is not a date \(YYYY-MM-DD\)",
+    ),
+    (
+        "retention apply",
+        ["retention", "apply", "--export", "/proc/kpi-nope"],
+        r"--export /proc/kpi-nope: No such file or directory",
+    ),
     # reports and exports: malformed weeks and dates, unwritable places
     ("report weekly", ["report", "weekly", "--tenant", "mer_001"], r"kpi report weekly: Missing option '--week'\."),
-    ("report weekly", ["report", "weekly", "--tenant", "mer_001", "--week", "2025-03"],
-     r"--week: '2025-03' is not an ISO week \(YYYY-Www, e\.g\. 2025-W03\)"),
-    ("report weekly", ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W60"],
-     r"--week: '2025-W60' does not exist \(ISO year 2025 has no week 60\)"),
-    ("report weekly", ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--format", "pdf"],
-     r"--format: 'pdf' is not one of md, json, html"),
-    ("report weekly", ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--out", "/proc/kpi-nope/r.md"],
-     r"--out /proc/kpi-nope: No such file or directory"),
-    ("report weekly", ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--out", "{d}"],
-     r"--out .*: is a folder \(give a file name\)"),
-    ("export deals", ["export", "deals", "--out", "/proc/kpi-nope"], r"--out /proc/kpi-nope: No such file or directory"),
+    (
+        "report weekly",
+        ["report", "weekly", "--tenant", "mer_001", "--week", "2025-03"],
+        r"--week: '2025-03' is not an ISO week \(YYYY-Www, e\.g\. 2025-W03\)",
+    ),
+    (
+        "report weekly",
+        ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W60"],
+        r"--week: '2025-W60' does not exist \(ISO year 2025 has no week 60\)",
+    ),
+    (
+        "report weekly",
+        ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--format", "pdf"],
+        r"--format: 'pdf' is not one of md, json, html",
+    ),
+    (
+        "report weekly",
+        ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--out", "/proc/kpi-nope/r.md"],
+        r"--out /proc/kpi-nope: No such file or directory",
+    ),
+    (
+        "report weekly",
+        ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--out", "{d}"],
+        r"--out .*: is a folder \(give a file name\)",
+    ),
+    (
+        "export deals",
+        ["export", "deals", "--out", "/proc/kpi-nope"],
+        r"--out /proc/kpi-nope: No such file or directory",
+    ),
     ("export deals", ["export", "deals", "--out", "{d}/afile"], r"--out .*/afile: exists and is not a folder"),
-    ("export deals", ["export", "deals", "--out", "{d}/e", "--since", "2025-13-01"],
-     r"--since: '2025-13-01' is not a date \(YYYY-MM-DD\)"),
-    ("export deals", ["export", "deals", "--out", "{d}/e", "--format", "xml"], r"--format: 'xml' is not one of csv, jsonl"),
+    (
+        "export deals",
+        ["export", "deals", "--out", "{d}/e", "--since", "2025-13-01"],
+        r"--since: '2025-13-01' is not a date \(YYYY-MM-DD\)",
+    ),
+    (
+        "export deals",
+        ["export", "deals", "--out", "{d}/e", "--format", "xml"],
+        r"--format: 'xml' is not one of csv, jsonl",
+    ),
     # demo, privacy, lint, docs
     ("demo", ["demo", "--data", "{d}/nocsv"], r".*/nocsv: no \.csv, \.jsonl or \.parquet files to load"),
     ("demo", ["demo", "--tenants", "2"], r"kpi demo: Invalid value for '--tenants'.*"),
     ("erase", ["erase"], r"give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"),
     ("erase", ["erase", "--user-id", ""], r"--user-id: empty id"),
     ("pii-check", ["pii-check", "--allowlist", "{d}/missing.yml"], r"--allowlist .*/missing\.yml: no such file"),
-    ("pii-check", ["pii-check", "--allowlist", "{d}/allow.yml"], r"--allowlist .*/allow\.yml: not a YAML allow-list .*"),
+    (
+        "pii-check",
+        ["pii-check", "--allowlist", "{d}/allow.yml"],
+        r"--allowlist .*/allow\.yml: not a YAML allow-list .*",
+    ),
     ("pii-check", ["pii-check", "--format", "xml"], r"--format: 'xml' is not table or json"),
     ("lint", ["lint", "--bogus"], r"kpi lint: No such option: --bogus"),
     ("docs", ["docs", "--bogus"], r"kpi docs: No such option: --bogus"),
@@ -187,8 +266,9 @@ def test_every_command_has_bad_input_cases():
 @pytest.mark.parametrize("command, args, pattern", CASES, ids=[" ".join(a)[:60] for _, a, _ in CASES])
 def test_bad_input_is_one_line_exit_2(command, args, pattern, files, tmp_path):
     args = [a.format(d=files) for a in args]
-    code, stdout, stderr = run_in_process(args, {"KPI_PGDATA": NO_DB, "COLUMNS": "200", "NO_COLOR": "1",
-                                                 "TERM": "dumb"})
+    code, stdout, stderr = run_in_process(
+        args, {"KPI_PGDATA": NO_DB, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+    )
     lines = stderr.strip().splitlines()
     assert code == 2, (code, stdout, stderr)
     assert len(lines) == 1, stderr
@@ -207,8 +287,10 @@ def test_no_arguments_prints_the_help_and_exits_2():
 def test_a_real_process_gets_the_same_one_line(files):
     r = run_kpi("status", "--days", "zero", env={"KPI_PGDATA": NO_DB})
     assert r.returncode == 2
-    assert r.stderr.strip() == ("error: kpi status: Invalid value for '--days': Input should be a valid integer, "
-                                "unable to parse string as an integer (see `kpi status --help`)")
+    assert r.stderr.strip() == (
+        "error: kpi status: Invalid value for '--days': Input should be a valid integer, "
+        "unable to parse string as an integer (see `kpi status --help`)"
+    )
     r = run_kpi("export", "deals", "--out", "/proc/kpi-nope", env={"KPI_PGDATA": NO_DB})
     assert (r.returncode, r.stderr.strip()) == (2, "error: --out /proc/kpi-nope: No such file or directory")
 
@@ -223,8 +305,9 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch):
     monkeypatch.setattr(loader, "discover", boom)
     code, _, stderr = run_in_process(["load", "/tmp"], {"KPI_PGDATA": NO_DB})
     assert code == 1
-    assert stderr.strip() == ("error: internal error: RuntimeError: something unforeseen "
-                              "(KPI_DEBUG=1 shows the traceback)")
+    assert stderr.strip() == (
+        "error: internal error: RuntimeError: something unforeseen (KPI_DEBUG=1 shows the traceback)"
+    )
     with pytest.raises(RuntimeError):
         run_in_process(["load", "/tmp"], {"KPI_PGDATA": NO_DB, "KPI_DEBUG": "1"})
 

@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import timezone
+from datetime import UTC
 
 import pytest
 
@@ -45,21 +45,36 @@ def test_second_demo_on_the_same_database_loads_nothing_and_succeeds(built_wareh
 def _kpi_not_a_terminal(*args: str, dbname: str, columns: int = 60) -> subprocess.CompletedProcess:
     """Run the CLI with stdout and stderr piped (not a terminal) and a narrow COLUMNS."""
     env = {**os.environ, "KPI_PGDATABASE": dbname, "COLUMNS": str(columns), "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.run([sys.executable, "-m", "kpiwh.main", *args], capture_output=True, text=True, env=env,
-                          cwd=os.environ["KPI_PROJECT_DIR"], timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "kpiwh.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=os.environ["KPI_PROJECT_DIR"],
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
 def test_status_of_a_fully_built_warehouse_is_healthy(built_warehouse):
     # every day of the data set (30 days) is in every daily mart: healthy even when no wait is allowed
-    r = run_kpi("status", "--days", "30", "--max-wait-hours", "0", "--format", "json",
-                env={"KPI_PGDATABASE": built_warehouse.dbname})
+    r = run_kpi(
+        "status",
+        "--days",
+        "30",
+        "--max-wait-hours",
+        "0",
+        "--format",
+        "json",
+        env={"KPI_PGDATABASE": built_warehouse.dbname},
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     data = json.loads(r.stdout)
     assert data["healthy"] is True and data["problems"] == []
     with built_warehouse.connect() as conn:
-        last_event_day = conn.execute("select max(occurred_at at time zone 'UTC')::date from raw.events_raw"
-                                      ).fetchone()[0]
+        last_event_day = conn.execute(
+            "select max(occurred_at at time zone 'UTC')::date from raw.events_raw"
+        ).fetchone()[0]
     assert data["coverage"]["end"] == last_event_day.isoformat()  # the data's latest day, not today
     marts = data["coverage"]["marts"]
     assert len(marts) >= 11 and all(m["built"] and m["overdue"] == [] for m in marts)
@@ -81,7 +96,7 @@ def test_narrow_output_that_is_not_a_terminal_prints_every_id_whole(built_wareho
     lines = alerts.stdout.splitlines()
     for rule_id, subject, first_seen in ids:
         # each alert's ids on one line of the table, whole
-        seen = first_seen.astimezone(timezone.utc)
+        seen = first_seen.astimezone(UTC)
         assert any(f" {rule_id} " in x and f" {subject} " in x and f" {seen} " in x for x in lines), rule_id
     for model in ("fct_appointments_by_location_daily", "metrics_daily_payments", "fct_partner_metrics_daily"):
         assert any(f" {model} " in x for x in status.stdout.splitlines()), model
@@ -98,9 +113,11 @@ def test_build_summary_names_each_warned_test_with_its_failing_rows(built_wareho
         warned = conn.execute(
             "select n.unique_id, n.failures from ops.etl_job_run_nodes n join ops.etl_job_runs r using (invocation_id) "
             "where r.invoked_via = 'kpi demo' and n.status = 'warn' and r.started_at = "
-            "(select min(started_at) from ops.etl_job_runs where invoked_via = 'kpi demo')").fetchall()
-        invalid = conn.execute("select count(*) from staging.stg_platform__events where is_country_code_invalid"
-                               ).fetchone()[0]
+            "(select min(started_at) from ops.etl_job_runs where invoked_via = 'kpi demo')"
+        ).fetchall()
+        invalid = conn.execute(
+            "select count(*) from staging.stg_platform__events where is_country_code_invalid"
+        ).fetchone()[0]
     assert warned, "the demo data set holds invalid country codes: one test warns"
     for unique_id, failures in warned:
         name = unique_id.split(".")[2]

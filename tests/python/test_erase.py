@@ -17,8 +17,12 @@ from kpiwh import erase as erase_mod
 from kpiwh import lock
 
 AS_OF = "2025-03-31T00:00:00+00:00"
-SELECT = ["--select", "+customer_analytics +fct_appointments_by_location_daily stg_core__locations stg_core__tenants",
-          "--select", "+fct_deals"]
+SELECT = [
+    "--select",
+    "+customer_analytics +fct_appointments_by_location_daily stg_core__locations stg_core__tenants",
+    "--select",
+    "+fct_deals",
+]
 
 
 def _ok(r):
@@ -54,30 +58,46 @@ def _found(conn, value: str, *, exact: bool, org: str | None = None) -> dict[str
                 conds.append(f'"{c}"::text like %s')
                 params.append(f"%{value}%")
         where = f"({' or '.join(conds)})" + (" and organization_id = %s" if org else "")
-        n = conn.execute(f'select count(*) from "{schema}"."{table}" where {where}',
-                         params + ([org] if org else [])).fetchone()[0]
+        n = conn.execute(
+            f'select count(*) from "{schema}"."{table}" where {where}', params + ([org] if org else [])
+        ).fetchone()[0]
         if n:
             out[f"{schema}.{table}"] = n
     return out
 
 
 def _counts(conn) -> dict[str, int]:
-    tables = ["raw.customers", "raw.bookings", "raw.payments", "raw.referral_profiles", "raw.deals",
-              "staging.stg_bookings__bookings", "staging.stg_bookings__payments",
-              "intermediate.int_customer_facts", "intermediate.int_payments_attributed",
-              "marts.customer_analytics", "marts.fct_appointments_by_location_daily", "marts.fct_deals"]
+    tables = [
+        "raw.customers",
+        "raw.bookings",
+        "raw.payments",
+        "raw.referral_profiles",
+        "raw.deals",
+        "staging.stg_bookings__bookings",
+        "staging.stg_bookings__payments",
+        "intermediate.int_customer_facts",
+        "intermediate.int_payments_attributed",
+        "marts.customer_analytics",
+        "marts.fct_appointments_by_location_daily",
+        "marts.fct_deals",
+    ]
     return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}
 
 
 def _appointment_totals(conn, org: str) -> tuple:
     return conn.execute(
         "select sum(total_bookings), sum(completed_payments), sum(completed_revenue_cents), sum(new_customers) "
-        "from marts.fct_appointments_by_location_daily where organization_id = %s", (org,)).fetchone()
+        "from marts.fct_appointments_by_location_daily where organization_id = %s",
+        (org,),
+    ).fetchone()
 
 
 def _customer(conn, org: str, customer: str):
-    return conn.execute("select total_bookings, total_revenue_cents, first_booking_at from marts.customer_analytics "
-                        "where organization_id = %s and customer_id = %s", (org, customer)).fetchone()
+    return conn.execute(
+        "select total_bookings, total_revenue_cents, first_booking_at from marts.customer_analytics "
+        "where organization_id = %s and customer_id = %s",
+        (org, customer),
+    ).fetchone()
 
 
 @pytest.mark.slow
@@ -96,8 +116,9 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     assert other_c01[0] == 2
 
     # a build holds the lock: exit 1, one line, nothing touched
-    with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=conn.info.dbname,
-                         autocommit=True) as holder:
+    with psycopg.connect(
+        host=str(pg_server.socket_dir), user="postgres", dbname=conn.info.dbname, autocommit=True
+    ) as holder:
         holder.execute("select pg_advisory_lock(%s, %s)", lock.LOCK_KEY)
         r = run_kpi("erase", "--organization-id", "org_a", "--customer-id", "c01")
         assert r.returncode == 1
@@ -116,14 +137,18 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     after = _counts(conn)
     # hand-read from the fixture: 1 customer, 3 bookings, 2 payments (one completed: 4,500 cents)
     assert {t: before[t] - after[t] for t in before if before[t] != after[t]} == {
-        "raw.customers": 1, "raw.bookings": 3, "raw.payments": 2,
-        "staging.stg_bookings__bookings": 3, "staging.stg_bookings__payments": 2,
-        "intermediate.int_customer_facts": 1, "intermediate.int_payments_attributed": 2,
+        "raw.customers": 1,
+        "raw.bookings": 3,
+        "raw.payments": 2,
+        "staging.stg_bookings__bookings": 3,
+        "staging.stg_bookings__payments": 2,
+        "intermediate.int_customer_facts": 1,
+        "intermediate.int_payments_attributed": 2,
         "marts.customer_analytics": 1,
-        "marts.fct_appointments_by_location_daily": 2}  # 2025-03-10 at loc_a1 and 2025-03-17 at loc_a2: c01 only
+        "marts.fct_appointments_by_location_daily": 2,
+    }  # 2025-03-10 at loc_a1 and 2025-03-17 at loc_a2: c01 only
     # the aggregates were rebuilt without the customer: c01 was new on 2025-03-03 (b13 accepted)
-    assert _appointment_totals(conn, "org_a") == (totals_a[0] - 3, totals_a[1] - 1, totals_a[2] - 4500,
-                                                  totals_a[3] - 1)
+    assert _appointment_totals(conn, "org_a") == (totals_a[0] - 3, totals_a[1] - 1, totals_a[2] - 4500, totals_a[3] - 1)
     assert _appointment_totals(conn, "org_b") == totals_b
     assert _customer(conn, "org_b", "c01") == other_c01  # the namesake in another organization is kept
     for value in pii:
@@ -134,7 +159,9 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     subj = erase_mod.subject("customer", "org_a", "c01")
     ((kind, status, rows, removed, completed),) = conn.execute(
         "select subject_kind, status, rows_removed, removed, completed_at is not null "
-        "from ops.erasure_receipts where subject_sha256 = %s", (subj.sha256,)).fetchall()
+        "from ops.erasure_receipts where subject_sha256 = %s",
+        (subj.sha256,),
+    ).fetchall()
     assert (kind, status, completed) == ("customer", "done", True)
     assert removed["raw.customers"] == 1 and removed["raw.bookings"] == 3 and removed["raw.payments"] == 2
     assert rows == sum(removed.values())
@@ -143,16 +170,21 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     rid = conn.execute(
         "insert into ops.erasure_receipts (subject_kind, subject_sha256, status, rows_removed, removed, rebuild) "
         "values ('customer', repeat('0', 64), 'pending', 1, '{}', %s) returning receipt_id",
-        ('{"select": ["customer_analytics"], "start": null, "end": null}',)).fetchone()[0]
+        ('{"select": ["customer_analytics"], "start": null, "end": null}',),
+    ).fetchone()[0]
     built_at = conn.execute("select max(started_at) from ops.etl_job_runs").fetchone()[0]
     r = run_kpi("build", "--select", "stg_core__tenants")
     _ok(r)
     assert f"completed the pending rebuild of erasure receipt {rid}" in r.stderr
-    assert conn.execute("select status from ops.erasure_receipts where receipt_id = %s", (rid,)).fetchone()[0] \
-        == "done"
-    assert conn.execute("select count(*) from ops.etl_job_run_nodes n join ops.etl_job_runs j using (invocation_id) "
-                        "where j.started_at > %s and n.unique_id like %s", (built_at, "%.customer_analytics")
-                        ).fetchone()[0] == 1  # customer_analytics was rebuilt before the selected build
+    assert conn.execute("select status from ops.erasure_receipts where receipt_id = %s", (rid,)).fetchone()[0] == "done"
+    assert (
+        conn.execute(
+            "select count(*) from ops.etl_job_run_nodes n join ops.etl_job_runs j using (invocation_id) "
+            "where j.started_at > %s and n.unique_id like %s",
+            (built_at, "%.customer_analytics"),
+        ).fetchone()[0]
+        == 1
+    )  # customer_analytics was rebuilt before the selected build
     conn.execute("delete from ops.erasure_receipts where receipt_id = %s", (rid,))
 
     # idempotent
@@ -163,8 +195,9 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     assert conn.execute("select count(*) from ops.erasure_receipts").fetchone()[0] == 1
 
     # a marketplace seller: the deals stay (escrow records of the other party), the id goes
-    deals = conn.execute("select count(*) from raw.deals where buyer_id = 'usr_s1' or seller_id = 'usr_s1'"
-                         ).fetchone()[0]
+    deals = conn.execute("select count(*) from raw.deals where buyer_id = 'usr_s1' or seller_id = 'usr_s1'").fetchone()[
+        0
+    ]
     assert deals >= 2
     fct_deals = conn.execute("select * from marts.fct_deals order by deal_id").fetchall()
     r = run_kpi("erase", "--party-id", "usr_s1")
@@ -181,15 +214,21 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
         assert not _found(conn, value, exact=False).get("ops.erasure_receipts"), value
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"),
-    (["--user-id", "u1", "--party-id", "p1"], "give exactly one subject: --user-id, --organization-id with "
-                                              "--customer-id, or --party-id (got --user-id, --party-id)"),
-    (["--customer-id", "c01"], "--customer-id needs --organization-id (a customer id is unique only within it)"),
-    (["--organization-id", "org_a"], "--organization-id needs --customer-id (a bookings customer is ORG + ID)"),
-    (["--organization-id", " ", "--customer-id", "c01"], "--organization-id: empty id"),
-    (["--party-id", ""], "--party-id: empty id"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "give exactly one subject: --user-id, --organization-id with --customer-id, or --party-id"),
+        (
+            ["--user-id", "u1", "--party-id", "p1"],
+            "give exactly one subject: --user-id, --organization-id with "
+            "--customer-id, or --party-id (got --user-id, --party-id)",
+        ),
+        (["--customer-id", "c01"], "--customer-id needs --organization-id (a customer id is unique only within it)"),
+        (["--organization-id", "org_a"], "--organization-id needs --customer-id (a bookings customer is ORG + ID)"),
+        (["--organization-id", " ", "--customer-id", "c01"], "--organization-id: empty id"),
+        (["--party-id", ""], "--party-id: empty id"),
+    ],
+)
 def test_erase_bad_subject_is_one_line_exit_2(args, message):
     r = run_kpi("erase", *args)
     assert r.returncode == 2 and r.stderr == f"error: {message}\n"

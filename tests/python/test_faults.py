@@ -39,8 +39,14 @@ def _ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def _kpi_popen(*args: str, env: dict) -> subprocess.Popen:
     full_env = {**os.environ, **env, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=full_env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpiwh.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+    )
 
 
 def _one_line_error(stderr: str) -> str:
@@ -48,8 +54,11 @@ def _one_line_error(stderr: str) -> str:
     assert "Traceback" not in stderr, stderr[-3000:]
     # the server's own notice to its clients at an immediate shutdown, which a client library may relay
     # before the CLI speaks: not the CLI's output
-    lines = [ln for ln in stderr.strip().splitlines()
-             if ln.strip() and not ln.startswith("WARNING:  terminating connection due to immediate shutdown")]
+    lines = [
+        ln
+        for ln in stderr.strip().splitlines()
+        if ln.strip() and not ln.startswith("WARNING:  terminating connection due to immediate shutdown")
+    ]
     assert lines and lines[-1].startswith("error: "), f"no error line last on stderr:\n{stderr[-3000:]}"
     assert [ln for ln in lines if ln.startswith("error")] == lines[-1:], stderr[-3000:]
     assert all(ln.startswith(("error: ", "first or full build", "not published")) for ln in lines), stderr[-3000:]
@@ -58,9 +67,13 @@ def _one_line_error(stderr: str) -> str:
 
 # --------------------------------------------------------------------------- server stops mid-build
 def _relations(conn: psycopg.Connection) -> list[str]:
-    return [r[0] for r in conn.execute(
-        "select format('%I.%I', table_schema, table_name) from information_schema.tables "
-        "where table_schema in ('staging', 'intermediate', 'marts') and table_type = 'BASE TABLE' order by 1")]
+    return [
+        r[0]
+        for r in conn.execute(
+            "select format('%I.%I', table_schema, table_name) from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts') and table_type = 'BASE TABLE' order by 1"
+        )
+    ]
 
 
 def _compare_across_databases(a: psycopg.Connection, b: psycopg.Connection, relation: str) -> None:
@@ -69,20 +82,28 @@ def _compare_across_databases(a: psycopg.Connection, b: psycopg.Connection, rela
     Columns written at load/build time (``_loaded_at``, staging's ``dbt_loaded_at`` and the
     incremental intermediates' ``staged_at`` watermark) are left out.
     """
-    cols = [r[0] for r in a.execute(
-        "select column_name from information_schema.columns where format('%%I.%%I', table_schema, table_name) = %s "
-        "and column_name not in ('_loaded_at', 'dbt_loaded_at', 'staged_at') order by ordinal_position", (relation,))]
+    cols = [
+        r[0]
+        for r in a.execute(
+            "select column_name from information_schema.columns where format('%%I.%%I', table_schema, table_name) = %s "
+            "and column_name not in ('_loaded_at', 'dbt_loaded_at', 'staged_at') order by ordinal_position",
+            (relation,),
+        )
+    ]
     col_list = ", ".join(f'"{c}"' for c in cols)
     a.execute("drop table if exists pg_temp.other")
     a.execute(f"create temp table other as select {col_list} from {relation} limit 0")
-    with b.cursor().copy(f"copy (select {col_list} from {relation}) to stdout") as src, \
-            a.cursor().copy(f"copy other ({col_list}) from stdin") as dst:
+    with (
+        b.cursor().copy(f"copy (select {col_list} from {relation}) to stdout") as src,
+        a.cursor().copy(f"copy other ({col_list}) from stdin") as dst,
+    ):
         for chunk in src:
             dst.write(chunk)
     missing = a.execute(f"select {col_list} from other except all select {col_list} from {relation}").fetchall()
     extra = a.execute(f"select {col_list} from {relation} except all select {col_list} from other").fetchall()
     assert not missing and not extra, (
-        f"{relation}: rows of the clean build missing after recovery: {missing[:5]}; unexpected: {extra[:5]}")
+        f"{relation}: rows of the clean build missing after recovery: {missing[:5]}; unexpected: {extra[:5]}"
+    )
     assert a.execute(f"select count(*) from {relation}").fetchone()[0] > 0, f"{relation} is empty"
 
 
@@ -114,8 +135,13 @@ def _pg_ctl_immediate_stop(pgdata: Path) -> None:
 
     bin_dir = pgutils.POSTGRES_VERSIONS[pgutils.TARGET_POSTGRES_VERSION]
     user = "pgserver" if os.geteuid() == 0 else None
-    subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"],
-                   check=True, capture_output=True, timeout=60, user=user)
+    subprocess.run(
+        [str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "immediate", "-w", "stop"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+        user=user,
+    )
 
 
 @pytest.mark.slow
@@ -155,8 +181,10 @@ def test_database_stopping_mid_build_is_one_line_and_the_next_build_recovers(cle
     # the next plain build carries on from what committed
     _ok(run_kpi("build", *SELECT, env=env))
 
-    with psycopg.connect(host=sock, user="postgres", dbname="crashed", autocommit=True) as a, \
-            psycopg.connect(host=sock, user="postgres", dbname="clean", autocommit=True) as b:
+    with (
+        psycopg.connect(host=sock, user="postgres", dbname="crashed", autocommit=True) as a,
+        psycopg.connect(host=sock, user="postgres", dbname="clean", autocommit=True) as b,
+    ):
         rels = _relations(b)
         assert "marts.metrics_daily_payments" in rels and "marts.metrics_weekly_payments" in rels
         assert _relations(a) == rels
@@ -171,21 +199,36 @@ def test_resent_event_keeps_its_latest_received_copy_and_unknown_countries_are_c
     # country "XX" (not ISO-3166)
     _, st = clean_build
     with psycopg.connect(host=str(st.socket_dir), user="postgres", dbname="clean", autocommit=True) as c:
-        assert c.execute("select count(*) from raw.events_raw where event_id::text like '%%000000000019'"
-                         ).fetchone() == (1,)
-        assert c.execute("select occurred_at::text, received_at::text from staging.stg_platform__events "
-                         "where event_id::text like '%%000000000019'").fetchall() == [
-            ("2025-03-04 12:00:01+00", "2025-03-04 12:05:00+00")]
-        assert c.execute("select right(event_id::text, 2), country_code, is_country_code_invalid "
-                         "from staging.stg_platform__events where is_country_code_invalid order by 1").fetchall() == [
-            ("21", None, True), ("22", None, True)]
-        assert c.execute("select count(*) from staging.stg_platform__events").fetchone()[0] == \
-            c.execute("select count(distinct event_id) from raw.events_raw").fetchone()[0]
+        assert c.execute(
+            "select count(*) from raw.events_raw where event_id::text like '%%000000000019'"
+        ).fetchone() == (1,)
+        assert c.execute(
+            "select occurred_at::text, received_at::text from staging.stg_platform__events "
+            "where event_id::text like '%%000000000019'"
+        ).fetchall() == [("2025-03-04 12:00:01+00", "2025-03-04 12:05:00+00")]
+        assert c.execute(
+            "select right(event_id::text, 2), country_code, is_country_code_invalid "
+            "from staging.stg_platform__events where is_country_code_invalid order by 1"
+        ).fetchall() == [("21", None, True), ("22", None, True)]
+        assert (
+            c.execute("select count(*) from staging.stg_platform__events").fetchone()[0]
+            == c.execute("select count(distinct event_id) from raw.events_raw").fetchone()[0]
+        )
 
 
 # --------------------------------------------------------------------------- load killed mid-COPY
-EVENT_HEADER = ["event_id", "occurred_at", "received_at", "tenant_id", "event_domain", "event_type", "user_id",
-                "country_code", "amount_cents", "metadata"]
+EVENT_HEADER = [
+    "event_id",
+    "occurred_at",
+    "received_at",
+    "tenant_id",
+    "event_domain",
+    "event_type",
+    "user_id",
+    "country_code",
+    "amount_cents",
+    "metadata",
+]
 
 
 def _write_events(path: Path, n: int, first: int = 0) -> Path:
@@ -195,9 +238,11 @@ def _write_events(path: Path, n: int, first: int = 0) -> Path:
         f.write(",".join(EVENT_HEADER) + "\n")
         for i in range(first, first + n):
             day, hour = 1 + i % 28, i % 24
-            f.write(f"00000000-0000-4000-8000-{i:012d},2025-03-{day:02d}T{hour:02d}:00:00+00:00,"
-                    f"2025-03-{day:02d}T{hour:02d}:00:05+00:00,plt_001,payments,payment_attempted,u{i % 977},"
-                    f"SA,{i % 5000},\"{{\"\"is_fallback\"\":false}}\"\n")
+            f.write(
+                f"00000000-0000-4000-8000-{i:012d},2025-03-{day:02d}T{hour:02d}:00:00+00:00,"
+                f"2025-03-{day:02d}T{hour:02d}:00:05+00:00,plt_001,payments,payment_attempted,u{i % 977},"
+                f'SA,{i % 5000},"{{""is_fallback"":false}}"\n'
+            )
     return path
 
 
@@ -205,13 +250,14 @@ def test_load_killed_while_copying_writes_nothing_of_its_file(conn, fresh_db, pg
     # earlier data: a March and an April event
     early = _write_events(tmp_path / "early" / "events_raw.csv", 2, first=10_000_000)
     with early.open("a", encoding="utf-8") as f:
-        f.write("00000000-0000-4000-8000-999999999999,2025-04-02T10:00:00+00:00,,plt_001,calls,call_started,"
-                "u1,EG,,\n")
+        f.write("00000000-0000-4000-8000-999999999999,2025-04-02T10:00:00+00:00,,plt_001,calls,call_started,u1,EG,,\n")
     _ok(run_kpi("load", str(early.parent)))
-    before = conn.execute("select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at "
-                          "from raw.events_raw order by 1").fetchall()
-    parts_before = conn.execute("select count(*) from pg_inherits where inhparent = 'raw.events_raw'::regclass"
-                                ).fetchone()[0]
+    before = conn.execute(
+        "select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at from raw.events_raw order by 1"
+    ).fetchall()
+    parts_before = conn.execute(
+        "select count(*) from pg_inherits where inhparent = 'raw.events_raw'::regclass"
+    ).fetchone()[0]
     assert len(before) == 3
 
     big = _write_events(tmp_path / "big" / "events_raw.csv", 120_000)
@@ -220,8 +266,9 @@ def test_load_killed_while_copying_writes_nothing_of_its_file(conn, fresh_db, pg
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and proc.poll() is None:
-            row = conn.execute("select tuples_processed from pg_stat_progress_copy where datname = %s",
-                               (fresh_db,)).fetchone()
+            row = conn.execute(
+                "select tuples_processed from pg_stat_progress_copy where datname = %s", (fresh_db,)
+            ).fetchone()
             if row and row[0] > 0:
                 seen_copy = row[0]
                 os.kill(proc.pid, signal.SIGKILL)
@@ -236,22 +283,31 @@ def test_load_killed_while_copying_writes_nothing_of_its_file(conn, fresh_db, pg
 
     # the server ends the orphaned backend (its COPY reads EOF) and rolls its transaction back
     deadline = time.monotonic() + 60
-    while conn.execute("select count(*) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
-                       (fresh_db,)).fetchone()[0]:
+    while conn.execute(
+        "select count(*) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()", (fresh_db,)
+    ).fetchone()[0]:
         assert time.monotonic() < deadline, "the killed load's backend is still there"
         time.sleep(0.1)
-    after = conn.execute("select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at "
-                         "from raw.events_raw order by 1").fetchall()
+    after = conn.execute(
+        "select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at from raw.events_raw order by 1"
+    ).fetchall()
     assert after == before, f"{len(after) - len(before)} rows of the killed load are visible"
-    assert conn.execute("select count(*) from pg_inherits where inhparent = 'raw.events_raw'::regclass"
-                        ).fetchone()[0] == parts_before
+    assert (
+        conn.execute("select count(*) from pg_inherits where inhparent = 'raw.events_raw'::regclass").fetchone()[0]
+        == parts_before
+    )
 
     r = _ok(run_kpi("load", str(big.parent)))
     assert "120,000 inserted, 0 updated" in r.stdout, r.stdout
     assert conn.execute("select count(*) from raw.events_raw").fetchone()[0] == 120_003
-    assert conn.execute("select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at from raw.events_raw "
-                        "where event_id::text like '%%999999999999' or event_id::text like '%%0000100000__' "
-                        "order by 1").fetchall() == before
+    assert (
+        conn.execute(
+            "select event_id::text, occurred_at, tableoid::regclass::text, _loaded_at from raw.events_raw "
+            "where event_id::text like '%%999999999999' or event_id::text like '%%0000100000__' "
+            "order by 1"
+        ).fetchall()
+        == before
+    )
 
 
 # --------------------------------------------------------------------------- generate: disk full, bad path

@@ -10,7 +10,7 @@ import re
 import sys
 import uuid
 from collections import Counter, defaultdict
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -148,8 +148,11 @@ def test_no_quoted_empty_strings_and_not_null(small) -> None:
         assert not empty_field.search(text), table
         not_null = [c for c, _ in ddl[table]["columns"] if c != "_loaded_at"]
         text_ddl = DDL.read_text(encoding="utf-8")
-        required = [c for c in not_null if re.search(rf"\b{c}\b[^\n]*(not null|primary key)",
-                                                     text_ddl.split(f"raw.{table} (")[1].split("\n);")[0])]
+        required = [
+            c
+            for c in not_null
+            if re.search(rf"\b{c}\b[^\n]*(not null|primary key)", text_ddl.split(f"raw.{table} (")[1].split("\n);")[0])
+        ]
         for row in read(out, table):
             for c in required:
                 assert row[c] != "", f"{table}.{c} is null"
@@ -157,7 +160,7 @@ def test_no_quoted_empty_strings_and_not_null(small) -> None:
 
 def test_timestamps_within_window(small) -> None:
     out, _ = small
-    lo = datetime(START.year, START.month, START.day, tzinfo=timezone.utc)
+    lo = datetime(START.year, START.month, START.day, tzinfo=UTC)
     hi = lo + timedelta(days=DAYS)
     for table, spec in parse_ddl().items():
         ts_cols = [c for c, t in spec["columns"] if t == "timestamptz" and c != "_loaded_at"]
@@ -202,8 +205,13 @@ def test_split_tenant_kinds() -> None:
         assert sum(split.values()) == n
         if n >= 5:
             assert min(split.values()) >= 1
-    assert gen.split_tenant_kinds(12) == {"merchant": 3, "partner": 3, "organization": 3, "marketplace": 1,
-                                          "platform": 2}
+    assert gen.split_tenant_kinds(12) == {
+        "merchant": 3,
+        "partner": 3,
+        "organization": 3,
+        "marketplace": 1,
+        "platform": 2,
+    }
 
 
 def test_events_follow_catalogue(small) -> None:
@@ -364,8 +372,18 @@ def test_progress_callback(tmp_path: Path) -> None:
     assert final == counts
 
 
-@pytest.mark.parametrize("bad", [{"tenants": 0}, {"days": 0}, {"scale": 0}, {"scale": -1.0}, {"tenants": "3"},
-                                 {"start": "2025-06-02"}, {"scale": float("nan")}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"tenants": 0},
+        {"days": 0},
+        {"scale": 0},
+        {"scale": -1.0},
+        {"tenants": "3"},
+        {"start": "2025-06-02"},
+        {"scale": float("nan")},
+    ],
+)
 def test_bad_arguments(tmp_path: Path, bad: dict) -> None:
     with pytest.raises(ValueError):
         gen.generate(tmp_path, **{**TINY, **bad})

@@ -33,7 +33,8 @@ def parsed(tmp_path_factory) -> Path:
 
 def test_project_hygiene_is_clean(parsed):
     findings = hygiene.run_bouncer(ROOT, parsed) + hygiene.check_manifest(
-        json.loads((parsed / "manifest.json").read_text()), hygiene.load_settings(ROOT / hygiene.CONFIG_FILE), ROOT)
+        json.loads((parsed / "manifest.json").read_text()), hygiene.load_settings(ROOT / hygiene.CONFIG_FILE), ROOT
+    )
     assert findings == [], "\n".join(map(str, findings))
 
 
@@ -46,14 +47,36 @@ def test_schema_names_follow_the_target(parsed, tmp_path):
     nodes = json.loads((parsed / "manifest.json").read_text())["nodes"].values()
     shared = {n["name"]: n["schema"] for n in nodes if n["resource_type"] == "model"}  # the default target
     proc = subprocess.run(
-        [sys.executable, "-m", "dbt.cli.main", "ls", "--resource-type", "model", "--output", "json",
-         "--output-keys", "name schema", "--project-dir", str(ROOT), "--profiles-dir",
-         str(config.profiles_dir()), "--target", "dev", "--target-path", str(tmp_path / "dev")],
-        capture_output=True, text=True, timeout=300, cwd=ROOT,
-        env={**_env(), "USER": "alice", "KPI_PGHOST": os.environ.get("KPI_PGHOST", "/tmp")})
+        [
+            sys.executable,
+            "-m",
+            "dbt.cli.main",
+            "ls",
+            "--resource-type",
+            "model",
+            "--output",
+            "json",
+            "--output-keys",
+            "name schema",
+            "--project-dir",
+            str(ROOT),
+            "--profiles-dir",
+            str(config.profiles_dir()),
+            "--target",
+            "dev",
+            "--target-path",
+            str(tmp_path / "dev"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**_env(), "USER": "alice", "KPI_PGHOST": os.environ.get("KPI_PGHOST", "/tmp")},
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    dev = {r["name"]: r["schema"] for r in (json.loads(line) for line in proc.stdout.splitlines()
-                                             if line.startswith("{"))}
+    dev = {
+        r["name"]: r["schema"] for r in (json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{"))
+    }
     assert shared["customer_analytics"] == "marts" and shared["stg_platform__events"] == "staging"
     assert dev["customer_analytics"] == "dev_alice_marts"
     assert dev["stg_platform__events"] == "dev_alice_staging"
@@ -71,9 +94,13 @@ def test_dbt_bouncer_flags_each_broken_convention(parsed, tmp_path):
     model("metrics_daily_calls")["description"] = ""
     model("metrics_daily_content")["description"] = "Content KPIs, daily."
     model("fct_deals")["columns"]["deal_id"]["description"] = ""
-    for uid in [u for u, n in nodes.items() if n.get("resource_type") == "test"
-                and n.get("attached_node") == "model.kpi_warehouse.fct_disputes"
-                and (n.get("test_metadata") or {}).get("name") in ("unique", "unique_combination_of_columns")]:
+    for uid in [
+        u
+        for u, n in nodes.items()
+        if n.get("resource_type") == "test"
+        and n.get("attached_node") == "model.kpi_warehouse.fct_disputes"
+        and (n.get("test_metadata") or {}).get("name") in ("unique", "unique_combination_of_columns")
+    ]:
         del nodes[uid]
     model("stg_bookings__customers")["name"] = "customers_staged"
     model("customer_analytics")["depends_on"]["nodes"].append("source.kpi_warehouse.bookings.bookings")
@@ -107,8 +134,7 @@ def lint_copy(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("lintproj")
     for name in (".sqlfluff", ".sqlfluffignore", "dbt_project.yml"):
         shutil.copy(ROOT / name, root / name)
-    shutil.copytree(ROOT / ".sqlfluff_libs", root / ".sqlfluff_libs",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / ".sqlfluff_libs", root / ".sqlfluff_libs", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "macros", root / "macros")
     (root / "models").mkdir()
     return root
@@ -155,9 +181,14 @@ def test_kpi_lint_exit_code_and_summary_on_a_violation(lint_copy, tmp_path):
     proj = tmp_path / "proj"
     shutil.copytree(lint_copy, proj)
     (proj / "models" / "fct_bad.sql").write_text(BAD)
-    proc = subprocess.run([sys.executable, "-m", "kpiwh.main", "lint", "--no-hygiene"],
-                          cwd=proj, capture_output=True, text=True, timeout=120,
-                          env={**_env(), "KPI_PROJECT_DIR": str(proj)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "kpiwh.main", "lint", "--no-hygiene"],
+        cwd=proj,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_env(), "KPI_PROJECT_DIR": str(proj)},
+    )
     assert proc.returncode == 1, proc.stderr
     listed = [line for line in proc.stdout.splitlines() if line.startswith("models/fct_bad.sql:")]
     assert "models/fct_bad.sql:1: CP01 Keywords must be lower case." in listed
@@ -178,8 +209,11 @@ def _env() -> dict:
 def _model(name: str, *, columns: dict | None = None, code: str = "select thing_id from x") -> dict:
     cols = {"thing_id": "Primary key."} if columns is None else columns
     return {
-        "resource_type": "model", "name": name, "package_name": "kpi_warehouse",
-        "columns": {c: {"name": c, "description": d} for c, d in cols.items()}, "raw_code": code,
+        "resource_type": "model",
+        "name": name,
+        "package_name": "kpi_warehouse",
+        "columns": {c: {"name": c, "description": d} for c, d in cols.items()},
+        "raw_code": code,
     }
 
 
@@ -210,9 +244,11 @@ def test_hygiene_exceptions_need_a_reason_and_go_stale(tmp_path):
     cfg.write_text("exceptions:\n  - {node: fct_renamed, check: column-exists}\n")
     with pytest.raises(hygiene.UsageError, match="reason"):
         hygiene.load_settings(cfg)
-    cfg.write_text("exceptions:\n"
-                   "  - {node: fct_renamed, check: column-exists, reason: a generated column}\n"
-                   "  - {node: fct_gone, check: column-exists, reason: old}\n")
+    cfg.write_text(
+        "exceptions:\n"
+        "  - {node: fct_renamed, check: column-exists, reason: a generated column}\n"
+        "  - {node: fct_gone, check: column-exists, reason: old}\n"
+    )
     settings = hygiene.load_settings(cfg)
     found = hygiene.check_manifest(_manifest(models), settings)
     assert [(f.node, f.check) for f in found] == [("fct_gone", "stale-exception")]
@@ -221,9 +257,30 @@ def test_hygiene_exceptions_need_a_reason_and_go_stale(tmp_path):
 def test_hygiene_flags_an_undocumented_seed_column(tmp_path):
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "targets.csv").write_text("kpi,target,unit\nx,1,rate\n")
-    seed = {"resource_type": "seed", "name": "targets", "package_name": "kpi_warehouse",
-            "original_file_path": "seeds/targets.csv", "description": "KPI targets.",
-            "columns": {"kpi": {"description": "KPI."}, "target": {"description": "Target."}}}
+    seed = {
+        "resource_type": "seed",
+        "name": "targets",
+        "package_name": "kpi_warehouse",
+        "original_file_path": "seeds/targets.csv",
+        "description": "KPI targets.",
+        "columns": {"kpi": {"description": "KPI."}, "target": {"description": "Target."}},
+    }
     found = hygiene.check_manifest(_manifest([], [seed]), NO_EXCEPTIONS, tmp_path)
-    assert [(f.node, f.check, f.message) for f in found] == [
-        ("targets", "seed-docs", "undocumented column(s): unit")]
+    assert [(f.node, f.check, f.message) for f in found] == [("targets", "seed-docs", "undocumented column(s): unit")]
+
+
+# --------------------------------------------------------------------------- ruff failing case
+def test_ruff_flags_python_and_fix_repairs_it(tmp_path):
+    """An unused import and unformatted code: ruff names both; `--fix` repairs both."""
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "cli").mkdir()
+    bad = tmp_path / "cli" / "bad.py"
+    bad.write_text("import os\nx = {'a':1}\n")
+    found = {(v.path, v.code) for v in lint.run_ruff(tmp_path)}
+    assert found == {("cli/bad.py", "F401"), ("cli/bad.py", "I001"), ("cli/bad.py", "FORMAT")}
+    assert lint.run_ruff(tmp_path, fix=True) == []
+    assert bad.read_text() == 'x = {"a": 1}\n'
+
+
+def test_project_python_is_ruff_clean():
+    assert lint.run_ruff(ROOT) == []

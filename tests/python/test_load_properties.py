@@ -23,7 +23,7 @@ import csv
 import io
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
@@ -32,27 +32,65 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import admin_conn
-
 from kpiwh import contract, load
 from kpiwh.errors import UsageError
 
-COLS = ["booking_id", "organization_id", "location_id", "customer_id", "start_at", "status",
-        "customer_note", "created_at", "updated_at"]
+COLS = [
+    "booking_id",
+    "organization_id",
+    "location_id",
+    "customer_id",
+    "start_at",
+    "status",
+    "customer_note",
+    "created_at",
+    "updated_at",
+]
 TEXT_NULLABLE = ["location_id", "customer_note"]
 TS_NULLABLE = ["created_at", "updated_at"]
 
-SPECIALS = [",", '"', '""', "\n", "\r\n", "\r", " ", "  lead", "trail  ", "\t", "\\.", "\\N", "NULL", "null",
-            "👍🏽", "👨‍👩‍👧", "שלום עולם", "مرحبا", "e\u0301", "\u202e", "\ufeff", "日本語", "a,b", '"quoted"',
-            "line1\nline2", "\\", "'", ";"]
+SPECIALS = [
+    ",",
+    '"',
+    '""',
+    "\n",
+    "\r\n",
+    "\r",
+    " ",
+    "  lead",
+    "trail  ",
+    "\t",
+    "\\.",
+    "\\N",
+    "NULL",
+    "null",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "שלום עולם",
+    "مرحبا",
+    "e\u0301",
+    "\u202e",
+    "\ufeff",
+    "日本語",
+    "a,b",
+    '"quoted"',
+    "line1\nline2",
+    "\\",
+    "'",
+    ";",
+]
 _chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")
 piece = st.one_of(st.sampled_from(SPECIALS), st.text(_chars, max_size=8))
 text_value = st.lists(piece, max_size=4).map("".join)
 nonempty_text = text_value.filter(lambda s: s != "")
 # a timestamp as an aware datetime (written ISO-8601 with its offset)
 instant = st.builds(
-    lambda secs, off: (datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=secs)).astimezone(
-        timezone(timedelta(minutes=off))),
-    st.integers(0, 400 * 86400), st.sampled_from([0, 60, -300, 330, 765]))
+    lambda secs, off: (datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=secs)).astimezone(
+        timezone(timedelta(minutes=off))
+    ),
+    st.integers(0, 400 * 86400),
+    st.sampled_from([0, 60, -300, 330, 765]),
+)
 nothing = st.sampled_from([None, ""])  # unquoted empty (None) or quoted "" (the empty string)
 
 
@@ -61,8 +99,13 @@ def booking_rows(draw):
     keys = draw(st.lists(nonempty_text, min_size=1, max_size=6, unique=True))
     rows = []
     for k in keys:
-        row = {"booking_id": k, "organization_id": draw(nonempty_text), "customer_id": draw(nonempty_text),
-               "status": draw(nonempty_text), "start_at": draw(instant)}
+        row = {
+            "booking_id": k,
+            "organization_id": draw(nonempty_text),
+            "customer_id": draw(nonempty_text),
+            "status": draw(nonempty_text),
+            "start_at": draw(instant),
+        }
         for c in TEXT_NULLABLE:
             row[c] = draw(st.one_of(nothing, text_value))
         for c in TS_NULLABLE:
@@ -81,8 +124,7 @@ def _field(value, quote_all: bool) -> str:
     # a single empty field is written as "" by the csv module; any other value minimally (or always)
     # quoted. The csv module quotes only the characters of ITS line terminator: with "\r\n" both CR
     # and LF force quotes (with "\n" a bare CR would be written unquoted, see the test below)
-    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL
-               ).writerow([value])
+    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL).writerow([value])
     return buf.getvalue()[:-2]
 
 
@@ -128,8 +170,9 @@ def _load(conn, tables, rows, quote_all: bool, crlf: bool) -> load.FileResult:
         return load.load_file(conn, path, "bookings", "csv", tables)
 
 
-@settings(max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.too_slow])
+@settings(
+    max_examples=35, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(rows=booking_rows(), quote_all=st.booleans(), crlf=st.booleans())
 def test_csv_round_trips_exactly(db, rows, quote_all, crlf):
     conn, tables = db
@@ -146,8 +189,9 @@ def test_csv_round_trips_exactly(db, rows, quote_all, crlf):
     assert (again.inserted, again.updated) == (0, 0)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(rows=booking_rows(), data=st.data())
 def test_an_empty_key_or_required_value_is_rejected_whether_quoted_or_not(db, rows, data):
     conn, tables = db
@@ -158,7 +202,9 @@ def test_an_empty_key_or_required_value_is_rejected_whether_quoted_or_not(db, ro
     with tempfile.TemporaryDirectory(prefix="kpi-prop-") as d:
         path = Path(d) / "bookings.csv"
         _write(path, rows, quote_all=False, crlf=False)
-        with pytest.raises(UsageError, match=rf"^bookings\.csv line \d+, column {col}: value is required \(NULL/empty\)$"):
+        with pytest.raises(
+            UsageError, match=rf"^bookings\.csv line \d+, column {col}: value is required \(NULL/empty\)$"
+        ):
             load.load_file(conn, path, "bookings", "csv", tables)
     assert conn.execute("select count(*) from raw.bookings").fetchone()[0] == 0
 

@@ -48,8 +48,9 @@ def built(pg_server):
 
 @pytest.fixture
 def db(built, pg_server):
-    with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=built["KPI_PGDATABASE"],
-                         autocommit=True) as c:
+    with psycopg.connect(
+        host=str(pg_server.socket_dir), user="postgres", dbname=built["KPI_PGDATABASE"], autocommit=True
+    ) as c:
         yield c
 
 
@@ -69,8 +70,7 @@ def test_reward_usage_and_customer_activity_match_hand_computed_rows(db):
 
 def test_backfill_of_one_day_reads_the_lookback_and_changes_nothing(built, db):
     # a one-day batch: 2025-01-13's repeat customers need 01-08 (outside the batch)
-    _ok(run_kpi("backfill", "--start", "2025-01-13", "--end", "2025-01-14", "-s", "fct_pilot_daily_metrics",
-                env=built))
+    _ok(run_kpi("backfill", "--start", "2025-01-13", "--end", "2025-01-14", "-s", "fct_pilot_daily_metrics", env=built))
     assert_relation_equals_csv(db, "marts.fct_pilot_daily_metrics", FIX / "expected" / "fct_pilot_daily_metrics.csv")
 
 
@@ -81,30 +81,46 @@ def test_invariants(db):
     assert q("select count(*) from marts.rpt_weekly_merchant_report where redemption_rate > 1") == 0
     # documented rule (DECISIONLOG): error_rate = errors / transactions, not capped, so it may exceed 1;
     # scan_failure_share = errors / (transactions + errors) always lies in [0, 1]
-    assert q("select count(*) from marts.fct_pilot_daily_metrics "
-             "where error_rate <> round(scan_errors_total::numeric / transactions_total, 4)") == 0
-    assert q("select count(*) from marts.fct_pilot_daily_metrics "
-             "where scan_failure_share not between 0 and 1") == 0
+    assert (
+        q(
+            "select count(*) from marts.fct_pilot_daily_metrics "
+            "where error_rate <> round(scan_errors_total::numeric / transactions_total, 4)"
+        )
+        == 0
+    )
+    assert q("select count(*) from marts.fct_pilot_daily_metrics where scan_failure_share not between 0 and 1") == 0
     assert q("select count(*) from marts.fct_pilot_daily_metrics where scan_errors_total > transactions_total") == 1
-    assert q("select count(*) from marts.fct_onboarding_funnel where not ("
-             "coalesce(signed_up_at <= first_location_created_at, true) "
-             "and coalesce(first_location_created_at <= first_staff_invited_at, true) "
-             "and coalesce(first_staff_invited_at <= first_device_registered_at, true) "
-             "and coalesce(first_device_registered_at <= first_scan_at, true))") == 0
+    assert (
+        q(
+            "select count(*) from marts.fct_onboarding_funnel where not ("
+            "coalesce(signed_up_at <= first_location_created_at, true) "
+            "and coalesce(first_location_created_at <= first_staff_invited_at, true) "
+            "and coalesce(first_staff_invited_at <= first_device_registered_at, true) "
+            "and coalesce(first_device_registered_at <= first_scan_at, true))"
+        )
+        == 0
+    )
     for rel in ("fct_pilot_daily_metrics", "fct_customer_activity", "fct_reward_usage", "rpt_weekly_merchant_report"):
         assert q(f"select count(*) from marts.{rel} where tenant_id is null") == 0
     # weekly = sum of its daily rows
-    assert q("""select count(*) from marts.rpt_weekly_merchant_report w
+    assert (
+        q("""select count(*) from marts.rpt_weekly_merchant_report w
                 join (select tenant_id, date_trunc('week', metric_date)::date as wk, sum(transactions_total) t,
                              sum(scan_errors_total) e from marts.fct_pilot_daily_metrics group by 1, 2) d
                   on d.tenant_id = w.tenant_id and d.wk = w.week_start
-                where d.t <> w.transactions_total or d.e <> w.scan_errors_total""") == 0
+                where d.t <> w.transactions_total or d.e <> w.scan_errors_total""")
+        == 0
+    )
 
 
 def test_weekly_report_rows(db):
-    rows = {(r[0], r[1]): r[2:] for r in db.execute(
-        "select tenant_id, iso_week, active_customers, repeat_customers, transactions_total, redemption_rate, "
-        "error_rate, top_rewards, what_improved, what_needs_fixing from marts.rpt_weekly_merchant_report")}
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in db.execute(
+            "select tenant_id, iso_week, active_customers, repeat_customers, transactions_total, redemption_rate, "
+            "error_rate, top_rewards, what_improved, what_needs_fixing from marts.rpt_weekly_merchant_report"
+        )
+    }
     assert set(rows) == {("mer_a", "2025-W02"), ("mer_a", "2025-W03"), ("mer_b", "2025-W02"), ("mer_b", "2025-W03")}
     # mer_a W02: c1..c4 active, c1 (3 tx) and c2 (2 tx) repeat; 5 issues, 1 redeem, 1 adjust; 4 errors / 7 tx
     a2 = rows[("mer_a", "2025-W02")]
@@ -113,10 +129,14 @@ def test_weekly_report_rows(db):
     # mer_a W03: c1..c5 active, c1 and c4 repeat; 4 issues, 4 redeems, 1 reverse; no errors
     a3 = rows[("mer_a", "2025-W03")]
     assert a3[:5] == (5, 2, 9, 1, 0)
-    assert a3[5] == [{"rank": 1, "reward_id": "rw_a1", "redemptions": 2, "points_redeemed": 100},
-                     {"rank": 2, "reward_id": "rw_a2", "redemptions": 2, "points_redeemed": 60}]
-    assert a3[6] == ("Redemption rate rose 80.0 points (20.0% to 100.0%). "
-                     "Scan error rate fell 57.1 points (57.1% to 0.0%). Scan errors fell 100% (4 to 0).")
+    assert a3[5] == [
+        {"rank": 1, "reward_id": "rw_a1", "redemptions": 2, "points_redeemed": 100},
+        {"rank": 2, "reward_id": "rw_a2", "redemptions": 2, "points_redeemed": 60},
+    ]
+    assert a3[6] == (
+        "Redemption rate rose 80.0 points (20.0% to 100.0%). "
+        "Scan error rate fell 57.1 points (57.1% to 0.0%). Scan errors fell 100% (4 to 0)."
+    )
     assert a3[7] == "Nothing got worse beyond its threshold."
     b3 = rows[("mer_b", "2025-W03")]
     assert b3[:5] == (2, 0, 2, None, Decimal("0.5000"))
@@ -135,7 +155,9 @@ def test_report_json(built):
     assert rep["friction"]["reversals"] == 1 and rep["friction"]["scan_errors_total"] == 0
     assert [t["reward_id"] for t in rep["top_rewards"]] == ["rw_a1", "rw_a2"]
     assert [(d["day"], d["transactions"], d["active_customers"]) for d in rep["daily"]] == [
-        ("2025-01-13", 5, 3), ("2025-01-14", 4, 2)]
+        ("2025-01-13", 5, 3),
+        ("2025-01-14", 4, 2),
+    ]
     assert rep["what_improved"].startswith("Redemption rate rose 80.0 points")
     assert rep["onboarding"]["merchant"]["minutes_to_first_scan"] == 180.0
     assert [s["merchants_reached"] for s in rep["onboarding"]["pilot_funnel"]] == [2, 2, 1, 1, 1]
@@ -158,13 +180,16 @@ def test_report_week_without_activity(built):
     assert rep["has_data"] is False and rep["summary"]["transactions_total"] == 0 and rep["daily"] == []
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--tenant", "nobody", "--week", "2025-W03"], "unknown tenant 'nobody'"),
-    (["--tenant", "org_x", "--week", "2025-W03"], "not a merchant"),
-    (["--tenant", "mer_a", "--week", "2025-03"], "is not an ISO week"),
-    (["--tenant", "mer_a", "--week", "2025-W53"], "does not exist"),
-    (["--tenant", "mer_a", "--week", "2025-W03", "--format", "pdf"], "--format"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--tenant", "nobody", "--week", "2025-W03"], "unknown tenant 'nobody'"),
+        (["--tenant", "org_x", "--week", "2025-W03"], "not a merchant"),
+        (["--tenant", "mer_a", "--week", "2025-03"], "is not an ISO week"),
+        (["--tenant", "mer_a", "--week", "2025-W53"], "does not exist"),
+        (["--tenant", "mer_a", "--week", "2025-W03", "--format", "pdf"], "--format"),
+    ],
+)
 def test_report_bad_input_exits_2_with_one_line(built, args, message):
     r = run_kpi("report", "weekly", *args, env=built)
     assert r.returncode == 2, r.stderr
@@ -177,8 +202,8 @@ def _png_distinct_colours(png: bytes, limit: int = 50) -> int:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width, height, colour_type = 8, b"", 0, 0, 0
     while pos < len(png):
-        length = int.from_bytes(png[pos:pos + 4], "big")
-        kind, data = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        length = int.from_bytes(png[pos : pos + 4], "big")
+        kind, data = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height = int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big")
             assert data[8] == 8, "expects 8-bit channels"
@@ -193,7 +218,7 @@ def _png_distinct_colours(png: bytes, limit: int = 50) -> int:
     seen: set[bytes] = set()
     for y in range(height):
         f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):  # undo the PNG row filter
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -210,7 +235,7 @@ def _png_distinct_colours(png: bytes, limit: int = 50) -> int:
         prev = line
         if y % 8 == 0:
             for x in range(0, stride, bpp * 4):
-                seen.add(bytes(line[x:x + 3]))
+                seen.add(bytes(line[x : x + 3]))
             if len(seen) >= limit:
                 return len(seen)
     return len(seen)
@@ -219,23 +244,60 @@ def _png_distinct_colours(png: bytes, limit: int = 50) -> int:
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)")
 def test_report_html_renders_in_headless_chromium(built, tmp_path):
     page = tmp_path / "report.html"
-    _ok(run_kpi("report", "weekly", "--tenant", "mer_a", "--week", "2025-W03", "--format", "html",
-                "--out", str(page), env=built))
+    _ok(
+        run_kpi(
+            "report",
+            "weekly",
+            "--tenant",
+            "mer_a",
+            "--week",
+            "2025-W03",
+            "--format",
+            "html",
+            "--out",
+            str(page),
+            env=built,
+        )
+    )
     text = page.read_text()
     assert "What improved" in text and "What needs fixing" in text and "rw_a1" in text
     assert "<script src=" not in text and "cdn.plot.ly" not in text.split("<body>")[0]  # self-contained
-    common = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    common = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ]
     shot = tmp_path / "shot.png"
-    r = subprocess.run(common + [f"--user-data-dir={tmp_path / 'ud1'}", "--enable-logging=stderr", "--v=0",
-                                 f"--screenshot={shot}", "--window-size=1200,2000", page.as_uri()],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        common
+        + [
+            f"--user-data-dir={tmp_path / 'ud1'}",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={shot}",
+            "--window-size=1200,2000",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     console_errors = [ln for ln in r.stderr.splitlines() if "CONSOLE" in ln and "ERROR" in ln.upper()]
     assert not console_errors, "\n".join(console_errors)
     assert shot.exists(), r.stderr[-2000:]
     assert _png_distinct_colours(shot.read_bytes()) >= 20  # charts and tables, not a blank page
-    dom = subprocess.run(common + [f"--user-data-dir={tmp_path / 'ud2'}", "--virtual-time-budget=5000",
-                                   "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        common + [f"--user-data-dir={tmp_path / 'ud2'}", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
     assert dom.count('class="main-svg"') >= 4  # both plotly charts drew their SVG layers
     if os.environ.get("KPI_SAVE_REPORT_PNG"):
         shutil.copy(shot, os.environ["KPI_SAVE_REPORT_PNG"])

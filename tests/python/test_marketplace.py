@@ -40,8 +40,7 @@ def built(pg_server):
     try:
         _ok(run_kpi("load", str(FIX)))
         _ok(run_kpi("build", *SELECT, "--vars", VARS))
-        with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=name,
-                             autocommit=True) as conn:
+        with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=name, autocommit=True) as conn:
             yield conn
     finally:
         if old is None:
@@ -62,17 +61,23 @@ def use_built_db(built, monkeypatch):
 def test_fct_deals_matches_hand_computed(built):
     assert_relation_equals_csv(built, "marts.fct_deals", FIX / "expected" / "fct_deals.csv")
     # each deal carries the parameters of its own (pinned) version
-    params = dict((r[0], r[1:]) for r in built.execute(
-        "select deal_id, inspection_ttl_days, dispute_ttl_hours, immediate_ratio, holdback_ratio "
-        "from marts.fct_deals where deal_id in ('D1', 'D4')").fetchall())
+    params = dict(
+        (r[0], r[1:])
+        for r in built.execute(
+            "select deal_id, inspection_ttl_days, dispute_ttl_hours, immediate_ratio, holdback_ratio "
+            "from marts.fct_deals where deal_id in ('D1', 'D4')"
+        ).fetchall()
+    )
     assert params["D1"] == (3, 48, Decimal("0.85"), Decimal("0.15"))
     assert params["D4"] == (2, 36, Decimal("0.90"), Decimal("0.10"))
 
 
 def test_pilot_kpis_cumulative_rows_match_hand_computed(built):
     assert_relation_equals_csv(
-        built, "(select * from marts.rpt_pilot_kpis where period_type = 'cumulative') as r",
-        FIX / "expected" / "rpt_pilot_kpis_cumulative.csv")
+        built,
+        "(select * from marts.rpt_pilot_kpis where period_type = 'cumulative') as r",
+        FIX / "expected" / "rpt_pilot_kpis_cumulative.csv",
+    )
 
 
 def test_pilot_kpis_weekly_rows_add_up_to_cumulative(built):
@@ -84,47 +89,50 @@ def test_pilot_kpis_weekly_rows_add_up_to_cumulative(built):
           on c.period_type = 'cumulative' and c.template_version = w.template_version and c.kpi = w.kpi
         where w.d <> c.denominator or coalesce(w.n, -1) <> coalesce(c.numerator, -1)""").fetchall()
     assert rows == []
-    weeks = built.execute("select distinct period from marts.rpt_pilot_kpis where period_type = 'iso_week' "
-                          "order by 1").fetchall()
+    weeks = built.execute(
+        "select distinct period from marts.rpt_pilot_kpis where period_type = 'iso_week' order by 1"
+    ).fetchall()
     assert [w[0] for w in weeks] == ["2025-W10", "2025-W11", "2025-W13"]
 
 
 def test_deals_needing_attention_sorted_by_ttl(built):
-    assert_relation_equals_csv(built, "marts.rpt_deals_needing_attention",
-                               FIX / "expected" / "rpt_deals_needing_attention.csv")
+    assert_relation_equals_csv(
+        built, "marts.rpt_deals_needing_attention", FIX / "expected" / "rpt_deals_needing_attention.csv"
+    )
 
 
 def test_daily_metrics_end_of_day_states(built):
     q = built.execute
-    assert q("select sum(deals_created), sum(deals_settled), sum(disputes_opened) "
-             "from marts.metrics_daily_deals").fetchone() == (8, 3, 5)
-    assert q("select sum(deals_in_inspection) from marts.metrics_daily_deals "
-             "where metric_date = '2025-03-28'").fetchone()[0] == 2
-    assert q("select sum(deals_stuck) from marts.metrics_daily_deals "
-             "where metric_date = '2025-03-29'").fetchone()[0] == 3
+    assert q(
+        "select sum(deals_created), sum(deals_settled), sum(disputes_opened) from marts.metrics_daily_deals"
+    ).fetchone() == (8, 3, 5)
+    assert (
+        q("select sum(deals_in_inspection) from marts.metrics_daily_deals where metric_date = '2025-03-28'").fetchone()[
+            0
+        ]
+        == 2
+    )
+    assert (
+        q("select sum(deals_stuck) from marts.metrics_daily_deals where metric_date = '2025-03-29'").fetchone()[0] == 3
+    )
     # v1 and v2 deals stay on their own rows (pinned version)
-    assert q("select sum(deals_created) from marts.metrics_daily_deals where template_version = 2"
-             ).fetchone()[0] == 4
+    assert q("select sum(deals_created) from marts.metrics_daily_deals where template_version = 2").fetchone()[0] == 4
 
 
 def test_daily_metrics_backfill_is_idempotent(use_built_db):
     conn = use_built_db
     before = conn.execute("select * from marts.metrics_daily_deals order by metric_day_key").fetchall()
-    _ok(run_kpi("backfill", "--start", "2025-03-10", "--end", "2025-03-16",
-                "--select", "metrics_daily_deals"))
+    _ok(run_kpi("backfill", "--start", "2025-03-10", "--end", "2025-03-16", "--select", "metrics_daily_deals"))
     after = conn.execute("select * from marts.metrics_daily_deals order by metric_day_key").fetchall()
     assert after == before
 
 
 def test_rollback_triggers_and_disputes(built):
-    rows = dict(built.execute(
-        "select trigger_name, is_triggered from marts.rpt_rollback_triggers").fetchall())
+    rows = dict(built.execute("select trigger_name, is_triggered from marts.rpt_rollback_triggers").fetchall())
     # 3 settled of 8 = 0.375 < 0.50: the pilot would be rolled back; the ledger is sound
     assert rows == {"settlement_completion_rate": True, "ledger_invariant_broken": False}
-    assert built.execute("select count(*) from marts.fct_disputes where is_outcome_allowed is false"
-                         ).fetchone()[0] == 0
-    assert built.execute("select hours_open from marts.fct_disputes where dispute_id = 'X3'"
-                         ).fetchone()[0] == 36
+    assert built.execute("select count(*) from marts.fct_disputes where is_outcome_allowed is false").fetchone()[0] == 0
+    assert built.execute("select hours_open from marts.fct_disputes where dispute_id = 'X3'").fetchone()[0] == 36
 
 
 def _broken_copy(tmp_path, edit):
@@ -151,22 +159,28 @@ def _refund_beyond_hold(rows):
     rows.append(["L99", "D2", "REFUND", "-600000", "2025-03-06T10:00:00+00:00"])
 
 
-@pytest.mark.parametrize("edit, failing", [
-    (_bankers_rounding, ["assert_marketplace_immediate_release_matches_template",
-                         "assert_marketplace_closed_deals_net_to_zero"]),
-    (_refund_beyond_hold, ["assert_marketplace_releases_within_holds"]),
-])
+@pytest.mark.parametrize(
+    "edit, failing",
+    [
+        (
+            _bankers_rounding,
+            ["assert_marketplace_immediate_release_matches_template", "assert_marketplace_closed_deals_net_to_zero"],
+        ),
+        (_refund_beyond_hold, ["assert_marketplace_releases_within_holds"]),
+    ],
+)
 def test_broken_ledger_fails_the_build_naming_the_test(conn, tmp_path, edit, failing):
     _ok(run_kpi("load", str(_broken_copy(tmp_path, edit))))
-    r = run_kpi("build", "--select", "+int_deal_ledgers_checked", "--select", "+rpt_rollback_triggers",
-                "--vars", VARS)
+    r = run_kpi("build", "--select", "+int_deal_ledgers_checked", "--select", "+rpt_rollback_triggers", "--vars", VARS)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
     for name in failing:
         assert name in r.stderr, r.stderr[-3000:]
     # in the same build the rollback trigger model (not downstream of those tests) still
     # builds and reports the broken deal
-    assert conn.execute("select is_triggered, broken_count from marts.rpt_rollback_triggers "
-                        "where trigger_name = 'ledger_invariant_broken'").fetchone() == (True, 1)
+    assert conn.execute(
+        "select is_triggered, broken_count from marts.rpt_rollback_triggers "
+        "where trigger_name = 'ledger_invariant_broken'"
+    ).fetchone() == (True, 1)
 
 
 def test_export_deals_csv_and_jsonl(use_built_db, tmp_path):
@@ -181,8 +195,9 @@ def test_export_deals_csv_and_jsonl(use_built_db, tmp_path):
         ledger = list(csv.DictReader(fh))
     assert len(ledger) == 15 and sum(int(x["amount_cents"]) for x in ledger) == 500000 + 600000 + 700000
 
-    r = run_kpi("export", "deals", "--out", str(tmp_path / "j"), "--format", "jsonl",
-                "--deal-id", "D3", "--since", "2025-03-07")
+    r = run_kpi(
+        "export", "deals", "--out", str(tmp_path / "j"), "--format", "jsonl", "--deal-id", "D3", "--since", "2025-03-07"
+    )
     _ok(r)
     lines = [json.loads(x) for x in (tmp_path / "j" / "deals_timeline.jsonl").read_text().splitlines()]
     assert [x["to_state"] for x in lines] == ["INSPECTION", "DISPUTED", "SETTLED"]
@@ -191,11 +206,14 @@ def test_export_deals_csv_and_jsonl(use_built_db, tmp_path):
     assert [x["entry_id"] for x in led] == ["L06", "L07", "L08"]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "2025-02-30"], "--since"),
-    (["--deal-id", "NOPE"], "unknown deal 'NOPE'"),
-    (["--format", "xml"], "--format"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "2025-02-30"], "--since"),
+        (["--deal-id", "NOPE"], "unknown deal 'NOPE'"),
+        (["--format", "xml"], "--format"),
+    ],
+)
 def test_export_deals_bad_input_exits_2(use_built_db, tmp_path, args, message):
     r = run_kpi("export", "deals", "--out", str(tmp_path / "x"), *args)
     assert r.returncode == 2

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -50,9 +50,10 @@ def nullable_columns(conn: psycopg.Connection) -> dict[str, list[str]]:
     """
     from kpiwh import contract  # noqa: PLC0415 - the CLI package, importable through PYTHONPATH
 
-    return {t.name: [c.name for c in t.columns if not c.required and c.default is None
-                     and c.name not in t.primary_key]
-            for t in contract.tables(conn).values()}
+    return {
+        t.name: [c.name for c in t.columns if not c.required and c.default is None and c.name not in t.primary_key]
+        for t in contract.tables(conn).values()
+    }
 
 
 def null_out(src: Path, dst: Path, nullable: dict[str, list[str]]) -> dict[tuple[str, str, str], int]:
@@ -80,7 +81,7 @@ def null_out(src: Path, dst: Path, nullable: dict[str, list[str]]) -> dict[tuple
         with path.open(newline="", encoding="utf-8") as fh:
             header, *rows = list(csv.reader(fh))
         cols = [(j, header.index(c), c) for j, c in enumerate(nullable[table])]
-        group_of = (lambda r: r[header.index("event_domain")]) if table == "events_raw" else (lambda r: "")
+        group_of = (lambda r, h=header: r[h.index("event_domain")]) if table == "events_raw" else (lambda r: "")
         sizes: dict[str, int] = {}
         for r in rows:
             sizes[group_of(r)] = sizes.get(group_of(r), 0) + 1
@@ -145,8 +146,9 @@ def test_every_nullable_column_is_null_in_some_rows_of_every_product(nulled_buil
     assert not missed, f"columns never nulled: {missed}"
     for table, cols in nullable.items():
         for col in cols:
-            row = conn.execute(f'select count(*) filter (where "{col}" is null), count(*) '
-                               f'from raw."{table}"').fetchone()
+            row = conn.execute(
+                f'select count(*) filter (where "{col}" is null), count(*) from raw."{table}"'
+            ).fetchone()
             assert row[1] > 0, f"raw.{table} is empty: the generated data set lost a product"
             assert row[0] > 0, f"raw.{table}.{col} holds no null"
     # every domain of the event log, and every nullable column the generator fills there
@@ -154,8 +156,9 @@ def test_every_nullable_column_is_null_in_some_rows_of_every_product(nulled_buil
     assert {"loyalty", "partners", "orders", "payments", "calls", "content", "notifications"} <= domains
     for (table, group, col), n in nulled.items():
         if table == "events_raw":
-            held = conn.execute(f'select count(*) from raw.events_raw where event_domain = %s and "{col}" is null',
-                                (group,)).fetchone()[0]
+            held = conn.execute(
+                f'select count(*) from raw.events_raw where event_domain = %s and "{col}" is null', (group,)
+            ).fetchone()[0]
             assert held >= n, f"events_raw.{col} in domain {group}: {held} nulls loaded, {n} written"
 
 
@@ -165,9 +168,16 @@ def test_the_whole_build_passes_and_publishes(nulled_build):
     assert "FAILED" not in build.stdout
     # published (a first build publishes only when every node passed): the alert chain that
     # one null provider used to skip is there, with an evaluation
-    for rel in ("marts.fct_alerts", "marts.fct_alert_events", "marts.metrics_daily_payments",
-                "marts.metrics_daily_deals", "marts.customer_analytics", "marts.fct_pilot_daily_metrics",
-                "marts.fct_partner_metrics_daily", "marts.rpt_pilot_kpis"):
+    for rel in (
+        "marts.fct_alerts",
+        "marts.fct_alert_events",
+        "marts.metrics_daily_payments",
+        "marts.metrics_daily_deals",
+        "marts.customer_analytics",
+        "marts.fct_pilot_daily_metrics",
+        "marts.fct_partner_metrics_daily",
+        "marts.rpt_pilot_kpis",
+    ):
         assert conn.execute("select to_regclass(%s)", (rel,)).fetchone()[0] is not None, f"{rel} not published"
     assert conn.execute("select count(*) from marts.metrics_daily_payments").fetchone()[0] > 0
 
@@ -189,19 +199,26 @@ def test_payments_group_nulls_under_unknown_and_drop_nothing(nulled_build):
     assert staged[1] > 0 and staged[2] > 0, "the data set has no payment attempt without provider/country"
     assert mart == (staged[0], staged[1], staged[2], 0)
     # the alert subject of a provider-less payment is named, not null
-    subjects = {r[0] for r in conn.execute(
-        "select distinct subject from intermediate.int_alert_metric_values "
-        "where source_model = 'metrics_daily_payments'")}
+    subjects = {
+        r[0]
+        for r in conn.execute(
+            "select distinct subject from intermediate.int_alert_metric_values "
+            "where source_model = 'metrics_daily_payments'"
+        )
+    }
     assert any(s.endswith("/unknown") for s in subjects) and any(s.startswith("unknown/") for s in subjects)
 
 
 def test_calls_fulfillment_and_deals_group_nulls_under_unknown(nulled_build):
     conn, _, _ = nulled_build
-    calls = conn.execute("select count(*), count(*) filter (where service_code is null) "
-                         "from intermediate.int_calls_lifecycle").fetchone()
-    mart = conn.execute("select sum(calls_attempted), coalesce(sum(calls_attempted) filter "
-                        "(where service_code = 'unknown'), 0), count(*) filter (where service_code is null) "
-                        "from marts.metrics_daily_calls").fetchone()
+    calls = conn.execute(
+        "select count(*), count(*) filter (where service_code is null) from intermediate.int_calls_lifecycle"
+    ).fetchone()
+    mart = conn.execute(
+        "select sum(calls_attempted), coalesce(sum(calls_attempted) filter "
+        "(where service_code = 'unknown'), 0), count(*) filter (where service_code is null) "
+        "from marts.metrics_daily_calls"
+    ).fetchone()
     assert calls[1] > 0 and mart == (calls[0], calls[1], 0)
 
     # an order's events count under the order's service code, taken from any of its events
@@ -210,15 +227,19 @@ def test_calls_fulfillment_and_deals_group_nulls_under_unknown(nulled_build):
         from staging.stg_platform__events as e
         left join intermediate.int_orders_lifecycle as o on e.entity_id = o.order_id
         where e.event_domain = 'orders' and e.event_type = 'order_created'""").fetchone()
-    mart = conn.execute("select sum(orders_created), coalesce(sum(orders_created) filter "
-                        "(where service_code = 'unknown'), 0), count(*) filter (where service_code is null) "
-                        "from marts.metrics_daily_fulfillment").fetchone()
+    mart = conn.execute(
+        "select sum(orders_created), coalesce(sum(orders_created) filter "
+        "(where service_code = 'unknown'), 0), count(*) filter (where service_code is null) "
+        "from marts.metrics_daily_fulfillment"
+    ).fetchone()
     assert created[1] > 0 and mart == (created[0], created[1], 0)
 
-    deals = conn.execute("select count(*), count(*) filter (where category is null), "
-                         "count(*) filter (where country_code is null), "
-                         "count(*) filter (where template_version is null) "
-                         "from staging.stg_marketplace__deals").fetchone()
+    deals = conn.execute(
+        "select count(*), count(*) filter (where category is null), "
+        "count(*) filter (where country_code is null), "
+        "count(*) filter (where template_version is null) "
+        "from staging.stg_marketplace__deals"
+    ).fetchone()
     mart = conn.execute("""
         select sum(deals_created),
                coalesce(sum(deals_created) filter (where category = 'unknown'), 0),
@@ -246,11 +267,14 @@ def test_loyalty_and_bookings_keep_rows_without_tenant_or_location(nulled_build)
     assert staged[1] > 0 and staged[2] > 0 and mart == (*staged, 0)
 
     # every booking counts on a location row; those without one on 'unknown'
-    bookings = conn.execute("select count(*), count(*) filter (where location_id is null) "
-                            "from staging.stg_bookings__bookings").fetchone()
-    mart = conn.execute("select sum(total_bookings), coalesce(sum(total_bookings) filter "
-                        "(where location_id = 'unknown'), 0), count(*) filter (where location_id is null) "
-                        "from marts.fct_appointments_by_location_daily").fetchone()
+    bookings = conn.execute(
+        "select count(*), count(*) filter (where location_id is null) from staging.stg_bookings__bookings"
+    ).fetchone()
+    mart = conn.execute(
+        "select sum(total_bookings), coalesce(sum(total_bookings) filter "
+        "(where location_id = 'unknown'), 0), count(*) filter (where location_id is null) "
+        "from marts.fct_appointments_by_location_daily"
+    ).fetchone()
     assert bookings[1] > 0 and mart == (*bookings, 0)
 
 
@@ -259,22 +283,26 @@ def test_a_late_event_naming_an_orders_service_code_moves_its_earlier_days(nulle
     event two days later naming the code moves that day's count to the code (plain incremental builds)."""
     conn, _, _ = nulled_build
     day = conn.execute("select min(metric_date) from marts.metrics_daily_fulfillment").fetchone()[0]
-    created_at = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc)
+    created_at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
     order_id = "ord_late_code_" + uuid.uuid4().hex[:8]
-    select = ["--select", "stg_platform__events int_orders_lifecycle int_order_decisions_paired "
-              "metrics_daily_fulfillment"]
+    select = [
+        "--select",
+        "stg_platform__events int_orders_lifecycle int_order_decisions_paired metrics_daily_fulfillment",
+    ]
 
     def created(code):
-        row = conn.execute("select orders_created from marts.metrics_daily_fulfillment "
-                           "where metric_date = %s and service_code = %s", (day, code)).fetchone()
+        row = conn.execute(
+            "select orders_created from marts.metrics_daily_fulfillment where metric_date = %s and service_code = %s",
+            (day, code),
+        ).fetchone()
         return row[0] if row else 0
 
     def load_event(name, at, event_type, service_code):
-        path = write_csv(tmp_path / name / "events_raw.csv",
-                         ["event_id", "occurred_at", "received_at", "event_domain", "event_type", "entity_id",
-                          "service_code"],
-                         [[str(uuid.uuid4()), at.isoformat(), at.isoformat(), "orders", event_type, order_id,
-                           service_code]])
+        path = write_csv(
+            tmp_path / name / "events_raw.csv",
+            ["event_id", "occurred_at", "received_at", "event_domain", "event_type", "entity_id", "service_code"],
+            [[str(uuid.uuid4()), at.isoformat(), at.isoformat(), "orders", event_type, order_id, service_code]],
+        )
         _ok(run_kpi("load", str(path)))
         _ok(run_kpi("build", *select, env={"DBT_INDIRECT_SELECTION": "cautious"}))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -14,9 +14,18 @@ from kpiwh import contract, partitions
 
 def _events(path, stamps):
     path.mkdir(parents=True, exist_ok=True)
-    lines = [json.dumps({"event_id": f"00000000-0000-4000-8000-{i:012d}", "occurred_at": ts,
-                         "event_domain": "orders", "event_type": "order_created",
-                         "metadata": {"n": i}}) for i, ts in enumerate(stamps)]
+    lines = [
+        json.dumps(
+            {
+                "event_id": f"00000000-0000-4000-8000-{i:012d}",
+                "occurred_at": ts,
+                "event_domain": "orders",
+                "event_type": "order_created",
+                "metadata": {"n": i},
+            }
+        )
+        for i, ts in enumerate(stamps)
+    ]
     (path / "events_raw.jsonl").write_text("\n".join(lines) + "\n")
     return path
 
@@ -32,10 +41,12 @@ def test_ensure_is_idempotent_and_creates_months_ahead(conn):
 
 
 def test_prune_exports_then_drops_only_partitions_entirely_past_the_window(conn, tmp_path):
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     recent = (today - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    r = run_kpi("load", str(_events(tmp_path / "ev", [
-        "2025-01-15T10:00:00Z", "2025-01-31T23:59:59Z", "2025-02-10T00:00:00Z", recent])))
+    r = run_kpi(
+        "load",
+        str(_events(tmp_path / "ev", ["2025-01-15T10:00:00Z", "2025-01-31T23:59:59Z", "2025-02-10T00:00:00Z", recent])),
+    )
     assert r.returncode == 0, r.stderr
     out = tmp_path / "archive"
     r = run_kpi("partitions", "prune", "--older-than", "90d", "--export", str(out))
@@ -61,8 +72,10 @@ def test_prune_exports_then_drops_only_partitions_entirely_past_the_window(conn,
 
 
 def test_partition_with_rows_inside_the_window_is_never_dropped(conn, tmp_path):
-    assert run_kpi("load", str(_events(tmp_path / "ev", ["2025-01-20T00:00:00Z", "2025-02-20T00:00:00Z"]))).returncode == 0
-    now = datetime(2025, 5, 15, tzinfo=timezone.utc)  # cutoff 2025-02-14: February still has rows inside
+    assert (
+        run_kpi("load", str(_events(tmp_path / "ev", ["2025-01-20T00:00:00Z", "2025-02-20T00:00:00Z"]))).returncode == 0
+    )
+    now = datetime(2025, 5, 15, tzinfo=UTC)  # cutoff 2025-02-14: February still has rows inside
     dry = partitions.prune(conn, timedelta(days=90), dry_run=True, now=now)
     assert [p.name for p, _ in dry] == ["events_raw_2025_01"]
     assert conn.execute("select count(*) from raw.events_raw").fetchone() == (2,)

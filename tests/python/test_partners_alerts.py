@@ -26,8 +26,19 @@ import pytest
 
 from conftest import admin_conn, assert_relation_equals_csv, run_kpi, write_csv
 
-EVENT_COLUMNS = ["event_id", "occurred_at", "received_at", "tenant_id", "event_domain", "event_type", "user_id",
-                 "entity_type", "entity_id", "status", "metadata"]
+EVENT_COLUMNS = [
+    "event_id",
+    "occurred_at",
+    "received_at",
+    "tenant_id",
+    "event_domain",
+    "event_type",
+    "user_id",
+    "entity_type",
+    "entity_id",
+    "status",
+    "metadata",
+]
 _n = [0]
 
 
@@ -35,8 +46,19 @@ def _ev(at, tenant, etype, user=None, entity_type=None, entity_id=None, status=N
     _n[0] += 1
     eid = str(uuid.UUID(int=_n[0]))
     ts = f"2025-{at}:00+00:00"
-    return [eid, ts, ts, tenant, "partners", etype, user, entity_type, entity_id, status,
-            json.dumps(metadata, sort_keys=True) if metadata else None]
+    return [
+        eid,
+        ts,
+        ts,
+        tenant,
+        "partners",
+        etype,
+        user,
+        entity_type,
+        entity_id,
+        status,
+        json.dumps(metadata, sort_keys=True) if metadata else None,
+    ]
 
 
 EVENTS = [
@@ -54,14 +76,30 @@ EVENTS = [
     _ev("07-03T12:01", "par_a", "email_failed", "own_a", "email", "em_2", "failed", {"email_type": "approval"}),
     _ev("07-03T12:20", "par_a", "email_sent", "own_a", "email", "em_2", "sent", {"email_type": "approval"}),
     _ev("07-03T13:00", "par_a", "dashboard_login", "own_a", "user", "own_a", "success"),
-    _ev("07-03T14:00", "par_a", "invite_sent", "own_a", "invite", "inv_1", "sent",
-        {"expires_at": "2025-07-10T14:00:00+00:00"}),
+    _ev(
+        "07-03T14:00",
+        "par_a",
+        "invite_sent",
+        "own_a",
+        "invite",
+        "inv_1",
+        "sent",
+        {"expires_at": "2025-07-10T14:00:00+00:00"},
+    ),
     _ev("07-03T14:01", "par_a", "email_sent", "own_a", "email", "em_3", "sent", {"email_type": "invite"}),
     _ev("07-03T15:00", "par_a", "api_request", "own_a", "api", "/v1/jobs", "success"),
     _ev("07-03T15:05", "par_a", "api_request", "own_a", "api", "/v1/jobs", "error"),
     _ev("07-04T09:00", "par_a", "invite_accepted", "mech_1", "invite", "inv_1", "accepted"),
-    _ev("07-04T10:00", "par_a", "invite_sent", "own_a", "invite", "inv_2", "sent",
-        {"expires_at": "2025-07-11T10:00:00+00:00"}),
+    _ev(
+        "07-04T10:00",
+        "par_a",
+        "invite_sent",
+        "own_a",
+        "invite",
+        "inv_2",
+        "sent",
+        {"expires_at": "2025-07-11T10:00:00+00:00"},
+    ),
     _ev("07-04T11:00", "par_a", "profile_updated", "own_a", "partner", "par_a", "success"),
     _ev("07-11T10:00", "par_a", "invite_expired", None, "invite", "inv_2", "expired"),
     _ev("07-20T09:00", "par_a", "dashboard_login", "own_a", "user", "own_a", "success"),
@@ -71,13 +109,28 @@ PARTNERS = [
     ["par_b", "pending", "2025-07-02T10:00:00+00:00", None, "2025-07-02T10:00:00+00:00"],
     ["par_c", "rejected", "2025-07-01T10:00:00+00:00", "2025-07-02T10:00:00+00:00", "2025-07-02T10:00:00+00:00"],
 ]
-TENANTS = [[p, "partner", f"Garage {p}", "CA", "2025-07-01T08:00:00+00:00", "active", "2025-07-01T08:00:00+00:00"]
-           for p in ("par_a", "par_b", "par_c")]
+TENANTS = [
+    [p, "partner", f"Garage {p}", "CA", "2025-07-01T08:00:00+00:00", "active", "2025-07-01T08:00:00+00:00"]
+    for p in ("par_a", "par_b", "par_c")
+]
 
-T1, T2, T3, T4 = ("2025-07-17T14:00:00+00:00", "2025-07-18T14:00:00+00:00", "2025-07-21T09:00:00+00:00",
-                  "2025-08-04T10:00:00+00:00")
-ALERT_COLS = ["rule_id", "subject", "episode", "severity", "status", "first_seen_at", "last_seen_at", "occurrences",
-              "resolved_at"]
+T1, T2, T3, T4 = (
+    "2025-07-17T14:00:00+00:00",
+    "2025-07-18T14:00:00+00:00",
+    "2025-07-21T09:00:00+00:00",
+    "2025-08-04T10:00:00+00:00",
+)
+ALERT_COLS = [
+    "rule_id",
+    "subject",
+    "episode",
+    "severity",
+    "status",
+    "first_seen_at",
+    "last_seen_at",
+    "occurrences",
+    "resolved_at",
+]
 
 
 def _ok(r):
@@ -94,8 +147,11 @@ def built(pg_server, tmp_path_factory):
     old = os.environ.get("KPI_PGDATABASE")
     os.environ["KPI_PGDATABASE"] = name
     data = tmp_path_factory.mktemp("partners_raw")
-    write_csv(data / "tenants.csv", ["tenant_id", "kind", "name", "country_code", "signed_up_at", "status",
-                                     "updated_at"], TENANTS)
+    write_csv(
+        data / "tenants.csv",
+        ["tenant_id", "kind", "name", "country_code", "signed_up_at", "status", "updated_at"],
+        TENANTS,
+    )
     write_csv(data / "partners.csv", ["partner_id", "status", "applied_at", "decided_at", "updated_at"], PARTNERS)
     write_csv(data / "events_raw.csv", EVENT_COLUMNS, EVENTS)
     try:
@@ -103,8 +159,16 @@ def built(pg_server, tmp_path_factory):
         # every parent of the alert models and the weekly rollup; the alerts themselves are
         # evaluated by the tests at explicit times. "Buildable" test selection: the alert inputs
         # reach other products' marts, whose tests on models not built here must not run.
-        _ok(run_kpi("build", "--select", "+tag:alerts +fct_partner_metrics_weekly", "--exclude", "tag:alerts",
-                    env={"DBT_INDIRECT_SELECTION": "buildable"}))
+        _ok(
+            run_kpi(
+                "build",
+                "--select",
+                "+tag:alerts +fct_partner_metrics_weekly",
+                "--exclude",
+                "tag:alerts",
+                env={"DBT_INDIRECT_SELECTION": "buildable"},
+            )
+        )
         with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=name, autocommit=True) as conn:
             yield conn
     finally:
@@ -116,13 +180,36 @@ def built(pg_server, tmp_path_factory):
             c.execute(f'drop database if exists "{name}" with (force)')
 
 
-DAILY_COLS = ["metric_date", "signups_started", "signups_completed", "signups_failed", "signup_conversion_rate",
-              "applications_pending", "applications_approved", "applications_rejected", "avg_approval_time_hours",
-              "median_approval_time_hours", "invites_sent", "invites_accepted", "invites_expired",
-              "invite_acceptance_rate", "mails_sent", "mails_failed", "approval_mails_failed",
-              "rejection_mails_sent", "invite_mails_sent", "partners_active", "partners_pending",
-              "partners_with_mechanics", "mechanics_active", "avg_mechanics_per_partner", "dashboard_logins",
-              "profile_updates", "api_errors", "api_success_rate"]
+DAILY_COLS = [
+    "metric_date",
+    "signups_started",
+    "signups_completed",
+    "signups_failed",
+    "signup_conversion_rate",
+    "applications_pending",
+    "applications_approved",
+    "applications_rejected",
+    "avg_approval_time_hours",
+    "median_approval_time_hours",
+    "invites_sent",
+    "invites_accepted",
+    "invites_expired",
+    "invite_acceptance_rate",
+    "mails_sent",
+    "mails_failed",
+    "approval_mails_failed",
+    "rejection_mails_sent",
+    "invite_mails_sent",
+    "partners_active",
+    "partners_pending",
+    "partners_with_mechanics",
+    "mechanics_active",
+    "avg_mechanics_per_partner",
+    "dashboard_logins",
+    "profile_updates",
+    "api_errors",
+    "api_success_rate",
+]
 DAILY_EXPECTED = [
     # day: 2 started + 2 completed; par_a and par_c applied, pending at the end of the day
     ["2025-07-01", 2, 2, 0, 1, 2, 0, 0, None, None, 0, 0, 0, None, 0, 0, 0, 0, 0, 0, 2, 0, 0, None, 0, 0, 0, None],
@@ -142,18 +229,24 @@ def _daily_expected_csv(tmp_path):
 
 
 def test_daily_metrics_match_hand_computed_values(built, tmp_path):
-    rel = ("(select * from marts.fct_partner_metrics_daily where metric_date in "
-           "('2025-07-01', '2025-07-02', '2025-07-03', '2025-07-04', '2025-07-11')) as d")
+    rel = (
+        "(select * from marts.fct_partner_metrics_daily where metric_date in "
+        "('2025-07-01', '2025-07-02', '2025-07-03', '2025-07-04', '2025-07-11')) as d"
+    )
     assert_relation_equals_csv(built, rel, _daily_expected_csv(tmp_path))
-    rate = built.execute("select round(mail_success_rate, 4) from marts.fct_partner_metrics_daily "
-                         "where metric_date = '2025-07-03'").fetchone()[0]
+    rate = built.execute(
+        "select round(mail_success_rate, 4) from marts.fct_partner_metrics_daily where metric_date = '2025-07-03'"
+    ).fetchone()[0]
     assert float(rate) == pytest.approx(0.6667)
-    days = built.execute("select min(metric_date)::text, max(metric_date)::text, count(*) "
-                         "from marts.fct_partner_metrics_daily").fetchone()
+    days = built.execute(
+        "select min(metric_date)::text, max(metric_date)::text, count(*) from marts.fct_partner_metrics_daily"
+    ).fetchone()
     assert days == ("2025-07-01", "2025-07-20", 20)  # one row per day, days without events included
-    week = built.execute("select signups_started, applications_decided, avg_approval_time_hours, "
-                         "median_approval_time_hours, applications_pending from marts.fct_partner_metrics_weekly "
-                         "where week_start = '2025-06-30'").fetchone()
+    week = built.execute(
+        "select signups_started, applications_decided, avg_approval_time_hours, "
+        "median_approval_time_hours, applications_pending from marts.fct_partner_metrics_weekly "
+        "where week_start = '2025-06-30'"
+    ).fetchone()
     assert [float(x) for x in week] == [4, 2, 37.5, 37.5, 1]  # rollup: sums, avg from sums, end-of-week state
 
 
@@ -162,8 +255,10 @@ def test_backfill_over_a_range_equals_the_full_build(built):
     built.execute("create table public.full_build_daily as select * from marts.fct_partner_metrics_daily")
     built.execute("delete from marts.fct_partner_metrics_daily where metric_date between '2025-07-02' and '2025-07-12'")
     _ok(run_kpi("backfill", "--start", "2025-07-02", "--end", "2025-07-13", "--select", "fct_partner_metrics_daily"))
-    for a, b in (("marts.fct_partner_metrics_daily", "public.full_build_daily"),
-                 ("public.full_build_daily", "marts.fct_partner_metrics_daily")):
+    for a, b in (
+        ("marts.fct_partner_metrics_daily", "public.full_build_daily"),
+        ("public.full_build_daily", "marts.fct_partner_metrics_daily"),
+    ):
         diff = built.execute(f"select metric_date from {a} except select metric_date from {b}").fetchall()
         assert diff == []
         diff = built.execute(f"select * from {a} except all select * from {b}").fetchall()
@@ -185,7 +280,8 @@ def lifecycle(built, tmp_path_factory):
     T1 and "T4 again" go through the CLI (`kpi alerts --evaluate`); T2..T4 call the same
     function in-process with one parsed manifest (dbt parses once: faster).
     """
-    from kpiwh import alerts as alerts_mod, runner
+    from kpiwh import alerts as alerts_mod
+    from kpiwh import runner
 
     states = {}
     manifest = None
@@ -215,16 +311,24 @@ def test_lifecycle_open_still_open_resolved_reopened(built, lifecycle, tmp_path)
     t1 = [stuck + [T1, 1, None], inactive + ["open", T1, T1, 1, None], expired + ["open", T1, T1, 1, None]]
     t2 = [stuck + [T2, 2, None], inactive + ["open", T1, T2, 2, None], expired + ["resolved", T1, T1, 1, T2]]
     t3 = [stuck + [T3, 3, None], inactive + ["resolved", T1, T2, 2, T3], expired + ["resolved", T1, T1, 1, T2]]
-    t4 = [stuck + [T4, 4, None], inactive + ["resolved", T1, T2, 2, T3], expired + ["resolved", T1, T1, 1, T2],
-          ["partner_inactive", "par_a", 2, "warning", "open", T4, T4, 1, None],
-          ["invite_acceptance_low", "par_a", 1, "warning", "open", T4, T4, 1, None]]
+    t4 = [
+        stuck + [T4, 4, None],
+        inactive + ["resolved", T1, T2, 2, T3],
+        expired + ["resolved", T1, T1, 1, T2],
+        ["partner_inactive", "par_a", 2, "warning", "open", T4, T4, 1, None],
+        ["invite_acceptance_low", "par_a", 1, "warning", "open", T4, T4, 1, None],
+    ]
     for label, rows in (("T1", t1), ("T2", t2), ("T3", t3), ("T4", t4), ("T4 again", t4)):
         assert_relation_equals_csv(built, f'public."alerts_{label}"', _expect(tmp_path, label.replace(" ", "_"), rows))
     # a re-run at the same evaluation time changes nothing, not even the bookkeeping columns
-    assert built.execute('select * from public."alerts_T4" except all select * from public."alerts_T4 again"'
-                         ).fetchall() == []
-    assert built.execute('select * from public."alerts_T4 again" except all select * from public."alerts_T4"'
-                         ).fetchall() == []
+    assert (
+        built.execute('select * from public."alerts_T4" except all select * from public."alerts_T4 again"').fetchall()
+        == []
+    )
+    assert (
+        built.execute('select * from public."alerts_T4 again" except all select * from public."alerts_T4"').fetchall()
+        == []
+    )
     # --format json lists what the table holds
     assert len(lifecycle["T4"]) == 5 and {a["status"] for a in lifecycle["T4"]} == {"open", "resolved"}
 
@@ -232,7 +336,8 @@ def test_lifecycle_open_still_open_resolved_reopened(built, lifecycle, tmp_path)
 def test_alert_events_log_every_transition(built, lifecycle):
     rows = built.execute(
         "select rule_id, subject, episode, event_type, to_char(evaluated_at at time zone 'UTC', 'MM-DD HH24') "
-        "from marts.fct_alert_events order by evaluated_at, rule_id, episode").fetchall()
+        "from marts.fct_alert_events order by evaluated_at, rule_id, episode"
+    ).fetchall()
     assert rows == [
         ("application_stuck", "par_b", 1, "opened", "07-17 14"),
         ("invitations_expired", "par_a", 1, "opened", "07-17 14"),
@@ -305,9 +410,12 @@ def test_webhook_refused_then_500_then_delivered_once(built, lifecycle):
         posted = _Hook.received[0]["alerts"]
         assert len(posted) == 5  # every episode: 3 open + 2 resolved never posted
         assert {(a["rule_id"], a["episode"], a["status"]) for a in posted} == {
-            ("application_stuck", 1, "open"), ("partner_inactive", 1, "resolved"),
-            ("invitations_expired", 1, "resolved"), ("partner_inactive", 2, "open"),
-            ("invite_acceptance_low", 1, "open")}
+            ("application_stuck", 1, "open"),
+            ("partner_inactive", 1, "resolved"),
+            ("invitations_expired", 1, "resolved"),
+            ("partner_inactive", 2, "open"),
+            ("invite_acceptance_low", 1, "open"),
+        }
         assert built.execute("select count(*) from marts.fct_alerts where notified_at is null").fetchone()[0] == 0
         # already notified: a second run posts nothing
         _Hook.received.clear()
@@ -315,8 +423,13 @@ def test_webhook_refused_then_500_then_delivered_once(built, lifecycle):
         assert _Hook.received == []
         # notification marks survive a later evaluation (dbt carries them over)
         _ok(_evaluate("2025-08-05T10:00:00+00:00"))
-        assert built.execute("select count(*) from marts.fct_alerts where episode = 1 and rule_id = "
-                             "'application_stuck' and notified_at is not null").fetchone()[0] == 1
+        assert (
+            built.execute(
+                "select count(*) from marts.fct_alerts where episode = 1 and rule_id = "
+                "'application_stuck' and notified_at is not null"
+            ).fetchone()[0]
+            == 1
+        )
     finally:
         server.shutdown()
         server.server_close()

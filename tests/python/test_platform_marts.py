@@ -18,8 +18,6 @@
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -32,8 +30,13 @@ from conftest import FIXTURES, admin_conn, assert_relation_equals_csv, run_kpi, 
 FIX = FIXTURES / "platform_small"
 EXP = FIX / "expected"
 LATE_EVENT_ID = "00000000-0000-4000-8000-000000000024"  # p6's success: occurred 2025-03-03, received 2025-03-05
-DAILY = ["metrics_daily_payments", "metrics_daily_calls", "metrics_daily_engagement",
-         "metrics_daily_fulfillment", "metrics_daily_content"]
+DAILY = [
+    "metrics_daily_payments",
+    "metrics_daily_calls",
+    "metrics_daily_engagement",
+    "metrics_daily_fulfillment",
+    "metrics_daily_content",
+]
 WEEKLY = ["metrics_weekly_payments", "metrics_weekly_calls", "metrics_weekly_fulfillment", "metrics_weekly_content"]
 SELECT_ALL = " ".join(f"+{m}+" for m in DAILY)
 # the alert engine reads metrics_daily_payments too; its other inputs are not built here
@@ -113,9 +116,30 @@ def _without_late_event(dst: Path) -> Path:
     kept = [r for r in rows[1:] if r[0] != LATE_EVENT_ID]
     assert len(kept) == len(rows) - 2
     present = f"{PRESENT.isoformat()}T08:00:00+00:00"
-    kept.append(["00000000-0000-4000-8000-000000000990", present, present, "plt_001", "", "content",
-                 "horoscope_played", "u1", "", "horoscope", "h_aries", "", "", "", "", "", "", "",
-                 '{"listen_pct":50}', "1"])
+    kept.append(
+        [
+            "00000000-0000-4000-8000-000000000990",
+            present,
+            present,
+            "plt_001",
+            "",
+            "content",
+            "horoscope_played",
+            "u1",
+            "",
+            "horoscope",
+            "h_aries",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            '{"listen_pct":50}',
+            "1",
+        ]
+    )
     write_csv(dst / "events_raw.csv", rows[0], kept)
     return dst
 
@@ -126,8 +150,10 @@ def test_event_40_days_late_reaches_daily_and_weekly_marts_through_a_plain_build
     _ok(run_kpi("load", str(_without_late_event(tmp_path / "early"))))
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
     assert_relation_equals_csv(conn, "marts.metrics_daily_payments", EXP / "metrics_daily_payments_before_late.csv")
-    weekly_q = ("select attempts, successes, revenue_cents from marts.metrics_weekly_payments "
-                "where week_start = '2025-03-03' and country_code = 'EG'")
+    weekly_q = (
+        "select attempts, successes, revenue_cents from marts.metrics_weekly_payments "
+        "where week_start = '2025-03-03' and country_code = 'EG'"
+    )
     assert conn.execute(weekly_q).fetchall() == [(2, 1, 2000)]
 
     # the late event arrives 40 days after its day: no backfill, the next scheduled build takes it
@@ -145,33 +171,45 @@ def test_corrected_copy_leaves_one_raw_row_and_moves_the_event_between_days(conn
     sel = "+metrics_daily_payments+ +metrics_daily_engagement+"
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
-    q = ("select metric_date::text, attempts from marts.metrics_daily_payments "
-         "where country_code = 'SA' and provider = 'stripe' order by 1")
+    q = (
+        "select metric_date::text, attempts from marts.metrics_daily_payments "
+        "where country_code = 'SA' and provider = 'stripe' order by 1"
+    )
     assert conn.execute(q).fetchall() == [("2025-03-03", 2), ("2025-03-04", 1)]
     with (FIX / "events_raw.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     original = next(r for r in rows[1:] if r[0].endswith("000000000010"))
     corrected = list(original)
-    corrected[1] = "2025-03-04T10:00:00+00:00"   # occurred_at corrected by the producer
-    corrected[2] = "2025-03-06T08:00:00+00:00"   # and re-sent later
+    corrected[1] = "2025-03-04T10:00:00+00:00"  # occurred_at corrected by the producer
+    corrected[2] = "2025-03-06T08:00:00+00:00"  # and re-sent later
     write_csv(tmp_path / "fix" / "events_raw.csv", rows[0], [corrected])
     r = run_kpi("load", str(tmp_path / "fix"))
     _ok(r)
     assert "1 moved" in r.stdout, r.stdout
-    assert conn.execute("select count(*), min(occurred_at)::text from raw.events_raw where event_id = %s",
-                        (original[0],)).fetchone() == (1, "2025-03-04 10:00:00+00")
+    assert conn.execute(
+        "select count(*), min(occurred_at)::text from raw.events_raw where event_id = %s", (original[0],)
+    ).fetchone() == (1, "2025-03-04 10:00:00+00")
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
-    assert conn.execute("select event_date::text, previous_event_date::text from staging.stg_platform__events "
-                        "where event_id = %s", (original[0],)).fetchall() == [("2025-03-04", "2025-03-03")]
+    assert conn.execute(
+        "select event_date::text, previous_event_date::text from staging.stg_platform__events where event_id = %s",
+        (original[0],),
+    ).fetchall() == [("2025-03-04", "2025-03-03")]
     # p1's attempt counts on 03-04 now; 03-03 keeps p2's first attempt
     assert conn.execute(q).fetchall() == [("2025-03-03", 1), ("2025-03-04", 2)]
 
 
 # --- incremental intermediates (issue 3): an incremental run == a full rebuild ---------------------------------
 
-INTERMEDIATES = ["int_orders_lifecycle", "int_order_decisions_paired", "int_payment_attempts_paired",
-                 "int_calls_lifecycle", "int_horoscopes_lifecycle", "int_user_activity_daily",
-                 "int_user_activity_summary", "int_events_uncatalogued"]
+INTERMEDIATES = [
+    "int_orders_lifecycle",
+    "int_order_decisions_paired",
+    "int_payment_attempts_paired",
+    "int_calls_lifecycle",
+    "int_horoscopes_lifecycle",
+    "int_user_activity_daily",
+    "int_user_activity_summary",
+    "int_events_uncatalogued",
+]
 # every incremental platform model and what it reads: staging, the intermediates, the daily marts
 # (replaced days), cohort retention (touched users) and the weekly rollups (touched weeks)
 INC_MARTS = ["metrics_cohort_retention", *DAILY, *WEEKLY]
@@ -182,11 +220,39 @@ NEW_DAY = "2025-03-05"
 RESENT_EVENT_ID = "00000000-0000-4000-8000-000000000017"
 
 
-def _event(n: int, occurred: str, domain: str, etype: str, user: str | None, entity: str | None,
-           service: str | None = None, metadata: str | None = None) -> list:
+def _event(
+    n: int,
+    occurred: str,
+    domain: str,
+    etype: str,
+    user: str | None,
+    entity: str | None,
+    service: str | None = None,
+    metadata: str | None = None,
+) -> list:
     """One events_raw row (fixture header order) with readable id ``...-0000000009nn``."""
-    return [f"00000000-0000-4000-8000-{n:012d}", occurred, occurred, "plt_001", None, domain, etype, user, None,
-            domain.rstrip("s"), entity, None, None, service, "SA", None, None, None, metadata, 1]
+    return [
+        f"00000000-0000-4000-8000-{n:012d}",
+        occurred,
+        occurred,
+        "plt_001",
+        None,
+        domain,
+        etype,
+        user,
+        None,
+        domain.rstrip("s"),
+        entity,
+        None,
+        None,
+        service,
+        "SA",
+        None,
+        None,
+        None,
+        metadata,
+        1,
+    ]
 
 
 # the "new day" (2025-03-05): touches existing entities (o1 re-submitted and approved again, c2 answered late,
@@ -198,8 +264,16 @@ NEW_DAY_EXTRA = [
     _event(904, "2025-03-05T09:00:00+00:00", "calls", "call_answered", "u2", "c2", "tarot"),
     _event(905, "2025-03-05T13:00:00+00:00", "calls", "call_started", "u8", "c7", "healing"),
     _event(906, "2025-03-05T05:00:00+00:00", "content", "horoscope_rejected", "stf_1", "h_aries"),
-    _event(907, "2025-03-05T06:00:00+00:00", "content", "horoscope_uploaded", "stf_1", "h_taurus", None,
-           '{"zodiac_sign":"Taurus"}'),
+    _event(
+        907,
+        "2025-03-05T06:00:00+00:00",
+        "content",
+        "horoscope_uploaded",
+        "stf_1",
+        "h_taurus",
+        None,
+        '{"zodiac_sign":"Taurus"}',
+    ),
     _event(908, "2025-03-05T07:00:00+00:00", "content", "horoscope_approved", "stf_1", "h_taurus"),
     _event(909, "2025-03-05T15:00:00+00:00", "content", "horoscope_played", "u7", "h_aries"),
 ]
@@ -214,14 +288,19 @@ LATE_EXTRA = [
 
 def _model_rows(conn, relation: str) -> list[str]:
     """Rows of ``relation`` as sorted JSON text, without the per-database load-history columns."""
-    sql = (f"select (to_jsonb(t) - 'staged_at' - '_loaded_at' - 'dbt_loaded_at' - 'previous_event_date')::text "
-           f"from {relation} as t order by 1")
+    sql = (
+        f"select (to_jsonb(t) - 'staged_at' - '_loaded_at' - 'dbt_loaded_at' - 'previous_event_date')::text "
+        f"from {relation} as t order by 1"
+    )
     return [r[0] for r in conn.execute(sql).fetchall()]
 
 
 def _inc_snapshot(conn) -> dict[str, list[str]]:
-    rels = (["staging.stg_platform__events"] + [f"intermediate.{m}" for m in INTERMEDIATES]
-            + [f"marts.{m}" for m in INC_MARTS])
+    rels = (
+        ["staging.stg_platform__events"]
+        + [f"intermediate.{m}" for m in INTERMEDIATES]
+        + [f"marts.{m}" for m in INC_MARTS]
+    )
     return {r: _model_rows(conn, r) for r in rels}
 
 
@@ -258,8 +337,9 @@ def test_incremental_intermediates_equal_a_full_rebuild(conn, pg_server, tmp_pat
         env = {"KPI_PGDATABASE": ref_name}
         _ok(run_kpi("load", str(_write_load_dir(tmp_path / "all", header, everything)), env=env))
         _ok(run_kpi("build", "--full-refresh", "--select", INC_SELECT, *INC_EXCLUDE, env=env))
-        with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=ref_name,
-                             autocommit=True) as ref_conn:
+        with psycopg.connect(
+            host=str(pg_server.socket_dir), user="postgres", dbname=ref_name, autocommit=True
+        ) as ref_conn:
             expected = _inc_snapshot(ref_conn)
     finally:
         with admin_conn(pg_server) as c:
@@ -276,9 +356,11 @@ def test_incremental_intermediates_equal_a_full_rebuild(conn, pg_server, tmp_pat
     _ok(run_kpi("load", str(_write_load_dir(tmp_path / "new_day", header, new_day))))
     _ok(run_kpi("build", "--select", INC_SELECT, *INC_EXCLUDE))
     staged_after = dict(conn.execute(watermark_q).fetchall())
-    assert conn.execute("select occurred_at::text, received_at::text, previous_event_date::text "
-                        "from staging.stg_platform__events where event_id = %s", (RESENT_EVENT_ID,)).fetchall() == [
-        ("2025-03-05 00:00:04+00", "2025-03-05 00:20:00+00", "2025-03-04")]
+    assert conn.execute(
+        "select occurred_at::text, received_at::text, previous_event_date::text "
+        "from staging.stg_platform__events where event_id = %s",
+        (RESENT_EVENT_ID,),
+    ).fetchall() == [("2025-03-05 00:00:04+00", "2025-03-05 00:20:00+00", "2025-03-04")]
     # incremental, not rebuilt: only c2 (answered on the new day) and the new c7 were recomputed
     assert {c for c in staged_after if staged_after[c] != staged_before.get(c)} == {"c2", "c7"}
     after_new_day = _inc_snapshot(conn)
@@ -288,20 +370,33 @@ def test_incremental_intermediates_equal_a_full_rebuild(conn, pg_server, tmp_pat
     after_late = _inc_snapshot(conn)
 
     # before the late events' build the models lack the late rows (p6's success, u9, c8): the comparison can fail
-    for rel in ("intermediate.int_payment_attempts_paired", "intermediate.int_calls_lifecycle",
-                "intermediate.int_user_activity_summary", "marts.metrics_cohort_retention",
-                "intermediate.int_events_uncatalogued", "marts.metrics_weekly_calls",
-                "marts.metrics_daily_payments", "marts.metrics_daily_calls", "marts.metrics_daily_engagement"):
+    for rel in (
+        "intermediate.int_payment_attempts_paired",
+        "intermediate.int_calls_lifecycle",
+        "intermediate.int_user_activity_summary",
+        "marts.metrics_cohort_retention",
+        "intermediate.int_events_uncatalogued",
+        "marts.metrics_weekly_calls",
+        "marts.metrics_daily_payments",
+        "marts.metrics_daily_calls",
+        "marts.metrics_daily_engagement",
+    ):
         assert after_new_day[rel] != expected[rel], rel
     # the new day's entities are already right: orders, decisions and horoscopes got no late rows
-    for rel in ("intermediate.int_orders_lifecycle", "intermediate.int_order_decisions_paired",
-                "intermediate.int_horoscopes_lifecycle", "marts.metrics_weekly_fulfillment"):
+    for rel in (
+        "intermediate.int_orders_lifecycle",
+        "intermediate.int_order_decisions_paired",
+        "intermediate.int_horoscopes_lifecycle",
+        "marts.metrics_weekly_fulfillment",
+    ):
         assert after_new_day[rel] == expected[rel], rel
     for rel in expected:
         diff = sorted(set(after_late[rel]) ^ set(expected[rel]))
         assert after_late[rel] == expected[rel], f"{rel}: rows in only one of the two: {diff[:4]}"
     # hand check of the new day's effects: o1 has 3 decisions (a second approval), h_aries one rejection
-    assert conn.execute("select decisions, rejections from intermediate.int_orders_lifecycle "
-                        "where order_id = 'o1'").fetchall() == [(3, 1)]
-    assert conn.execute("select rejections from intermediate.int_horoscopes_lifecycle "
-                        "where horoscope_id = 'h_aries'").fetchall() == [(1,)]
+    assert conn.execute(
+        "select decisions, rejections from intermediate.int_orders_lifecycle where order_id = 'o1'"
+    ).fetchall() == [(3, 1)]
+    assert conn.execute(
+        "select rejections from intermediate.int_horoscopes_lifecycle where horoscope_id = 'h_aries'"
+    ).fetchall() == [(1,)]

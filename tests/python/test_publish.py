@@ -17,7 +17,6 @@ On the hand-made ``platform_small`` fixture, with whole-project builds:
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import signal
@@ -34,14 +33,25 @@ import pytest
 from conftest import FIXTURES, ROOT, admin_conn, run_kpi, write_csv
 
 FIX = FIXTURES / "platform_small"
-SAMPLE = ("select (select count(*) from staging.stg_platform__events), "
-          "(select count(*) from marts.metrics_daily_engagement), "
-          "(select count(*) from marts.metrics_weekly_content), "
-          "(select count(*) from pg_namespace where nspname = 'marts__wap')")
-DAILY_MARTS = ["metrics_daily_payments", "metrics_daily_calls", "metrics_daily_engagement",
-               "metrics_daily_fulfillment", "metrics_daily_content", "fct_pilot_daily_metrics",
-               "fct_customer_activity", "fct_reward_usage", "fct_partner_metrics_daily",
-               "metrics_daily_deals", "fct_appointments_by_location_daily"]
+SAMPLE = (
+    "select (select count(*) from staging.stg_platform__events), "
+    "(select count(*) from marts.metrics_daily_engagement), "
+    "(select count(*) from marts.metrics_weekly_content), "
+    "(select count(*) from pg_namespace where nspname = 'marts__wap')"
+)
+DAILY_MARTS = [
+    "metrics_daily_payments",
+    "metrics_daily_calls",
+    "metrics_daily_engagement",
+    "metrics_daily_fulfillment",
+    "metrics_daily_content",
+    "fct_pilot_daily_metrics",
+    "fct_customer_activity",
+    "fct_reward_usage",
+    "fct_partner_metrics_daily",
+    "metrics_daily_deals",
+    "fct_appointments_by_location_daily",
+]
 
 
 def _ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
@@ -51,33 +61,78 @@ def _ok(r: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
 
 def _kpi_popen(*args: str) -> subprocess.Popen:
     env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpiwh.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def _new_day(dst: Path, first: int = 800) -> Path:
     """Events on 2025-03-06 (a day the fixture lacks): plays, a notification and 3 published horoscopes."""
     header = (FIX / "events_raw.csv").open(encoding="utf-8").readline().strip().split(",")
     rows = []
-    for i, (etype, sign) in enumerate([("horoscope_published", "Leo"), ("horoscope_published", "Virgo"),
-                                       ("horoscope_played", None), ("horoscope_played", None)]):
+    for i, (etype, sign) in enumerate(
+        [
+            ("horoscope_published", "Leo"),
+            ("horoscope_published", "Virgo"),
+            ("horoscope_played", None),
+            ("horoscope_played", None),
+        ]
+    ):
         t = f"2025-03-06T1{i}:00:00+00:00"
         meta = json.dumps({"zodiac_sign": sign} if sign else {"listen_pct": 70})
-        rows.append([f"00000000-0000-4000-8000-{first + i:012d}", t, t, "plt_001", "", "content", etype,
-                     f"u{i + 1}", "", "horoscope", f"h_new{i}", "", "", "", "", "", "", "", meta, "1"])
+        rows.append(
+            [
+                f"00000000-0000-4000-8000-{first + i:012d}",
+                t,
+                t,
+                "plt_001",
+                "",
+                "content",
+                etype,
+                f"u{i + 1}",
+                "",
+                "horoscope",
+                f"h_new{i}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                meta,
+                "1",
+            ]
+        )
     write_csv(dst / "events_raw.csv", header, rows)
     return dst
 
 
 def _rows(conn, relation: str) -> list[str]:
-    return [r[0] for r in conn.execute(
-        f"select (to_jsonb(t) - 'dbt_loaded_at' - 'staged_at' - '_loaded_at' - 'previous_event_date')::text "
-        f"from {relation} as t order by 1")]
+    return [
+        r[0]
+        for r in conn.execute(
+            f"select (to_jsonb(t) - 'dbt_loaded_at' - 'staged_at' - '_loaded_at' - 'previous_event_date')::text "
+            f"from {relation} as t order by 1"
+        )
+    ]
 
 
 def _published_state(conn) -> dict[str, list[str]]:
-    return {r: _rows(conn, r) for r in ("staging.stg_platform__events", "marts.metrics_daily_engagement",
-                                        "marts.metrics_daily_content", "marts.metrics_weekly_content")}
+    return {
+        r: _rows(conn, r)
+        for r in (
+            "staging.stg_platform__events",
+            "marts.metrics_daily_engagement",
+            "marts.metrics_daily_content",
+            "marts.metrics_weekly_content",
+        )
+    }
 
 
 @pytest.fixture
@@ -126,7 +181,8 @@ def test_full_refresh_becomes_visible_all_at_once(published, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_mid_full_refresh_leaves_the_published_marts_and_the_next_build_equals_a_clean_one(
-        published, pg_server, tmp_path):
+    published, pg_server, tmp_path
+):
     conn = published
     old = _published_state(conn)
     new_dir = _new_day(tmp_path / "new")
@@ -161,8 +217,7 @@ def test_kill_9_mid_full_refresh_leaves_the_published_marts_and_the_next_build_e
         _ok(run_kpi("load", str(FIX), env=env))
         _ok(run_kpi("load", str(new_dir), env=env))
         _ok(run_kpi("build", env=env))
-        with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=clean,
-                             autocommit=True) as cc:
+        with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=clean, autocommit=True) as cc:
             assert _published_state(cc) == recovered
     finally:
         with admin_conn(pg_server) as c:
@@ -178,9 +233,30 @@ def test_failing_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
     rows = []
     for i in range(13):
         t = f"2025-03-06T{i:02d}:00:00+00:00"
-        rows.append([f"00000000-0000-4000-8000-{700 + i:012d}", t, t, "plt_001", "", "content",
-                     "horoscope_published", "stf_1", "", "horoscope", f"h_x{i}", "", "", "", "", "", "", "",
-                     json.dumps({"zodiac_sign": f"sign{i}"}), "1"])
+        rows.append(
+            [
+                f"00000000-0000-4000-8000-{700 + i:012d}",
+                t,
+                t,
+                "plt_001",
+                "",
+                "content",
+                "horoscope_published",
+                "stf_1",
+                "",
+                "horoscope",
+                f"h_x{i}",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                json.dumps({"zodiac_sign": f"sign{i}"}),
+                "1",
+            ]
+        )
     write_csv(tmp_path / "bad" / "events_raw.csv", header, rows)
     _ok(run_kpi("load", str(tmp_path / "bad")))
     r = run_kpi("build", "--full-refresh")
@@ -196,21 +272,36 @@ def test_plain_dbt_build_on_a_fresh_database_runs_no_batch_and_writes_no_empty_d
     for line in _ok(run_kpi("db", "env")).stdout.splitlines():
         key, _, value = line.removeprefix("export ").partition("=")
         env[key] = value.strip("'")
-    r = subprocess.run([sys.executable, "-c", "from dbt.cli.main import cli; cli()", "build",
-                        "--project-dir", os.environ["KPI_PROJECT_DIR"]],
-                       capture_output=True, text=True, env=env, timeout=900, cwd=os.environ["KPI_PROJECT_DIR"])
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from dbt.cli.main import cli; cli()",
+            "build",
+            "--project-dir",
+            os.environ["KPI_PROJECT_DIR"],
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        cwd=os.environ["KPI_PROJECT_DIR"],
+    )
     assert r.returncode == 0, r.stdout[-4000:]
     assert "batch" not in r.stdout.lower(), [ln for ln in r.stdout.splitlines() if "batch" in ln.lower()][:5]
-    assert conn.execute("select count(*) from ops.etl_job_run_nodes where batches_succeeded is not null "
-                        "or batches_failed is not null").fetchone() == (0,)
-    data_days = {d for (d,) in conn.execute(
-        "select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw")}
+    assert conn.execute(
+        "select count(*) from ops.etl_job_run_nodes where batches_succeeded is not null or batches_failed is not null"
+    ).fetchone() == (0,)
+    data_days = {
+        d for (d,) in conn.execute("select distinct (occurred_at at time zone 'UTC')::date from raw.events_raw")
+    }
     assert data_days
     for mart in DAILY_MARTS:
         day_col = conn.execute(
             "select column_name from information_schema.columns where table_schema = 'marts' "
             "and table_name = %s and column_name in ('metric_date', 'activity_date', 'usage_date', 'booking_date')",
-            (mart,)).fetchone()[0]
+            (mart,),
+        ).fetchone()[0]
         days = {d for (d,) in conn.execute(f"select distinct {day_col} from marts.{mart}")}
         assert days <= data_days, f"{mart}: rows for days without data: {sorted(days - data_days)[:5]}"
     # the fixture has no partner, bookings or marketplace data: those daily marts are empty

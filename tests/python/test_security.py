@@ -28,8 +28,8 @@ import os
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -69,9 +69,15 @@ def logins(built_warehouse):
         merchant = c.execute("select min(tenant_id) from marts.fct_pilot_daily_metrics").fetchone()[0]
         org = c.execute("select min(organization_id) from marts.fct_appointments_by_location_daily").fetchone()[0]
         assert merchant and org and merchant != org, "the demo warehouse has no loyalty or bookings tenant"
-        lg = Logins(by_group={"kpi_admin": [name("admin")], "kpi_monitor": [name("monitor")],
-                              "kpi_reader": [name("reader")], "kpi_client": [name("client_a"), name("client_b")]},
-                    nobody=name("nobody"))
+        lg = Logins(
+            by_group={
+                "kpi_admin": [name("admin")],
+                "kpi_monitor": [name("monitor")],
+                "kpi_reader": [name("reader")],
+                "kpi_client": [name("client_a"), name("client_b")],
+            },
+            nobody=name("nobody"),
+        )
         for group, users in lg.by_group.items():
             for u in users:
                 c.execute(sql.SQL("create role {} login in role {}").format(sql.Identifier(u), sql.Identifier(group)))
@@ -79,9 +85,13 @@ def logins(built_warehouse):
         # client_a is mapped directly; client_b through a group role it belongs to (how a BI
         # team of one tenant is usually set up); a mapping of a role that does not exist is ignored
         c.execute(sql.SQL("create role {} nologin").format(sql.Identifier(name("tenant_org"))))
-        c.execute(sql.SQL("grant {} to {}").format(sql.Identifier(name("tenant_org")), sql.Identifier(name("client_b"))))
-        c.execute("insert into ops.tenant_access (role_name, tenant_id) values (%s, %s), (%s, %s), (%s, %s)",
-                  (name("client_a"), merchant, name("tenant_org"), org, name("ghost"), merchant))
+        c.execute(
+            sql.SQL("grant {} to {}").format(sql.Identifier(name("tenant_org")), sql.Identifier(name("client_b")))
+        )
+        c.execute(
+            "insert into ops.tenant_access (role_name, tenant_id) values (%s, %s), (%s, %s), (%s, %s)",
+            (name("client_a"), merchant, name("tenant_org"), org, name("ghost"), merchant),
+        )
         lg.tenants = {name("client_a"): {merchant}, name("client_b"): {org}}
     yield lg
     with built_warehouse.connect() as c:
@@ -95,14 +105,19 @@ def relations(conn) -> list[tuple[str, str, str]]:
     return conn.execute(
         """select n.nspname, c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm') order by 1, 2""",
-        (list(SCHEMAS),)).fetchall()
+        (list(SCHEMAS),),
+    ).fetchall()
 
 
 def tenant_column(conn, schema: str, name: str) -> str | None:
     """The relation's tenant column (first of TENANT_COLUMNS it has) or None."""
-    cols = {r[0] for r in conn.execute(
-        "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
-        (schema, name))}
+    cols = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+            (schema, name),
+        )
+    }
     return next((c for c in TENANT_COLUMNS if c in cols), None)
 
 
@@ -132,7 +147,7 @@ def _q(rel: str) -> sql.Composed:
 @pytest.fixture(scope="module")
 def observed(built_warehouse, logins) -> Observed:
     """Read every relation as the superuser and as each test login."""
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     with built_warehouse.connect() as c:
         rels = relations(c)
         total, tcol, recent = {}, {}, {}
@@ -140,27 +155,45 @@ def observed(built_warehouse, logins) -> Observed:
             rel = _rel(schema, name)
             total[rel] = c.execute(sql.SQL("select count(*) from {}").format(_q(rel))).fetchone()[0]
             tcol[rel] = tenant_column(c, schema, name)
-            cols = {r[0] for r in c.execute("select column_name from information_schema.columns "
-                                            "where table_schema = %s and table_name = %s", (schema, name))}
+            cols = {
+                r[0]
+                for r in c.execute(
+                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                    (schema, name),
+                )
+            }
             if "metric_date" in cols:
-                recent[rel] = c.execute(sql.SQL("select count(*) from {} where metric_date > %s").format(_q(rel)),
-                                        (today - timedelta(days=30),)).fetchone()[0]
+                recent[rel] = c.execute(
+                    sql.SQL("select count(*) from {} where metric_date > %s").format(_q(rel)),
+                    (today - timedelta(days=30),),
+                ).fetchone()[0]
         expected_tenant_rows = {}
         for login, tenants in logins.tenants.items():
             expected_tenant_rows[login] = {
-                rel: c.execute(sql.SQL("select count(*) from {} where {} = any(%s)").format(
-                    _q(rel), sql.Identifier(col)), (list(tenants),)).fetchone()[0]
-                for rel, col in tcol.items() if col}
-        own = {u: c.execute("""select count(*) from ops.tenant_access a join pg_roles r on r.rolname = a.role_name
-                               where pg_has_role(%s, r.oid, 'usage')""", (u,)).fetchone()[0]
-               for u in logins.all()}
+                rel: c.execute(
+                    sql.SQL("select count(*) from {} where {} = any(%s)").format(_q(rel), sql.Identifier(col)),
+                    (list(tenants),),
+                ).fetchone()[0]
+                for rel, col in tcol.items()
+                if col
+            }
+        own = {
+            u: c.execute(
+                """select count(*) from ops.tenant_access a join pg_roles r on r.rolname = a.role_name
+                               where pg_has_role(%s, r.oid, 'usage')""",
+                (u,),
+            ).fetchone()[0]
+            for u in logins.all()
+        }
     seen: dict[str, dict[str, int | None]] = {}
     tenants_seen: dict[str, dict[str, set[str]]] = {}
     for login in logins.all():
         seen[login], tenants_seen[login] = {}, {}
         with built_warehouse.connect(user=login) as c:
-            assert c.execute("select current_user, rolsuper from pg_roles where rolname = current_user").fetchone() \
-                == (login, False)
+            assert c.execute("select current_user, rolsuper from pg_roles where rolname = current_user").fetchone() == (
+                login,
+                False,
+            )
             for rel in total:
                 try:
                     seen[login][rel] = c.execute(sql.SQL("select count(*) from {}").format(_q(rel))).fetchone()[0]
@@ -168,8 +201,12 @@ def observed(built_warehouse, logins) -> Observed:
                     seen[login][rel] = None
                     continue
                 if tcol[rel]:
-                    tenants_seen[login][rel] = {r[0] for r in c.execute(sql.SQL("select distinct {} from {}").format(
-                        sql.Identifier(tcol[rel]), _q(rel)))}
+                    tenants_seen[login][rel] = {
+                        r[0]
+                        for r in c.execute(
+                            sql.SQL("select distinct {} from {}").format(sql.Identifier(tcol[rel]), _q(rel))
+                        )
+                    }
     return Observed(total, tcol, seen, tenants_seen, expected_tenant_rows, recent, own, logins.tenants)
 
 
@@ -193,8 +230,10 @@ def level(obs: Observed, logins_of_role: list[str], rel: str) -> str:
         ok = all(obs.seen[u][rel] == obs.own_mappings[u] for u in logins_of_role)
         return "own mappings" if ok else f"unexpected ({'/'.join(map(str, counts))} of {total} rows)"
     if obs.tenant_col[rel] and all(
-            obs.seen[u][rel] == obs.expected_tenant_rows.get(u, {}).get(rel, 0)
-            and obs.tenants_seen[u][rel] <= obs.mapped.get(u, set()) for u in logins_of_role):
+        obs.seen[u][rel] == obs.expected_tenant_rows.get(u, {}).get(rel, 0)
+        and obs.tenants_seen[u][rel] <= obs.mapped.get(u, set())
+        for u in logins_of_role
+    ):
         return "tenant rows"
     if rel in obs.recent_rows and all(n == obs.recent_rows[rel] for n in counts):
         return "30 days"
@@ -213,8 +252,13 @@ def manifest_nodes() -> list[dict]:
     path = Path(os.environ["KPI_PROJECT_DIR"]) / "target" / "manifest.json"
     assert path.exists(), "target/manifest.json missing: the built warehouse fixture should have written it"
     nodes = json.loads(path.read_text())["nodes"].values()
-    return [n for n in nodes if n["resource_type"] in ("model", "seed", "snapshot")
-            and n["config"].get("materialized") != "ephemeral" and n["package_name"] == "kpi_warehouse"]
+    return [
+        n
+        for n in nodes
+        if n["resource_type"] in ("model", "seed", "snapshot")
+        and n["config"].get("materialized") != "ephemeral"
+        and n["package_name"] == "kpi_warehouse"
+    ]
 
 
 def expected_levels(node: dict) -> dict[str, str]:
@@ -240,38 +284,53 @@ def grant_mismatches(nodes: list[dict]) -> list[str]:
 def unprotected_tenant_marts(conn) -> list[str]:
     """Tenant-scoped tables in ``marts`` (a TENANT_COLUMNS column, from information_schema) lacking
     row-level security or any policy."""
-    return [r[0] for r in conn.execute(
-        """select distinct c.table_schema || '.' || c.table_name
+    return [
+        r[0]
+        for r in conn.execute(
+            """select distinct c.table_schema || '.' || c.table_name
            from information_schema.columns c
            join information_schema.tables t using (table_schema, table_name)
            join pg_class k on k.oid = format('%%I.%%I', c.table_schema, c.table_name)::regclass
            where c.table_schema = 'marts' and t.table_type = 'BASE TABLE' and c.column_name = any(%s)
              and (not k.relrowsecurity
                   or not exists (select 1 from pg_policy p where p.polrelid = k.oid))
-           order by 1""", (list(TENANT_COLUMNS),))]
+           order by 1""",
+            (list(TENANT_COLUMNS),),
+        )
+    ]
 
 
 def definer_views(conn, schemas=SCHEMAS) -> list[str]:
     """Views in the warehouse schemas that run with their owner's rights (no security_invoker)."""
-    return [r[0] for r in conn.execute(
-        """select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+    return [
+        r[0]
+        for r in conn.execute(
+            """select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
            where c.relkind = 'v' and n.nspname = any(%s)
              and not coalesce('security_invoker=true' = any(c.reloptions), false)
-           order by 1""", (list(schemas),))]
+           order by 1""",
+            (list(schemas),),
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- tests
 def test_logins_are_plain_roles_in_their_groups(built_warehouse, logins):
     with built_warehouse.connect() as c:
-        groups = {r[0]: (r[1], r[2]) for r in c.execute(
-            "select rolname, rolcanlogin, rolsuper or rolbypassrls or rolcreaterole from pg_roles where rolname = any(%s)",
-            (list(GROUP_ROLES),))}
+        groups = {
+            r[0]: (r[1], r[2])
+            for r in c.execute(
+                "select rolname, rolcanlogin, rolsuper or rolbypassrls or rolcreaterole from pg_roles where rolname = any(%s)",
+                (list(GROUP_ROLES),),
+            )
+        }
         assert groups == {g: (False, False) for g in GROUP_ROLES}, "group roles must be NOLOGIN and unprivileged"
         for group, users in logins.by_group.items():
             for u in users:
                 assert c.execute("select pg_has_role(%s, %s, 'usage')", (u, group)).fetchone()[0]
-        assert not any(c.execute("select pg_has_role(%s, %s, 'usage')", (logins.nobody, g)).fetchone()[0]
-                       for g in GROUP_ROLES)
+        assert not any(
+            c.execute("select pg_has_role(%s, %s, 'usage')", (logins.nobody, g)).fetchone()[0] for g in GROUP_ROLES
+        )
 
 
 def test_every_model_declares_access_and_its_grants_match(built_warehouse):
@@ -279,9 +338,16 @@ def test_every_model_declares_access_and_its_grants_match(built_warehouse):
     assert len(nodes) > 50
     assert grant_mismatches(nodes) == []
     # the guard fails on a node whose grants and meta disagree, or that has no access meta
-    broken = [{"unique_id": "model.x.a", "config": {"meta": {"access": {"kpi_admin": "full", "kpi_client": "tenant"}},
-                                                    "grants": {"select": ["kpi_admin"]}}},
-              {"unique_id": "model.x.b", "config": {"meta": {}, "grants": {}}}]
+    broken = [
+        {
+            "unique_id": "model.x.a",
+            "config": {
+                "meta": {"access": {"kpi_admin": "full", "kpi_client": "tenant"}},
+                "grants": {"select": ["kpi_admin"]},
+            },
+        },
+        {"unique_id": "model.x.b", "config": {"meta": {}, "grants": {}}},
+    ]
     assert [m.split(":")[0] for m in grant_mismatches(broken)] == ["model.x.a", "model.x.b"]
 
 
@@ -300,19 +366,25 @@ def test_observed_matrix_is_the_declared_one(built_warehouse, matrix, observed, 
     # (ops.load_quality) are operational metadata like it
     for rel in ("ops.etl_job_runs", "ops.etl_job_run_nodes", "ops.model_watermarks", "ops.load_quality"):
         expected[rel] = {"kpi_admin": "full", "kpi_monitor": "none", "kpi_reader": "none", "kpi_client": "none"}
-    expected["ops.tenant_access"] = {"kpi_admin": "full", "kpi_monitor": "own mappings",
-                                     "kpi_reader": "own mappings", "kpi_client": "own mappings"}
+    expected["ops.tenant_access"] = {
+        "kpi_admin": "full",
+        "kpi_monitor": "own mappings",
+        "kpi_reader": "own mappings",
+        "kpi_client": "own mappings",
+    }
     assert set(expected) == set(matrix), f"relations without a declared access: {sorted(set(matrix) - set(expected))}"
     diffs = {rel: (matrix[rel], expected[rel]) for rel in matrix if matrix[rel] != expected[rel]}
     assert diffs == {}, "observed != declared:\n" + "\n".join(f"{k}: {v[0]} != {v[1]}" for k, v in diffs.items())
     # the seed 004 matrix, spelled out (rows the seed names that this warehouse has)
-    seed = {"raw.events_raw": ("full", "none", "none", "none"),
-            "marts.metrics_daily_fulfillment": ("full", "none", "30 days", "none"),
-            "marts.metrics_daily_payments": ("full", "none", "none", "none"),
-            "marts.metrics_daily_calls": ("full", "full", "none", "none"),
-            "marts.metrics_daily_engagement": ("full", "none", "none", "none"),
-            "marts.metrics_daily_content": ("full", "full", "none", "none"),
-            "marts.metrics_cohort_retention": ("full", "none", "none", "none")}
+    seed = {
+        "raw.events_raw": ("full", "none", "none", "none"),
+        "marts.metrics_daily_fulfillment": ("full", "none", "30 days", "none"),
+        "marts.metrics_daily_payments": ("full", "none", "none", "none"),
+        "marts.metrics_daily_calls": ("full", "full", "none", "none"),
+        "marts.metrics_daily_engagement": ("full", "none", "none", "none"),
+        "marts.metrics_daily_content": ("full", "full", "none", "none"),
+        "marts.metrics_cohort_retention": ("full", "none", "none", "none"),
+    }
     for rel, levels in seed.items():
         assert tuple(matrix[rel][g] for g in GROUP_ROLES) == levels, rel
     # a login in no group reads nothing at all
@@ -322,18 +394,27 @@ def test_observed_matrix_is_the_declared_one(built_warehouse, matrix, observed, 
 def test_tenant_isolation(observed, logins):
     """A client login sees only its own tenants' rows, in every tenant-scoped relation it can read."""
     a, b = logins.by_group["kpi_client"]
-    readable = [rel for rel, col in observed.tenant_col.items()
-                if col and rel != "ops.tenant_access" and observed.seen[a][rel] is not None]
-    assert {"marts.fct_pilot_daily_metrics", "marts.fct_appointments_by_location_daily",
-            "marts.rpt_weekly_merchant_report"} <= set(readable)
+    readable = [
+        rel
+        for rel, col in observed.tenant_col.items()
+        if col and rel != "ops.tenant_access" and observed.seen[a][rel] is not None
+    ]
+    assert {
+        "marts.fct_pilot_daily_metrics",
+        "marts.fct_appointments_by_location_daily",
+        "marts.rpt_weekly_merchant_report",
+    } <= set(readable)
     for rel in readable:
         for u in (a, b):
             assert observed.tenants_seen[u][rel] <= logins.tenants[u], (u, rel, observed.tenants_seen[u][rel])
             assert observed.seen[u][rel] == observed.expected_tenant_rows[u][rel], (u, rel)
     # each client does see its own data, and not the other's
     assert observed.seen[a]["marts.fct_pilot_daily_metrics"] > 0 == observed.seen[b]["marts.fct_pilot_daily_metrics"]
-    assert observed.seen[b]["marts.fct_appointments_by_location_daily"] > 0 \
+    assert (
+        observed.seen[b]["marts.fct_appointments_by_location_daily"]
+        > 0
         == observed.seen[a]["marts.fct_appointments_by_location_daily"]
+    )
     # tenant-scoped but admin-only: clients are refused outright
     assert observed.seen[a]["marts.customer_analytics"] is None
     # the mapping table shows a client its own mapping only (b's comes through its group role)
@@ -342,9 +423,11 @@ def test_tenant_isolation(observed, logins):
 
 def test_every_tenant_scoped_mart_has_row_level_security(built_warehouse, fresh_db, pg_server):
     with built_warehouse.connect() as c:
-        scoped = c.execute("""select count(distinct table_name) from information_schema.columns
+        scoped = c.execute(
+            """select count(distinct table_name) from information_schema.columns
                               where table_schema = 'marts' and column_name = any(%s)""",
-                           (list(TENANT_COLUMNS),)).fetchone()[0]
+            (list(TENANT_COLUMNS),),
+        ).fetchone()[0]
         assert scoped >= 7
         assert unprotected_tenant_marts(c) == []
     # failing case: a tenant-scoped table without RLS, and one with RLS but no policy, are caught
@@ -360,8 +443,14 @@ def test_every_tenant_scoped_mart_has_row_level_security(built_warehouse, fresh_
 def test_views_run_with_the_callers_rights(built_warehouse, fresh_db, pg_server, logins):
     """Every view is security_invoker; a view without it would leak other tenants' rows."""
     with built_warehouse.connect() as c:
-        assert c.execute("select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-                         "where c.relkind = 'v' and n.nspname = any(%s)", (list(SCHEMAS),)).fetchone()[0] > 10
+        assert (
+            c.execute(
+                "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where c.relkind = 'v' and n.nspname = any(%s)",
+                (list(SCHEMAS),),
+            ).fetchone()[0]
+            > 10
+        )
         assert definer_views(c) == []
     a = logins.by_group["kpi_client"][0]
     with built_warehouse.connect(autocommit=False) as c:  # temporary objects, rolled back
@@ -393,17 +482,25 @@ def test_reader_sees_the_last_30_days_of_fulfillment(built_warehouse, logins, ob
     rel = "marts.metrics_daily_fulfillment"
     assert observed.total[rel] > 0 and observed.seen[reader][rel] == observed.recent_rows[rel]
     with built_warehouse.connect(autocommit=False) as c:
-        roles, qual = c.execute("""select roles::text[], qual from pg_policies where schemaname = 'marts'
+        roles, qual = c.execute(
+            """select roles::text[], qual from pg_policies where schemaname = 'marts'
                                    and tablename = 'metrics_daily_fulfillment' and policyname = 'kpi_recent_rows'""",
-                                ).fetchone()
+        ).fetchone()
         assert roles == ["kpi_reader"]
         today = c.execute("select (now() at time zone 'UTC')::date").fetchone()[0]
         c.execute("create temp table sec_fulfillment (metric_date date)")
         c.execute("alter table sec_fulfillment enable row level security")
         c.execute(f"create policy copy_of_recent on sec_fulfillment for select to kpi_reader using ({qual})")
-        c.execute("insert into sec_fulfillment values (%s), (%s), (%s), (%s), (%s)",
-                  [today + timedelta(days=1), today, today - timedelta(days=29), today - timedelta(days=30),
-                   today - timedelta(days=400)])
+        c.execute(
+            "insert into sec_fulfillment values (%s), (%s), (%s), (%s), (%s)",
+            [
+                today + timedelta(days=1),
+                today,
+                today - timedelta(days=29),
+                today - timedelta(days=30),
+                today - timedelta(days=400),
+            ],
+        )
         c.execute(sql.SQL("grant select on sec_fulfillment to {}").format(sql.Identifier(reader)))
         c.execute(sql.SQL("set local role {}").format(sql.Identifier(reader)))
         visible = sorted(r[0] for r in c.execute("select metric_date from sec_fulfillment"))
@@ -443,8 +540,9 @@ def test_docs_security_matrix_is_the_observed_one(matrix):
     if os.environ.get("KPI_UPDATE_DOCS") == "1":
         DOC.write_text(text.replace(BEGIN + current + END, BEGIN + wanted + END), encoding="utf-8")
         return
-    assert current == wanted, (f"{DOC.name} differs from the observed access matrix: rerun with KPI_UPDATE_DOCS=1 "
-                               "and review the diff")
+    assert current == wanted, (
+        f"{DOC.name} differs from the observed access matrix: rerun with KPI_UPDATE_DOCS=1 and review the diff"
+    )
     assert not re.search(r"unexpected|inconsistent", wanted)
 
 
@@ -456,8 +554,13 @@ def test_security_switch_off_and_init_roles(fresh_db, pg_server):
     r = run_kpi("build", "--select", "iso_country_codes", "--vars", "{kpi_security: false}")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=fresh_db, autocommit=True) as c:
-        assert c.execute("select count(*) from information_schema.role_table_grants "
-                         "where table_schema = 'config' and grantee like 'kpi%'").fetchone()[0] == 0
+        assert (
+            c.execute(
+                "select count(*) from information_schema.role_table_grants "
+                "where table_schema = 'config' and grantee like 'kpi%'"
+            ).fetchone()[0]
+            == 0
+        )
         # the job-run log creates schema ops; access control's mapping table is not there
         assert c.execute("select to_regclass('ops.tenant_access')").fetchone()[0] is None
     r = run_kpi("init", "--roles")

@@ -44,8 +44,14 @@ from conftest import FIXTURES, ROOT, admin_conn, run_kpi
 pytestmark = pytest.mark.slow
 
 FIX = FIXTURES / "platform_small"
-BUILD_SELECT = ["iso_country_codes", "pii_metadata_keys", "stg_platform__events", "int_payment_attempts_paired",
-                "metrics_daily_payments", "stg_core__tenants"]
+BUILD_SELECT = [
+    "iso_country_codes",
+    "pii_metadata_keys",
+    "stg_platform__events",
+    "int_payment_attempts_paired",
+    "metrics_daily_payments",
+    "stg_core__tenants",
+]
 # only the tests whose every parent is built (the payments mart's weekly-sum test reads the weekly mart)
 CAUTIOUS = {"DBT_INDIRECT_SELECTION": "cautious"}
 QUOTED_MESSAGE = "ops test: it's forbidden to create views"
@@ -62,8 +68,14 @@ def _selects(models: list[str]) -> list[str]:
 
 def _popen(*args: str, env: dict) -> subprocess.Popen:
     full_env = {**os.environ, **env, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    return subprocess.Popen([sys.executable, "-m", "kpiwh.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=full_env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kpiwh.main", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+    )
 
 
 def _wait_until(conn, query: str, params=(), timeout: float = 240.0) -> None:
@@ -75,11 +87,14 @@ def _wait_until(conn, query: str, params=(), timeout: float = 240.0) -> None:
     pytest.fail(f"timed out waiting for: {query}")
 
 
-LOCK_HELD_BY = ("select count(*) > 0 from pg_locks l join pg_stat_activity a using (pid) "
-                "where l.locktype = 'advisory' and l.classid = 7041129 and l.objid = 1 and l.granted "
-                "and a.application_name like %s")
-LOCK_WAITERS = ("select count(*) > 0 from pg_locks where locktype = 'advisory' and classid = 7041129 "
-                "and objid = 1 and not granted")
+LOCK_HELD_BY = (
+    "select count(*) > 0 from pg_locks l join pg_stat_activity a using (pid) "
+    "where l.locktype = 'advisory' and l.classid = 7041129 and l.objid = 1 and l.granted "
+    "and a.application_name like %s"
+)
+LOCK_WAITERS = (
+    "select count(*) > 0 from pg_locks where locktype = 'advisory' and classid = 7041129 and objid = 1 and not granted"
+)
 
 
 @pytest.fixture(scope="module")
@@ -94,35 +109,57 @@ def ops_run(pg_server):
     try:
         _ok(run_kpi("load", str(FIX), env=env))
         # data tests of these models are not the point here (test_platform_marts runs them): skip them
-        res.build_ok = _ok(run_kpi("build", *_selects(BUILD_SELECT), "--format", "json",
-                                   env={**env, "DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"}))
+        res.build_ok = _ok(
+            run_kpi(
+                "build",
+                *_selects(BUILD_SELECT),
+                "--format",
+                "json",
+                env={**env, "DBT_EXCLUDE_RESOURCE_TYPES": "test unit_test"},
+            )
+        )
         res.status_ok = run_kpi("status", "--format", "json", env=env)
 
         # 2. a model error whose message holds a quote
-        conn.execute("create function ops_test_block_views() returns event_trigger language plpgsql as $$ "
-                     f"begin raise exception '{QUOTED_MESSAGE.replace(chr(39), chr(39) * 2)}'; end $$")
-        conn.execute("create event trigger ops_test_block_views on ddl_command_start when tag in ('CREATE VIEW') "
-                     "execute function ops_test_block_views()")
+        conn.execute(
+            "create function ops_test_block_views() returns event_trigger language plpgsql as $$ "
+            f"begin raise exception '{QUOTED_MESSAGE.replace(chr(39), chr(39) * 2)}'; end $$"
+        )
+        conn.execute(
+            "create event trigger ops_test_block_views on ddl_command_start when tag in ('CREATE VIEW') "
+            "execute function ops_test_block_views()"
+        )
         res.build_error = _ok(run_kpi("build", "--select", "stg_core__tenants", env=env), 1)
         conn.execute("drop event trigger ops_test_block_views")
         res.status_error = run_kpi("status", "--days", "3650", env=env)
         res.status_error_json = run_kpi("status", "--days", "3650", "--format", "json", env=env)
 
         # 3. a failed backfill: re-staging 2025-03-04 violates a constraint
-        conn.execute('alter table staging.stg_platform__events add constraint "ops test: no 03-04" '
-                     "check (event_date <> date '2025-03-04') not valid")
-        res.backfill = _ok(run_kpi("backfill", "--start", "2025-03-03", "--end", "2025-03-06",
-                                   "--select", "stg_platform__events", env=env), 1)
+        conn.execute(
+            'alter table staging.stg_platform__events add constraint "ops test: no 03-04" '
+            "check (event_date <> date '2025-03-04') not valid"
+        )
+        res.backfill = _ok(
+            run_kpi(
+                "backfill", "--start", "2025-03-03", "--end", "2025-03-06", "--select", "stg_platform__events", env=env
+            ),
+            1,
+        )
         conn.execute('alter table staging.stg_platform__events drop constraint "ops test: no 03-04"')
 
         # retention (seed 004: job runs kept 1 year): the next run's hook deletes the 400-day-old run only
         for iid, age in (("old-400d", 400), ("old-300d", 300)):
-            conn.execute("insert into ops.etl_job_runs (invocation_id, command, started_at, status, nodes_total, "
-                         "nodes_ok, nodes_error, nodes_skipped, nodes_warn) "
-                         "values (%s, 'build', now() - make_interval(days => %s), 'success', 1, 1, 0, 0, 0)",
-                         (iid, age))
-            conn.execute("insert into ops.etl_job_run_nodes (invocation_id, unique_id, resource_type, status) "
-                         "values (%s, 'model.x.y', 'model', 'success')", (iid,))
+            conn.execute(
+                "insert into ops.etl_job_runs (invocation_id, command, started_at, status, nodes_total, "
+                "nodes_ok, nodes_error, nodes_skipped, nodes_warn) "
+                "values (%s, 'build', now() - make_interval(days => %s), 'success', 1, 1, 0, 0, 0)",
+                (iid, age),
+            )
+            conn.execute(
+                "insert into ops.etl_job_run_nodes (invocation_id, unique_id, resource_type, status) "
+                "values (%s, 'model.x.y', 'model', 'success')",
+                (iid,),
+            )
 
         # 4. the lock: A holds it while blocked on a table lock the test holds
         blocker = psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=name)
@@ -148,22 +185,29 @@ def ops_run(pg_server):
         conn.execute("update raw.tenants set _loaded_at = now() - interval '3 days'")
         res.status_final = run_kpi("status", "--days", "7", "--format", "json", "--freshness", env=env)
         res.status_overdue = run_kpi("status", "--days", "7", "--max-wait-hours", "0", env=env)
-        res.runs = conn.execute("select invocation_id, command, status, started_at, finished_at, nodes_total, "
-                                "nodes_ok, nodes_error, nodes_skipped, invoked_via, selector, event_time_start "
-                                "from ops.etl_job_runs where invocation_id not like 'old-%' "
-                                "order by started_at").fetchall()
-        res.old_runs = conn.execute("select r.invocation_id, count(n.unique_id) from ops.etl_job_runs r "
-                                    "left join ops.etl_job_run_nodes n using (invocation_id) "
-                                    "where r.invocation_id like 'old-%' group by 1").fetchall()
-        res.old_nodes = conn.execute("select count(*) from ops.etl_job_run_nodes "
-                                     "where invocation_id like 'old-%'").fetchone()[0]
+        res.runs = conn.execute(
+            "select invocation_id, command, status, started_at, finished_at, nodes_total, "
+            "nodes_ok, nodes_error, nodes_skipped, invoked_via, selector, event_time_start "
+            "from ops.etl_job_runs where invocation_id not like 'old-%' "
+            "order by started_at"
+        ).fetchall()
+        res.old_runs = conn.execute(
+            "select r.invocation_id, count(n.unique_id) from ops.etl_job_runs r "
+            "left join ops.etl_job_run_nodes n using (invocation_id) "
+            "where r.invocation_id like 'old-%' group by 1"
+        ).fetchall()
+        res.old_nodes = conn.execute(
+            "select count(*) from ops.etl_job_run_nodes where invocation_id like 'old-%'"
+        ).fetchone()[0]
 
         # 6. an event of 2025-03-05 loaded 2 hours ago that no build has processed yet (what was
         # loaded and staged before is made a day older, so that it was staged before this load)
         conn.execute("update raw.events_raw set _loaded_at = _loaded_at - interval '1 day'")
         conn.execute("update staging.stg_platform__events set _loaded_at = _loaded_at - interval '1 day'")
-        conn.execute("create temp table late_event as select * from raw.events_raw "
-                     "where occurred_at >= '2025-03-05' order by event_id limit 1")
+        conn.execute(
+            "create temp table late_event as select * from raw.events_raw "
+            "where occurred_at >= '2025-03-05' order by event_id limit 1"
+        )
         conn.execute("update late_event set event_id = gen_random_uuid(), _loaded_at = now() - interval '2 hours'")
         conn.execute("insert into raw.events_raw select * from late_event")
         res.status_waiting = run_kpi("status", "--format", "json", "--max-wait-hours", "1", env=env)
@@ -176,9 +220,11 @@ def ops_run(pg_server):
 
 
 def _nodes(conn, invocation_id: str) -> dict[str, tuple]:
-    rows = conn.execute("select unique_id, resource_type, status, rows_affected, batches_succeeded, batches_failed, "
-                        "message, execution_seconds from ops.etl_job_run_nodes where invocation_id = %s",
-                        (invocation_id,)).fetchall()
+    rows = conn.execute(
+        "select unique_id, resource_type, status, rows_affected, batches_succeeded, batches_failed, "
+        "message, execution_seconds from ops.etl_job_run_nodes where invocation_id = %s",
+        (invocation_id,),
+    ).fetchall()
     return {r[0].split(".", 2)[-1]: r[1:] for r in rows}
 
 
@@ -326,8 +372,12 @@ def test_freshness_is_recorded_and_reported(ops_run):
     assert fresh["bookings.bookings"]["max_loaded_at"] is None
     assert data["freshness"]["checked_at"] == data["runs"][0]["started_at"]
     assert data["runs"][0]["command"] == "freshness" and data["runs"][0]["invoked_via"] == "kpi status"
-    assert len(fresh) == conn.execute(
-        "select count(*) from ops.etl_job_run_nodes where invocation_id = %s", (res.runs[-1][0],)).fetchone()[0]
+    assert (
+        len(fresh)
+        == conn.execute(
+            "select count(*) from ops.etl_job_run_nodes where invocation_id = %s", (res.runs[-1][0],)
+        ).fetchone()[0]
+    )
 
 
 def test_runs_older_than_a_year_are_deleted_by_the_hook(ops_run):
@@ -342,14 +392,17 @@ def test_a_missing_day_with_data_loaded_longer_ago_than_the_wait_exits_1_naming_
     assert r.returncode == 1, r.stdout[-2000:]
     verdict = r.stdout.strip().splitlines()[-1]
     assert verdict.startswith("UNHEALTHY: ")
-    assert ("metrics_daily_payments misses 1 day(s) that have raw data loaded more than 0 h ago: 2025-03-04"
-            in verdict)
+    assert "metrics_daily_payments misses 1 day(s) that have raw data loaded more than 0 h ago: 2025-03-04" in verdict
     assert "2025-03-04 OVERDUE" in r.stdout  # the coverage table marks it
     # the other days without a row had no payment event: not named
     assert "2025-03-02 OVERDUE" not in r.stdout and "2025-02-27 OVERDUE" not in r.stdout
     # status only reads: the rows before and after are those of the mart minus the deleted day
-    assert conn.execute("select count(*) from marts.metrics_daily_payments "
-                        "where metric_date = date '2025-03-04'").fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "select count(*) from marts.metrics_daily_payments where metric_date = date '2025-03-04'"
+        ).fetchone()[0]
+        == 0
+    )
     assert conn.execute("select count(distinct metric_date) from marts.metrics_daily_payments").fetchone()[0] == 2
 
 
@@ -364,7 +417,8 @@ def test_loaded_events_waiting_longer_than_the_wait_exit_1(ops_run):
     # within 3 hours the wait is no problem (the stale source still is, and 03-04, deleted from the
     # mart in step 5, is now overdue: its staged events were made a day old above)
     ok = json.loads(res.status_waiting_ok.stdout)
-    assert ok["problems"] == ["source core.tenants is stale: freshness error",
-                              "metrics_daily_payments misses 1 day(s) that have raw data loaded more than 3 h ago: "
-                              "2025-03-04"]
+    assert ok["problems"] == [
+        "source core.tenants is stale: freshness error",
+        "metrics_daily_payments misses 1 day(s) that have raw data loaded more than 3 h ago: 2025-03-04",
+    ]
     assert ok["unprocessed"]["oldest_loaded_at"] == data["unprocessed"]["oldest_loaded_at"] is not None
