@@ -363,18 +363,13 @@ def retention_apply(
     ] = False,
 ) -> None:
     """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
-    from . import db, partitions, retention  # noqa: PLC0415
+    from . import partitions, retention  # noqa: PLC0415
 
     age = partitions.parse_age(older_than)
     day = parse_date(as_of, "--as-of") if as_of else None
-    if metrics_years < 1 or job_run_days < 1:
-        raise UsageError("--metrics-years and --job-run-days must be at least 1")
     policy = retention.Policy(event_days=age.days, metrics_years=metrics_years, job_run_days=job_run_days)
     if export is not None and not dry_run:
         writable_dir(export, "--export")
-    with db.connect() as conn:
-        if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
-            raise UsageError("raw.events_raw does not exist: run `kpi init` first")
     r = retention.apply(policy, as_of=day, export_dir=export, dry_run=dry_run, wait=wait or None)
     _print_retention(r, older_than)
 
@@ -553,6 +548,14 @@ def build(
         ),
     ] = True,
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+    allow_history_loss: Annotated[
+        bool,
+        typer.Option(
+            "--allow-history-loss",
+            help="With --full-refresh after a retention run: rebuild anyway, losing the daily marts' days "
+            "before the retention cut-off.",
+        ),
+    ] = False,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
 
@@ -565,6 +568,17 @@ def build(
     _lock_wait(wait)
     if vars_ is not None:
         parse_vars(vars_)
+    if full_refresh and not allow_history_loss:
+        from . import db, retention  # noqa: PLC0415
+
+        with db.connect() as conn:
+            cutoff = retention.pruned_before(conn)
+        if cutoff is not None:
+            raise UsageError(
+                f"--full-refresh after a retention run would rebuild the daily marts from the events kept since "
+                f"{cutoff:%Y-%m-%d} and lose their earlier days: use kpi backfill inside the horizon, or pass "
+                "--allow-history-loss"
+            )
 
     if check:
         from . import check as check_mod  # noqa: PLC0415

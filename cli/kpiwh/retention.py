@@ -324,3 +324,21 @@ def apply(
                         ),
                     )
     return res
+
+
+def pruned_before(conn: psycopg.Connection) -> datetime | None:
+    """The latest event cut-off of a retention run that removed rows, or None (never pruned).
+
+    A ``--full-refresh`` after such a run would recompute the daily marts from the events kept
+    since that cut-off and lose their earlier days (``kpi build`` refuses it unless
+    ``--allow-history-loss``).
+
+    Args:
+        conn (psycopg.Connection): a connection to the warehouse.
+    Returns:
+        datetime | None: the cut-off (timestamptz), None when ops.retention_runs does not exist
+        or no run removed a row.
+    """
+    if conn.execute("select to_regclass('ops.retention_runs')").fetchone()[0] is None:
+        return None
+    return conn.execute("select max(event_cutoff) from ops.retention_runs where rows_removed > 0").fetchone()[0]

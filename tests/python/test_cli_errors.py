@@ -137,7 +137,7 @@ CASES: list[tuple[str, list[str], str]] = [
     (
         "retention apply",
         ["retention", "apply", "--metrics-years", "0"],
-        r"--metrics-years and --job-run-days must be at least 1",
+        r"--metrics-years: 0 is not a positive retention period",
     ),
     (
         "retention apply",

@@ -152,6 +152,14 @@ def test_retention_removes_old_event_rows_from_every_layer_and_keeps_the_aggrega
     ((n_runs, removed),) = conn.execute("select count(*), max(rows_removed) from ops.retention_runs").fetchall()
     assert n_runs == 1 and removed >= _fixture_events_before(CUTOFF)
     assert _aggregates(conn) == before  # the marts are untouched
+    # a full refresh would rebuild the daily marts from the kept days only: refused, nothing touched
+    r = run_kpi("build", "--full-refresh", *SELECT)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "error: --full-refresh after a retention run would rebuild the daily marts from the events kept since "
+        "2025-03-04 and lose their earlier days: use kpi backfill inside the horizon, or pass --allow-history-loss"
+    ]
+    assert _aggregates(conn) == before
 
     # a re-run removes nothing
     r = run_kpi("retention", "apply", "--as-of", "2025-06-02")
