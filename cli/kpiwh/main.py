@@ -421,6 +421,7 @@ def load(
             "a warning: exit 2, nothing of it written.",
         ),
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Load files into the raw contract: validated, upserted on the primary key, one transaction per file.
 
@@ -448,6 +449,7 @@ def load(
             table.add_row(*row)
         return table
 
+    _check_format(fmt)
     loader.discover(path)  # a missing path or nothing to load: exit 2 before connecting
     with db.connect() as conn, err.status("loading...") as status:
 
@@ -458,11 +460,12 @@ def load(
         try:
             results = loader.load_path(conn, path, on_file, strict=strict)
         finally:
-            if done:
+            if done and fmt == "table":
                 out.print(render())
             for r in done:
                 if r.quality.ok:
-                    out.print(f"{r.path.name}: {r.quality.summary()}", highlight=False, soft_wrap=True)
+                    if fmt == "table":
+                        out.print(f"{r.path.name}: {r.quality.summary()}", highlight=False, soft_wrap=True)
                 else:
                     err.print(
                         f"[yellow]warning:[/yellow] {r.path.name}: {r.quality.summary()}",
@@ -473,6 +476,26 @@ def load(
     tot_u = sum(r.updated for r in results)
     tot_m = sum(r.moved for r in results)
     tot_s = sum(r.stale for r in results)
+    if fmt == "json":
+        files = [
+            {
+                "file": str(r.path),
+                "table": r.table,
+                "rows": r.rows,
+                "inserted": r.inserted,
+                "updated": r.updated,
+                "unchanged": r.unchanged,
+                "moved": r.moved,
+                "stale": r.stale,
+                "partitions_created": list(r.partitions),
+                "quality_ok": r.quality.ok,
+                "quality": r.quality.summary(),
+            }
+            for r in results
+        ]
+        totals = {"files": len(results), "inserted": tot_i, "updated": tot_u, "moved": tot_m, "stale": tot_s}
+        print(json.dumps({"files": files, "totals": totals}, indent=2))
+        return
     out.print(f"{len(results)} files: {tot_i:,} inserted, {tot_u:,} updated, {tot_m:,} moved, {tot_s:,} stale")
 
 

@@ -111,6 +111,22 @@ def test_load_twice_changes_nothing_and_a_corrected_file_updates(loaded, conn):
     assert conn.execute("select status from raw.bookings where booking_id = 'b2'").fetchone() == ("ACCEPTED",)
 
 
+def test_load_format_json_is_the_only_stdout(loaded, conn):
+    """--format json: stdout is one JSON document with the per-file counts and quality (for scripts)."""
+    rows = [row[:] for row in GOOD_BOOKINGS]
+    rows[0][5] = "NO_SHOW"
+    write_csv(loaded / "bookings.csv", BOOKING_COLS, rows)
+    r = run_kpi("load", str(loaded), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["totals"] == {"files": 1, "inserted": 0, "updated": 1, "moved": 0, "stale": 0}
+    (f,) = doc["files"]
+    assert (f["table"], f["rows"], f["inserted"], f["updated"], f["unchanged"]) == ("bookings", 3, 0, 1, 2)
+    assert f["quality_ok"] is False and "location_id" in f["quality"]  # b3 has no location: grouped as unknown
+    r = run_kpi("load", str(loaded), "--format", "xml")
+    assert r.returncode == 2 and r.stderr.strip() == "error: --format: 'xml' is not table or json"
+
+
 BAD_CASES = {
     "unknown table": (
         "bookingz.csv",
