@@ -320,11 +320,13 @@ def partitions_prune(
     wait: Annotated[
         bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """The retention run (same as `kpi retention apply`): drop whole events_raw partitions past the window, then the
     older event-level rows of every layer, old daily metrics and job runs."""
     from . import db, partitions, retention  # noqa: PLC0415
 
+    _check_format(fmt)
     age = partitions.parse_age(older_than)
     if export is not None and not dry_run:
         writable_dir(export, "--export")
@@ -332,7 +334,7 @@ def partitions_prune(
         if not conn.execute("select to_regclass('raw.events_raw') is not null").fetchone()[0]:
             raise UsageError("raw.events_raw does not exist: run `kpi init` first")
     r = retention.apply(retention.Policy(event_days=age.days), export_dir=export, dry_run=dry_run, wait=wait or None)
-    _print_retention(r, older_than)
+    _print_retention(r, older_than, fmt)
 
 
 @retention_app.command("apply")
@@ -361,20 +363,44 @@ def retention_apply(
     wait: Annotated[
         bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
     from . import partitions, retention  # noqa: PLC0415
 
+    _check_format(fmt)
     age = partitions.parse_age(older_than)
     day = parse_date(as_of, "--as-of") if as_of else None
     policy = retention.Policy(event_days=age.days, metrics_years=metrics_years, job_run_days=job_run_days)
     if export is not None and not dry_run:
         writable_dir(export, "--export")
     r = retention.apply(policy, as_of=day, export_dir=export, dry_run=dry_run, wait=wait or None)
-    _print_retention(r, older_than)
+    _print_retention(r, older_than, fmt)
 
 
-def _print_retention(r, older_than: str) -> None:
+def _print_retention(r, older_than: str, fmt: str = "table") -> None:
+    if fmt == "json":
+        doc = {
+            "as_of": r.as_of.isoformat(),
+            "dry_run": r.dry_run,
+            "event_cutoff": r.event_cutoff.isoformat(),
+            "metrics_cutoff": r.metrics_cutoff.isoformat(),
+            "job_runs_cutoff": r.job_runs_cutoff.isoformat(),
+            "partitions_dropped": [
+                {
+                    "partition": part.name,
+                    "from": part.start.isoformat(),
+                    "to": part.end.isoformat(),
+                    "rows": part.rows,
+                    "exported_to": str(path) if path else None,
+                }
+                for part, path in r.partitions
+            ],
+            "removed": r.removed,
+            "rows_removed": r.total,
+        }
+        print(json.dumps(doc, indent=2, default=str))
+        return
     dry = " (dry run)" if r.dry_run else ""
     if r.partitions:
         t = Table(title=f"partitions older than {older_than}{dry}")
@@ -1060,6 +1086,7 @@ def erase(
     wait: Annotated[
         bool, typer.Option("--wait", help="If a build holds the warehouse lock, wait for it instead of exiting 1.")
     ] = False,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Right to erasure: remove one subject from every layer (one transaction, receipt in ops.erasure_receipts), rebuild what they fed.
 
@@ -1069,6 +1096,7 @@ def erase(
     """
     from . import erase as erase_mod  # noqa: PLC0415
 
+    _check_format(fmt)
     given = [
         name
         for name, v in (("--user-id", user_id), ("--customer-id", customer_id), ("--party-id", party_id))
@@ -1090,6 +1118,22 @@ def erase(
     else:
         subj = erase_mod.subject("user", user_id)
     r = erase_mod.erase(subj, dry_run=dry_run, wait=wait or None, console=err)
+    if fmt == "json":  # the subject's id is not repeated: the caller has it
+        doc = {
+            "subject_kind": r.subject.kind,
+            "dry_run": r.dry_run,
+            "deleted": r.deleted,
+            "rows_deleted": r.total,
+            "days": [d.isoformat() for d in r.days],
+            "rebuilt_window": [d.isoformat() for d in r.rebuilt] if r.rebuilt else None,
+            "rebuilt_models": r.rebuilt_models,
+            "not_rebuilt_days": [d.isoformat() for d in r.not_rebuilt],
+            "exports_holding_subject": [{"file": str(f), "rows": n} for f, n in r.exports],
+            "previously_erased_at": r.previously_erased_at.isoformat() if r.previously_erased_at else None,
+            "completed_pending_receipts": r.completed_pending,
+        }
+        print(json.dumps(doc, indent=2))
+        return
     for rid in r.completed_pending:
         out.print(f"completed the pending rebuild of erasure receipt {rid}", highlight=False)
     verb = "would remove" if dry_run else "removed"

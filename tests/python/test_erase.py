@@ -9,6 +9,8 @@ snapshots, ops, config) for what identifies the subject.
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
@@ -209,6 +211,11 @@ def test_erase_a_bookings_customer_and_a_marketplace_party_everywhere(conn, pg_s
     r = run_kpi("erase", "--party-id", "usr_s1")
     _ok(r)
     assert "nothing held for party usr_s1 (already erased at " in r.stdout
+    r = run_kpi("erase", "--party-id", "usr_s1", "--format", "json")  # the same, for scripts
+    _ok(r)
+    doc = json.loads(r.stdout)
+    assert (doc["subject_kind"], doc["rows_deleted"], doc["deleted"]) == ("party", 0, {})
+    assert doc["previously_erased_at"] is not None and "usr_s1" not in r.stdout
     # no receipt holds an identifier: only kinds, hashes, table names and counts
     for value in ("c01", "org_a", "usr_s1"):
         assert not _found(conn, value, exact=False).get("ops.erasure_receipts"), value

@@ -136,6 +136,12 @@ def test_retention_removes_old_event_rows_from_every_layer_and_keeps_the_aggrega
     r = run_kpi("retention", "apply", "--as-of", "2025-06-02", "--dry-run")
     _ok(r)
     assert "(dry run)" in r.stdout and _older(conn) == older
+    r = run_kpi("retention", "apply", "--as-of", "2025-06-02", "--dry-run", "--format", "json")
+    _ok(r)
+    doc = json.loads(r.stdout)
+    assert (doc["dry_run"], doc["event_cutoff"][:10], doc["metrics_cutoff"]) == (True, "2025-03-04", "2023-05-29")
+    dropped = sum(part["rows"] for part in doc["partitions_dropped"])
+    assert doc["rows_removed"] == sum(doc["removed"].values()) + dropped > 0 and _older(conn) == older
 
     r = run_kpi("retention", "apply", "--as-of", "2025-06-02")
     _ok(r)
