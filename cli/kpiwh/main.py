@@ -534,10 +534,12 @@ def generate(
     start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD).")] = "2025-06-02",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 42,
     scale: Annotated[float, typer.Option(min=0.001, help="Multiplier of per-tenant daily volumes.")] = 1.0,
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Write a deterministic, realistic data set for every raw table (CSV, what `kpi load` reads)."""
     from . import generate as gen  # noqa: PLC0415
 
+    _check_format(fmt)
     start_d = parse_date(start, "--start")
     writable_dir(out_dir, "--out")
     with output.progress(err, "generating...") as status:
@@ -553,6 +555,9 @@ def generate(
             raise UsageError(str(exc).splitlines()[0]) from None
         except OSError as exc:
             raise KpiError(f"writing to {out_dir}: {exc.strerror or exc}") from None
+    if fmt == "json":
+        print(json.dumps({"out": str(out_dir), "rows": counts}, indent=2))
+        return
     t = Table(title=f"kpi generate → {out_dir}")
     t.add_column("table")
     t.add_column("rows", justify="right")

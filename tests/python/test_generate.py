@@ -6,7 +6,9 @@ import csv
 import filecmp
 import importlib
 import json
+import os
 import re
+import subprocess
 import sys
 import uuid
 from collections import Counter, defaultdict
@@ -396,3 +398,22 @@ def test_large_settings_are_valid_arguments() -> None:
     params = inspect.signature(gen.generate).parameters
     assert set(gen.LARGE_SETTINGS) <= set(params)
     assert list(params) == ["out_dir", "tenants", "days", "start", "seed", "scale", "progress"]
+
+
+def test_cli_format_json_lists_the_rows_written(tmp_path: Path) -> None:
+    """`kpi generate --format json`: stdout is the JSON of rows per table, equal to the files' data rows."""
+    out = tmp_path / "gen"
+    args = ["--tenants", "5", "--days", "3", "--scale", "0.2", "--seed", "3"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kpiwh.main", "generate", "--out", str(out), *args, "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "cli")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["out"] == str(out) and doc["rows"]
+    for table, rows in doc["rows"].items():
+        with (out / f"{table}.csv").open(newline="", encoding="utf-8") as fh:
+            assert sum(1 for _ in csv.reader(fh)) - 1 == rows, table
