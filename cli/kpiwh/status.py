@@ -309,25 +309,51 @@ def coverage(
 
 
 STAGING = "staging.stg_platform__events"
+# (staging model, raw table, the day column of a waiting row) of the bookings product
+BOOKINGS_STAGING = (
+    ("staging.stg_bookings__bookings", "raw.bookings", "start_at"),
+    ("staging.stg_bookings__payments", "raw.payments", "created_at"),
+)
 #: default of ``kpi status --max-wait-hours``: a daily scheduled build has run at least once since
 DEFAULT_MAX_WAIT_HOURS = 24.0
 WATERMARKS = "ops.model_watermarks"
 
 
 def unprocessed(conn, marts: list[dict]) -> dict:
-    """Days holding loaded events that the next build will (re)compute, however late they are.
+    """Days holding loaded data that the next build will (re)compute, however late they are.
+
+    Loaded data: raw events not staged yet, staging rows a daily mart has not processed yet, and
+    raw bookings / payments not staged yet (their days by start_at / created_at).
 
     Args:
         conn: psycopg connection.
         marts: from :func:`daily_marts`.
     Returns:
-        ``{"staging": [ISO days of raw events loaded after staging's newest _loaded_at],
+        ``{"staging": [ISO days of raw events (bookings, payments) loaded after staging's newest _loaded_at],
         "marts": {model: [ISO days of staging rows written after the mart's watermark]},
         "oldest_loaded_at": when the longest-waiting of those events was loaded (None: nothing waits)}``;
         a mart or staging not built yet is left out (its first build takes everything).
     """
     out: dict = {"staging": [], "marts": {}, "oldest_loaded_at": None}
+    # the bookings product's staging (incremental by load watermark like the event log): raw rows
+    # loaded after the newest _loaded_at it holds wait for the next build too
+    waiting_days: set[str] = set()
+    waiting_since = []
+    for stg, raw, day_column in BOOKINGS_STAGING:
+        if not (_exists(conn, stg) and _exists(conn, raw)):
+            continue
+        until = f"(select coalesce(max(_loaded_at), '-infinity') from {stg})"
+        rows = conn.execute(
+            f"select distinct ({day_column} at time zone 'UTC')::date from {raw} where _loaded_at > {until}"
+        ).fetchall()
+        waiting_days.update(d.isoformat() for (d,) in rows if d is not None)
+        waiting_since.append(
+            conn.execute(f"select min(_loaded_at) from {raw} where _loaded_at > {until}").fetchone()[0]
+        )
     if not _exists(conn, STAGING):
+        out["staging"] = sorted(waiting_days)
+        waiting_since = [t for t in waiting_since if t is not None]
+        out["oldest_loaded_at"] = min(waiting_since) if waiting_since else None
         return out
     staged_until = f"(select coalesce(max(_loaded_at), '-infinity') from {STAGING})"
     out["staging"] = [
@@ -361,7 +387,8 @@ def unprocessed(conn, marts: list[dict]) -> dict:
                         f"select min(_loaded_at) from {STAGING} where dbt_loaded_at > {since}", (m["relation"],)
                     ).fetchone()[0]
                 )
-    oldest = [t for t in oldest if t is not None]
+    out["staging"] = sorted(set(out["staging"]) | waiting_days)
+    oldest = [t for t in oldest + waiting_since if t is not None]
     out["oldest_loaded_at"] = min(oldest) if oldest else None
     return out
 

@@ -422,3 +422,24 @@ def test_loaded_events_waiting_longer_than_the_wait_exit_1(ops_run):
         "metrics_daily_payments misses 1 day(s) that have raw data loaded more than 3 h ago: 2025-03-04",
     ]
     assert ok["unprocessed"]["oldest_loaded_at"] == data["unprocessed"]["oldest_loaded_at"] is not None
+
+
+def test_bookings_loaded_but_not_staged_are_waiting(conn):
+    """Raw bookings / payments loaded after the newest row their staging holds wait for the next build."""
+    from kpiwh import status  # noqa: PLC0415  (the CLI's package, as the other tests run it)
+
+    r = run_kpi("init")
+    assert r.returncode == 0, r.stderr
+    conn.execute("create schema if not exists staging")
+    conn.execute("create table staging.stg_bookings__bookings (booking_id text, _loaded_at timestamptz)")
+    conn.execute(
+        "insert into raw.bookings (booking_id, organization_id, start_at, status, _loaded_at) values "
+        "('b1', 'o1', '2025-03-01 10:00+00', 'ACCEPTED', '2025-03-05 10:00+00'), "
+        "('b2', 'o1', '2025-03-02 23:30+00', 'ACCEPTED', '2025-03-05 12:00+00')"
+    )
+    conn.execute("insert into staging.stg_bookings__bookings values ('b1', '2025-03-05 10:00+00')")  # b1 staged
+    waiting = status.unprocessed(conn, [])
+    assert waiting["staging"] == ["2025-03-02"]
+    assert waiting["oldest_loaded_at"].isoformat().startswith("2025-03-05T12:00:00")
+    conn.execute("insert into staging.stg_bookings__bookings values ('b2', '2025-03-05 12:00+00')")  # now staged
+    assert status.unprocessed(conn, []) == {"staging": [], "marts": {}, "oldest_loaded_at": None}
