@@ -320,7 +320,19 @@ def main() -> None:
         help="only build, compare and the one-day runs (no timed rounds, no whole-project build)",
     )
     ap.add_argument("--skip-short", action="store_true", help="no short-history database")
+    ap.add_argument(
+        "--exclude-column",
+        action="append",
+        default=[],
+        metavar="MART.COLUMN",
+        help="leave a column out of the comparison (repeatable; recorded in the JSON)",
+    )
     ns = ap.parse_args()
+    for item in ns.exclude_column:
+        mart, _, column = item.partition(".")
+        if mart not in EXCLUDED_COLUMNS or not column:
+            ap.error(f"--exclude-column {item}: not <mart>.<column> of {', '.join(MARTS)}")
+        EXCLUDED_COLUMNS[mart].append(column)
 
     OUT.mkdir(parents=True, exist_ok=True)
     start = date.today() - timedelta(days=ns.days) if ns.start == "auto" else date.fromisoformat(ns.start)
