@@ -150,3 +150,26 @@ def months_ahead(today: date, n: int) -> list[date]:
         out.append(m)
         m = _next_month(m)
     return out
+
+
+def admin_only_grant(relation: str) -> str:
+    """SQL granting SELECT on an operational table to ``kpi_admin`` only, when that role exists.
+
+    Seed 004's access matrix: operational logs (receipts, run logs) are admin only
+    (docs/security.md); a server without the kpi_* roles (``kpi_security: false``) gets nothing.
+
+    Args:
+        relation (str): ``schema.table``, a trusted constant of the CLI (not user input).
+    Returns:
+        str: a ``do`` block, to append to a DDL script.
+    """
+    return f"""
+-- seed 004's matrix: operational logs are admin only (docs/security.md)
+do $$
+begin
+    if exists (select 1 from pg_roles where rolname = 'kpi_admin') then
+        grant select on {relation} to kpi_admin;
+    end if;
+end
+$$;
+"""

@@ -77,15 +77,8 @@ create index if not exists erasure_receipts_subject_idx on ops.erasure_receipts 
 comment on table ops.erasure_receipts is
     'One row per erasure that removed something (kpi erase): subject kind, SHA-256 of the subject '
     '(never the id), rows removed per table, the rebuild it needs; pending until that rebuild ran.';
--- seed 004's matrix: operational logs are admin only (docs/security.md)
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'kpi_admin') then
-        grant select on ops.erasure_receipts to kpi_admin;
-    end if;
-end
-$$;
 """
+RECEIPTS_DDL += contract.admin_only_grant("ops.erasure_receipts")
 
 
 @dataclass(frozen=True)

@@ -76,15 +76,8 @@ comment on table ops.retention_runs is
     'One row per retention run (kpi retention apply / kpi partitions prune): the cut-offs applied '
     '(event-level rows before event_cutoff, metrics_daily_* rows before metrics_cutoff, job runs before '
     'job_runs_cutoff) and the rows removed per table (dropped partitions: ops.pruned_partitions).';
--- seed 004's matrix: operational logs are admin only (docs/security.md)
-do $$
-begin
-    if exists (select 1 from pg_roles where rolname = 'kpi_admin') then
-        grant select on ops.retention_runs to kpi_admin;
-    end if;
-end
-$$;
 """
+RUNS_DDL += contract.admin_only_grant("ops.retention_runs")
 
 
 @dataclass(frozen=True)
