@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -253,7 +254,7 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
                 resource_type=node.resource_type,
                 status=str(getattr(r.status, "value", r.status)).lower(),
                 seconds=float(r.execution_time or 0.0),
-                message=r.message,
+                message=node_message(r.message),
                 failures=r.failures,
             )
         )
@@ -314,6 +315,42 @@ def _raise_if_database_lost(command: str, texts: list[str]) -> None:
             f"dbt {command} stopped: lost the database connection ({detail}); "
             "run the command again once the database is back"
         )
+
+
+#: PostgreSQL's wording of a constraint violation (contracts, DECISIONLOG "Contracts")
+_VIOLATION = re.compile(
+    r'null value in column "(?P<column>[^"]+)" of relation "(?P<rel1>[^"]+)" violates not-null constraint'
+    r'|new row for relation "(?P<rel2>[^"]+)" violates check constraint "(?P<check>[^"]+)"'
+    r'|column "(?P<column2>[^"]+)" of relation "(?P<rel3>[^"]+)" contains null values'
+    r'|check constraint "(?P<check2>[^"]+)" of relation "(?P<rel4>[^"]+)" is violated by some row'
+)
+
+
+def node_message(message: str | None) -> str | None:
+    """A node's message as the CLI shows it: a contract violation as one short line.
+
+    A row that breaks a model's contract makes PostgreSQL fail the model's write with
+    ``new row for relation "r" violates check constraint "c"`` (or a not-null
+    violation) followed by ``DETAIL: Failing row contains (...)``: the row's values,
+    which stay in dbt's own log and are not repeated in the summary. Such a message
+    becomes ``constraint c violated: a row written to r breaks it`` (``not null <column>``
+    for a not-null constraint); any other message is returned unchanged.
+
+    Args:
+        message (str | None): dbt's message for the node (may be multi-line).
+    Returns:
+        str | None: the message to show.
+    """
+    if not message:
+        return message
+    m = _VIOLATION.search(" ".join(message.split()))
+    if not m:
+        return message
+    g = m.groupdict()
+    rel = g["rel1"] or g["rel2"] or g["rel3"] or g["rel4"]
+    column = g["column"] or g["column2"]
+    what = f"not null {column}" if column else (g["check"] or g["check2"])
+    return f"constraint {what} violated: a row written to {rel} breaks it (the model wrote nothing)"
 
 
 def _one_line(obj) -> str:

@@ -41,6 +41,7 @@ def _check_marts(conn):
 
 def _ok(r):
     assert r.returncode == 0, f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
+    return r
 
 
 @pytest.mark.slow
@@ -146,29 +147,44 @@ def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
     """Tests of an incremental staging model read the rows this run (re)wrote (meta kpi_test_rows_written_at).
 
     A bad value in a row written by an earlier run is not re-read (that run tested it); the same
-    bad value arriving in a row this run writes fails the run, naming the test.
+    bad value arriving in a row this run writes is reported, naming the test (the relationships
+    test of location_id, severity warn). A value the model's contract forbids (an unknown status)
+    fails the run naming the constraint, and the staged rows stay as they were.
     """
-    sel = ["--select", "stg_bookings__bookings"]
+    sel = ["--select", "stg_bookings__bookings stg_core__locations"]  # the relationships test reads both
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", *sel))
     conn.execute(
-        "update staging.stg_bookings__bookings set status = 'WEIRD', "
+        "update staging.stg_bookings__bookings set location_id = 'loc_nowhere', "
         "dbt_loaded_at = dbt_loaded_at - interval '2 hours' where booking_id = 'b01'"
     )
-    _ok(run_kpi("build", *sel))  # nothing new written: the old row is not re-read
+    r = _ok(run_kpi("build", *sel))  # nothing new written: the old row is not re-read
+    assert "relationships_stg_bookings" not in r.stdout + r.stderr
 
-    late = tmp_path / "late"
-    late.mkdir()
     with (FIX / "bookings.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     row = next(r for r in rows if r["booking_id"] == "b02")
-    row["status"] = "weird"
-    with (late / "bookings.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, list(row), lineterminator="\n")
-        w.writeheader()
-        w.writerow(row)
-    _ok(run_kpi("load", str(late)))
+
+    def load_late(name: str, **changes: str) -> None:
+        late = tmp_path / name
+        late.mkdir()
+        with (late / "bookings.csv").open("w", newline="", encoding="utf-8") as fh:
+            w = csv.DictWriter(fh, list(row), lineterminator="\n")
+            w.writeheader()
+            w.writerow({**row, **changes})
+        _ok(run_kpi("load", str(late)))
+
+    load_late("late_location", location_id="loc_nowhere", updated_at="2030-01-01T00:00:00+00:00")
+    r = run_kpi("build", *sel)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "relationships_stg_bookings__bookings_location_id" in r.stdout + r.stderr
+
+    load_late("late_status", status="weird", updated_at="2030-01-02T00:00:00+00:00")
     r = run_kpi("build", *sel)
     assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "accepted_values_stg_bookings" in r.stdout + r.stderr
-    assert conn.execute("select count(*) from staging.stg_bookings__bookings where status = 'WEIRD'").fetchone()[0] == 2
+    assert "constraint stg_bookings__bookings__status_values violated" in r.stderr
+    assert "Failing row" not in r.stderr  # the summary does not repeat the row's values
+    staged = conn.execute(
+        "select status, location_id from staging.stg_bookings__bookings where booking_id = 'b02'"
+    ).fetchall()
+    assert staged == [(row["status"], "loc_nowhere")]

@@ -25,7 +25,7 @@
     incremental_strategy='delete+insert',
     unique_key=['organization_id', 'customer_id'],
     full_refresh=(true if refresh_mode == 'full' else none),
-    on_schema_change='sync_all_columns',
+    on_schema_change='append_new_columns',
     post_hook=[
         "{{ kpi_record_input_watermark([ref('stg_bookings__bookings'), ref('int_payments_attributed')]) }}",
         "{% if is_incremental() %}delete from {{ this }} where source_loaded_at is null{% endif %}",
