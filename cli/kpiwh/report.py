@@ -10,12 +10,15 @@ the file opens without network).
 
 from __future__ import annotations
 
-import html
+import functools
 import json
 import re
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from .errors import KpiError, UsageError
 
@@ -404,25 +407,50 @@ def _figures_html(r: dict) -> tuple[str, str]:
     )
 
 
+def _thousands(value: Any) -> str:
+    """``value`` with a thousands separator (``1234567`` -> ``'1,234,567'``); the ``thousands`` template filter."""
+    return f"{value:,}"
+
+
+@functools.cache
+def _templates():
+    """The Jinja2 environment over ``kpiwh/templates`` (built once per process).
+
+    ``*.html`` templates are autoescaped: every value they print is HTML-escaped unless it is
+    ``markupsafe.Markup`` (only the plotly chart fragments are). An undefined variable raises
+    ``jinja2.UndefinedError`` instead of printing nothing.
+    """
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("kpiwh", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["thousands"] = _thousands
+    return env
+
+
 def render_html(r: dict) -> str:
-    """The report as one self-contained HTML page (str): no external resource is referenced."""
-    e = html.escape
+    """The report as one self-contained HTML page (str): no external resource is referenced.
+
+    Args:
+        r: a report as returned by :func:`build_report`.
+    Returns:
+        The page, rendered from ``kpiwh/templates/weekly_report.html``; every value taken from
+        ``r`` is HTML-escaped.
+    Raises:
+        jinja2.UndefinedError: the template uses a value ``r`` does not have.
+    """
     daily_html, funnel_html = _figures_html(r)
-    summary = "".join(
-        f"<tr><td>{e(a)}</td><td>{e(b)}</td><td>{e(c)}</td><td>{e(d)}</td></tr>" for a, b, c, d in _summary_rows(r)
-    )
-    rewards = (
-        "".join(
-            f"<tr><td>{t['rank']}</td><td>{e(str(t['reward_id']))}</td><td>{t['redemptions']:,}</td>"
-            f"<td>{t['points_redeemed']:,}</td></tr>"
-            for t in r["top_rewards"]
+    m = r["onboarding"]["merchant"]
+    onboarding_rows = [
+        (
+            label,
+            str(m.get(ts) or "not yet"),
+            "" if mk is None or m.get(mk) is None else f"{float(m[mk]):,.0f}",
         )
-        or "<tr><td colspan='4'>No reward redeemed this week.</td></tr>"
-    )
-    ret, fr, m = r["retention"], r["friction"], r["onboarding"]["merchant"]
-    onboarding = "".join(
-        f"<tr><td>{label}</td><td>{e(str(m.get(ts) or 'not yet'))}</td>"
-        f"<td>{'' if mk is None or m.get(mk) is None else f'{float(m[mk]):,.0f}'}</td></tr>"
         for label, ts, mk in (
             ("signup", "signed_up_at", None),
             ("first location", "first_location_created_at", "minutes_to_location"),
@@ -430,44 +458,26 @@ def render_html(r: dict) -> str:
             ("first device", "first_device_registered_at", "minutes_to_device"),
             ("first scan", "first_scan_at", "minutes_to_first_scan"),
         )
+    ]
+    return (
+        _templates()
+        .get_template("weekly_report.html")
+        .render(
+            title=_title(r),
+            has_data=r["has_data"],
+            summary_rows=_summary_rows(r),
+            what_improved=r["what_improved"],
+            what_needs_fixing=r["what_needs_fixing"],
+            retention=r["retention"],
+            repeat_customer_rate=_fmt("repeat_customer_rate", r["retention"]["repeat_customer_rate"]),
+            friction=r["friction"],
+            top_rewards=r["top_rewards"],
+            onboarding_rows=onboarding_rows,
+            # plotly's HTML (its figure JSON escapes <, > and /): inserted as is
+            daily_chart=Markup(daily_html),
+            funnel_chart=Markup(funnel_html),
+        )
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{e(_title(r))}</title>
-<style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 1100px;
-       color: #1f2937; }}
-h1 {{ font-size: 1.5rem; }} h2 {{ font-size: 1.15rem; margin-top: 1.6rem; border-bottom: 1px solid #e5e7eb; }}
-table {{ border-collapse: collapse; margin: 8px 0; }}
-td, th {{ border: 1px solid #d1d5db; padding: 4px 10px; text-align: right; }}
-td:first-child, th:first-child {{ text-align: left; }}
-th {{ background: #f3f4f6; }}
-.cols {{ display: flex; gap: 24px; }} .cols > div {{ flex: 1; padding: 8px 14px; border-radius: 6px; }}
-.good {{ background: #ecfdf5; border: 1px solid #10b981; }} .bad {{ background: #fef2f2; border: 1px solid #ef4444; }}
-</style></head>
-<body>
-<h1>{e(_title(r))}</h1>
-{"" if r["has_data"] else "<p><em>No loyalty activity recorded this week.</em></p>"}
-<h2>Summary</h2>
-<table><tr><th>metric</th><th>this week</th><th>previous week</th><th>change</th></tr>{summary}</table>
-<div class="cols">
-<div class="good"><h3>What improved</h3><p>{e(r["what_improved"])}</p></div>
-<div class="bad"><h3>What needs fixing</h3><p>{e(r["what_needs_fixing"])}</p></div>
-</div>
-<h2>Retention and friction</h2>
-<p>Active customers {ret["active_customers"]:,}; repeat customers {ret["repeat_customers"]:,}
-({e(_fmt("repeat_customer_rate", ret["repeat_customer_rate"]))} of active).
-Scan errors {fr["scan_errors_total"]:,} (expired QR {fr["scan_errors_expired_qr"]:,}, insufficient balance
-{fr["scan_errors_insufficient_balance"]:,}, unauthorized device {fr["scan_errors_unauthorized_device"]:,});
-reversals {fr["reversals"]:,}; adjustments {fr["adjustments"]:,}.</p>
-<h2>Daily breakdown</h2>
-{daily_html}
-<h2>Top rewards</h2>
-<table><tr><th>#</th><th>reward</th><th>redemptions</th><th>points</th></tr>{rewards}</table>
-<h2>Onboarding</h2>
-<table><tr><th>step</th><th>reached at (UTC)</th><th>minutes from signup</th></tr>{onboarding}</table>
-{funnel_html}
-</body></html>
-"""
 
 
 def render(report: dict, fmt: str) -> str:
