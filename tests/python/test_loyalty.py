@@ -196,6 +196,23 @@ def test_report_bad_input_exits_2_with_one_line(built, args, message):
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
+def test_report_html_escapes_values_once(built):
+    from kpiwh import report
+
+    r = _ok(run_kpi("report", "weekly", "--tenant", "mer_a", "--week", "2025-W03", "--format", "json", env=built))
+    rep = json.loads(r.stdout)
+    hostile = "<script>alert(1)</script> & Co"
+    rep["tenant_name"] = rep["what_improved"] = rep["what_needs_fixing"] = hostile
+    rep["top_rewards"][0]["reward_id"] = hostile
+    rep["onboarding"]["merchant"]["signed_up_at"] = hostile
+    rep["onboarding"]["pilot_funnel"][0]["step_name"] = hostile  # into the funnel chart's JSON
+    page = report.render_html(rep)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co"
+    assert page.count(escaped) == 6  # <title>, <h1>, both summaries, the reward, the signup time
+    assert "<script>alert(1)" not in page
+    assert "&amp;lt;" not in page and "&amp;amp;" not in page  # escaped once, not twice
+
+
 # --------------------------------------------------------------------------- HTML in a real browser
 def _png_distinct_colours(png: bytes, limit: int = 50) -> int:
     """Distinct RGB(A) pixels in a non-interlaced 8-bit PNG (enough to tell a blank page), capped at limit."""
