@@ -6,6 +6,11 @@ The numbers and the plain-English sentences are computed by dbt
 ``marts.rpt_onboarding_funnel_summary``); this module only reads and renders
 them as JSON, Markdown or one self-contained HTML file (plotly.js inlined, so
 the file opens without network).
+
+The HTML page is the Jinja2 template ``templates/weekly_report.html``, rendered
+with autoescape on (every value from the report is HTML-escaped once; only the
+plotly chart fragments are inserted as they are) and ``StrictUndefined`` (a
+name the template uses but is not given fails instead of printing nothing).
 """
 
 from __future__ import annotations
