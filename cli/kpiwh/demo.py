@@ -13,16 +13,16 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
+from rich.markdown import Markdown
 from rich.table import Table
 
-from . import config, db, output, runner
+from . import config, db, output, report, runner
+from . import generate as gen
 from . import load as loader
 from .errors import KpiError
 
 
 def _generate_if_needed(err: Console, tenants: int, days: int) -> Path:
-    from . import generate as gen  # noqa: PLC0415
-
     params = {"tenants": tenants, "days": days, "start": "2025-06-02", "seed": 42}
     folder = config.state_dir() / "demo-data"
     marker = folder / ".params.json"
@@ -230,10 +230,6 @@ def print_merchant_report(out: Console, err: Console) -> None:
 
     Prints a one-line note instead when there is no loyalty data or no complete week.
     """
-    from rich.markdown import Markdown  # noqa: PLC0415
-
-    from . import report  # noqa: PLC0415
-
     with db.connect() as conn:
         if conn.execute("select to_regclass('marts.rpt_weekly_merchant_report')").fetchone()[0] is None:
             err.print("no loyalty marts built: skipping the weekly merchant report")

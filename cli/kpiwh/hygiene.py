@@ -23,12 +23,19 @@ itself reported (``stale-exception``) so the file cannot rot.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import re
+import subprocess
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml  # PyYAML, installed with dbt-core
+
+from . import config
 from .errors import UsageError
 
 CONFIG_FILE = "tests/lint/hygiene.yml"
@@ -74,8 +81,6 @@ def load_settings(path: Path) -> Settings:
     """
     if not path.is_file():
         return Settings(exceptions={})
-    import yaml  # noqa: PLC0415  (a dbt dependency)
-
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -161,9 +166,7 @@ def parse_manifest(project_dir: Path, target_path: Path) -> dict:
     Raises:
         UsageError: the project does not parse.
     """
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
-
-    from . import config  # noqa: PLC0415
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (dbt: ~2 s import, only when the parse runs)
 
     args = [
         "--quiet",
@@ -204,13 +207,6 @@ def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
     Raises:
         UsageError: the config is missing or malformed, or dbt-bouncer could not run.
     """
-    import importlib.util  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
-    import yaml  # noqa: PLC0415  (a dbt dependency)
-
     if importlib.util.find_spec("dbt_bouncer") is None:
         raise UsageError("dbt-bouncer is not installed (pip install -e '.[dev]')")
     path = project_dir / BOUNCER_CONFIG

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import hygiene as hygiene_mod
 from .errors import UsageError
 
 # rules `--fix` leaves to a human: moving a leading comma out of a Jinja loop broke the
@@ -215,8 +216,6 @@ def run(
     Raises:
         UsageError: a tool failed to run or ``tests/lint/hygiene.yml`` is malformed.
     """
-    from . import hygiene as hygiene_mod  # noqa: PLC0415
-
     result = LintResult()
     if sql:
         result.sql, result.files = run_sqlfluff(project_dir, fix=fix)

@@ -53,10 +53,13 @@ import csv
 import fnmatch
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import phonenumbers
 import psycopg
+import yaml  # PyYAML, installed with dbt-core
 from psycopg import sql
 
 from .errors import UsageError
@@ -161,7 +164,6 @@ def find_phones(text: str, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> 
     only in the North-American 3-3-4 shape (``(555) 123-4567``), as a US number.
     A bare run of digits without ``+``/``0`` (an id, an amount) never counts.
     """
-    import phonenumbers  # noqa: PLC0415
 
     def possible(cand: str) -> bool:
         digits = sum(c.isdigit() for c in cand)
@@ -196,8 +198,6 @@ def find_phones(text: str, regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> 
 
 def fold(text: str) -> str:
     """``text`` in lower case without accents (Zoë → zoe, Müller → muller, Łukasz → lukasz)."""
-    import unicodedata  # noqa: PLC0415
-
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_EXTRA))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -337,8 +337,6 @@ def load_allowlist(path: Path | None) -> list[Allowed]:
         if path is not None and path.name != "pii_allowlist.yml":
             raise UsageError(f"--allowlist {path}: no such file")
         return []
-    import yaml  # noqa: PLC0415
-
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:

@@ -39,8 +39,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from . import contract, partitions
+from . import contract, db, lock, partitions
 from .errors import UsageError
+from .runner import SHADOW_SUFFIX
 
 # models that keep a row per event, per user-day or per entity lifecycle (incremental, read by the daily
 # marts only over the days they recompute). int_user_activity_summary (one row per user: first day and
@@ -188,8 +189,6 @@ def _model_relations(conn: psycopg.Connection) -> list[tuple[str, str, str]]:
     Found in the catalog by name (no dbt parse: a retention run stays cheap), in every schema but
     ``raw``, the system ones and a build's shadow schemas (``*__wap``, write-audit-publish).
     """
-    from .runner import SHADOW_SUFFIX  # noqa: PLC0415
-
     rows = conn.execute(
         "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
         "where c.relkind in ('r', 'p') and not c.relispartition "
@@ -230,8 +229,6 @@ def apply(
         LockBusy: a build holds the lock and ``wait`` is false (nothing touched, exit 1).
         KpiError: a partition export failed (that partition and later ones are kept).
     """
-    from . import db, lock  # noqa: PLC0415
-
     for name, value in (
         ("--older-than", policy.event_days),
         ("--metrics-years", policy.metrics_years),

@@ -30,7 +30,7 @@ def setup() -> None:
             not create roles (the message says what to do).
     """
     os.environ.update(db.dbt_env())
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (dbt: ~2 s import, only when the roles are set up)
 
     errors: list[str] = []
 

@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from psycopg import sql
 from rich.table import Table
 from rich.text import Text
 
-from . import config, output
+from . import config, output, runner
 
 RUNS_TABLE = "ops.etl_job_runs"
 NODES_TABLE = "ops.etl_job_run_nodes"
@@ -175,15 +176,11 @@ def _read_manifest(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        from . import runner  # noqa: PLC0415  (imports dbt: only without a manifest)
-
         return runner.parse().writable_manifest().to_dict()
 
 
 def _data_days(conn, src: dict, start: date, end: date) -> dict[date, datetime]:
     """Days in [start, end] holding rows of one relation (see :func:`_upstream`), with each day's oldest ``_loaded_at``."""
-    from psycopg import sql  # noqa: PLC0415
-
     schema, table = src["relation"].split(".", 1)
     where = sql.SQL("")
     params: list = [start, end + timedelta(days=1)]
@@ -205,8 +202,6 @@ def data_end(conn, marts: list[dict], today: date | None = None) -> date | None:
     reports it), not the end of the data. When the raw tables hold nothing (all pruned by
     retention) it is the newest day of any built daily mart; None when there is neither.
     """
-    from psycopg import sql  # noqa: PLC0415
-
     today = today or datetime.now(UTC).date()
     end = None
     rels = {s["relation"]: s for m in marts for s in m["sources"]}
@@ -265,8 +260,6 @@ def coverage(
         "overdue": [ISO days], "pending": [ISO days]}])``; a mart not built yet has ``built``
         False and nothing else (its first build takes every day).
     """
-    from psycopg import sql  # noqa: PLC0415
-
     built = [m for m in marts if _exists(conn, m["relation"])]
     end = data_end(conn, marts, today)
     now = datetime.now(UTC)
