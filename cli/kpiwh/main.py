@@ -5,6 +5,7 @@ Exit status: 0 success; 1 a failed build, test or database; 2 bad usage or input
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -14,11 +15,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml  # PyYAML, installed with dbt-core
 from rich.console import Console
 from rich.table import Table
 
-from . import config, output
+from . import config, output, report
+from . import generate as gen
+from . import lint as lint_mod
 from .errors import KpiError, UsageError
+
+try:  # typer >= 0.24 ships its own copy of Click
+    from typer._click import exceptions as click_exc
+except ImportError:  # pragma: no cover - older typer: Click itself
+    from click import exceptions as click_exc
 
 app = typer.Typer(
     help="kpi-warehouse: dbt on PostgreSQL — load raw data, build KPI marts, report.",
@@ -57,7 +66,7 @@ def handled(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        import psycopg  # noqa: PLC0415
+        import psycopg  # noqa: PLC0415  (psycopg: ~0.15 s import, deferred so kpi --help stays fast)
 
         try:
             return fn(*args, **kwargs)
@@ -94,7 +103,7 @@ def _check_format(fmt: str) -> None:
 
 def _print_run(summary, fmt: str, **extra) -> None:
     """Print a dbt run's summary: tables (each warned or failed node named), or JSON on stdout."""
-    from . import runner  # noqa: PLC0415
+    from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if fmt == "json":
         print(json.dumps({**runner.summary_jsonable(summary), **extra}, indent=2, default=str))
@@ -132,8 +141,6 @@ def parse_instant(value: str, option: str) -> datetime:
 
 def parse_vars(text: str) -> dict:
     """Parse ``--vars`` (a YAML or JSON mapping, as dbt reads it) or raise :class:`UsageError`."""
-    import yaml  # noqa: PLC0415
-
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError:
@@ -191,7 +198,7 @@ def main_options(
 @handled
 def db_start() -> None:
     """Start the embedded PostgreSQL (idempotent; restarts a crashed one)."""
-    from . import db  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _require_embedded()
     st = db.start()
@@ -202,7 +209,7 @@ def db_start() -> None:
 @handled
 def db_stop() -> None:
     """Stop the embedded PostgreSQL (always safe)."""
-    from . import db  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     stopped = db.stop(config.pgdata())
     out.print("stopped" if stopped else "not running")
@@ -212,7 +219,7 @@ def db_stop() -> None:
 @handled
 def db_status(fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table") -> None:
     """Report whether the embedded PostgreSQL is running (exit 1 if not)."""
-    from . import db  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     check_choice(fmt, ("table", "json"), "--format")
     st = db.state()
@@ -237,7 +244,7 @@ def db_status(fmt: Annotated[str, typer.Option("--format", help="table | json")]
 @handled
 def db_url() -> None:
     """Print a libpq URI for psql and BI tools (starts the embedded server if needed)."""
-    from . import db  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     print(db.url())
 
@@ -246,7 +253,7 @@ def db_url() -> None:
 @handled
 def db_env() -> None:
     """Print shell exports so plain `dbt` uses the embedded server: eval "$(kpi db env)"."""
-    from . import db  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     env = db.dbt_env()
     env["DBT_PROFILES_DIR"] = str(config.profiles_dir())
@@ -276,7 +283,7 @@ def init(
     ] = False,
 ) -> None:
     """Create schema raw and every raw-contract table (idempotent), plus partitions."""
-    from . import contract, db  # noqa: PLC0415
+    from . import contract, db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     with db.connect() as conn:
         contract.apply(conn)
@@ -285,7 +292,7 @@ def init(
         n = len(contract.tables(conn))
     out.print(f"raw contract ready: {n} tables; partitions created: {', '.join(created) or 'none'}")
     if roles:
-        from . import roles as roles_mod  # noqa: PLC0415
+        from . import roles as roles_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
         with err.status("creating roles and grants..."):
             roles_mod.setup()
@@ -298,7 +305,7 @@ def partitions_ensure(
     months_ahead: Annotated[int, typer.Option(min=0, help="Months after the current one to create.")] = 2,
 ) -> None:
     """Create missing monthly partitions of raw.events_raw up to N months ahead."""
-    from . import contract, db  # noqa: PLC0415
+    from . import contract, db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     with db.connect() as conn:
         contract.apply(conn)
@@ -324,7 +331,7 @@ def partitions_prune(
 ) -> None:
     """The retention run (same as `kpi retention apply`): drop whole events_raw partitions past the window, then the
     older event-level rows of every layer, old daily metrics and job runs."""
-    from . import db, partitions, retention  # noqa: PLC0415
+    from . import db, partitions, retention  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     age = partitions.parse_age(older_than)
@@ -366,7 +373,7 @@ def retention_apply(
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Remove data past its retention from every layer (one transaction, logged in ops.retention_runs): idempotent."""
-    from . import partitions, retention  # noqa: PLC0415
+    from . import partitions, retention  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     age = partitions.parse_age(older_than)
@@ -454,8 +461,8 @@ def load(
     Each file's quality summary is printed (a warning on stderr when something was found) and
     recorded in ops.load_quality.
     """
-    from . import contract, db  # noqa: PLC0415
-    from . import load as loader
+    from . import contract, db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+    from . import load as loader  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     done = []
 
@@ -537,8 +544,6 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Write a deterministic, realistic data set for every raw table (CSV, what `kpi load` reads)."""
-    from . import generate as gen  # noqa: PLC0415
-
     _check_format(fmt)
     start_d = parse_date(start, "--start")
     writable_dir(out_dir, "--out")
@@ -616,14 +621,14 @@ def build(
     The summary names each test that warned or failed with its failing-row count.
     One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
     """
-    from . import runner  # noqa: PLC0415
+    from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     _lock_wait(wait)
     if vars_ is not None:
         parse_vars(vars_)
     if full_refresh and not allow_history_loss:
-        from . import db, retention  # noqa: PLC0415
+        from . import db, retention  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
         with db.connect() as conn:
             cutoff = retention.pruned_before(conn)
@@ -635,7 +640,7 @@ def build(
             )
 
     if check:
-        from . import check as check_mod  # noqa: PLC0415
+        from . import check as check_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
         with err.status("checking raw data (great expectations)..."):
             result = check_mod.run(["raw"])
@@ -700,12 +705,12 @@ def backfill(
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute the daily models' days in [start, end) (plus what was loaded since their last run): idempotent."""
-    from . import runner  # noqa: PLC0415
+    from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     _lock_wait(wait)
 
-    from . import db, partitions  # noqa: PLC0415
+    from . import db, partitions  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     if end_d <= start_d:
@@ -716,7 +721,7 @@ def backfill(
             f"--end {end_d}: the window reaches into the future (today is {today} UTC, so --end is "
             f"at most {today + timedelta(days=1)}: the end day is exclusive)"
         )
-    from . import load as loader  # noqa: PLC0415
+    from . import load as loader  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     with db.connect() as conn:
         horizon = partitions.pruned_until(conn)
@@ -777,7 +782,7 @@ def refresh_customers(
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Recompute customer_analytics (seed 002's full vs recent refresh)."""
-    from . import runner  # noqa: PLC0415
+    from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     _lock_wait(wait)
@@ -820,7 +825,7 @@ def check(
     ] = None,
 ) -> None:
     """Validate the data with Great Expectations suites kept in tests/gx/<layer>/ (exit 1 on a failed expectation)."""
-    from . import check as check_mod  # noqa: PLC0415
+    from . import check as check_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if layer not in (*check_mod.LAYERS, "all"):
         raise UsageError(f"--layer: '{layer}' is not raw, marts or all")
@@ -852,7 +857,7 @@ def report_weekly(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Seed 000's weekly merchant report: summary, week-over-week change, plain-English summary, top rewards."""
-    from . import db, report  # noqa: PLC0415
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if fmt not in report.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(report.FORMATS)}")
@@ -903,8 +908,8 @@ def alerts(
 
     Exit status: 0 ok; 1 failed build, database or webhook; 2 bad usage; 3 --fail-on matched.
     """
-    from . import alerts as alerts_mod  # noqa: PLC0415
-    from . import db
+    from . import alerts as alerts_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if severity is not None and severity not in alerts_mod.SEVERITY_RANK:
         raise UsageError(f"--severity: '{severity}' is not info, warning or critical")
@@ -994,15 +999,13 @@ def status(
     than --max-wait-hours ago, or loaded events have waited longer than that to be processed;
     2 bad usage. A missing day without raw data (a quiet day) is reported only.
     """
-    from . import db  # noqa: PLC0415
-    from . import status as status_mod
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+    from . import status as status_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: '{fmt}' is not table or json")
     if freshness:
-        import contextlib  # noqa: PLC0415
-
-        from . import runner  # noqa: PLC0415
+        from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
         # dbt logs stale sources on stdout even with --quiet: keep stdout for the report (JSON)
         with contextlib.redirect_stdout(sys.stderr):
@@ -1030,10 +1033,10 @@ def demo(
     days: Annotated[int, typer.Option(min=14, help="Days to generate.")] = 120,
 ) -> None:
     """THE MAIN JOB: start the embedded db, generate + load a data set, build, test, print KPIs."""
-    from . import demo as demo_mod  # noqa: PLC0415
+    from . import demo as demo_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if data is not None:
-        from . import load as loader  # noqa: PLC0415
+        from . import load as loader  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
         loader.discover(data)  # a missing folder or one with nothing to load: exit 2 before any work
     demo_mod.run(out, err, data=data, tenants=tenants, days=days)
@@ -1053,7 +1056,7 @@ def export_deals(
     deal_id: Annotated[str | None, typer.Option("--deal-id", help="Only this deal.")] = None,
 ) -> None:
     """Export deal timelines and ledger entries for audit (seed 003 rollback plan), streamed."""
-    from . import db, export  # noqa: PLC0415
+    from . import db, export  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     since_d = parse_date(since, "--since")
     if fmt not in export.FORMATS:
@@ -1101,7 +1104,7 @@ def erase(
     Exit status: 0 also when nothing is held (unknown or already erased: idempotent); 1 when a build
     holds the lock (nothing touched).
     """
-    from . import erase as erase_mod  # noqa: PLC0415
+    from . import erase as erase_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     given = [
@@ -1193,7 +1196,7 @@ def pii_check(
 ) -> None:
     """PII guard: read every row of every text/JSON column; exit 1 on a PII-named column, an e-mail,
     a phone number, a customer's name, or a PII key (per table and column: rows, a redacted sample)."""
-    from . import db, privacy  # noqa: PLC0415
+    from . import db, privacy  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format: '{fmt}' is not table or json")
@@ -1244,8 +1247,6 @@ def lint(
 ) -> None:
     """sqlfluff + ruff + project conventions (dbt-bouncer: docs, grain, PK tests, naming, layering); exit 1 on a
     violation."""
-    from . import lint as lint_mod  # noqa: PLC0415
-
     with err.status("linting..."):
         result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, python=python, hygiene=hygiene)
     for v in (*result.sql, *result.python):
@@ -1261,10 +1262,10 @@ def lint(
 @handled
 def docs() -> None:
     """dbt docs generate (needs the database for the catalog); print where the site is."""
-    from . import db, runner  # noqa: PLC0415
+    from . import db, runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     os.environ.update(db.dbt_env())
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (dbt: ~2 s import, deferred so kpi --help stays fast)
 
     res = dbtRunner().invoke(["--quiet", "docs", "generate", *runner.base_args()])
     if not res.success:
@@ -1283,11 +1284,6 @@ def main() -> None:  # console-script entry point
     Raises:
         SystemExit: always, with the command's exit status.
     """
-    try:  # typer >= 0.24 ships its own copy of Click
-        from typer._click import exceptions as click_exc  # noqa: PLC0415
-    except ImportError:  # pragma: no cover - older typer: Click itself
-        from click import exceptions as click_exc  # noqa: PLC0415
-
     command = typer.main.get_command(app)
     try:
         code = command.main(prog_name="kpi", standalone_mode=False)
