@@ -47,6 +47,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_platform import fresh_database, psql, split_events  # noqa: E402
 
@@ -110,8 +112,6 @@ def peer_sql(path: Path, copy_rule: str) -> str:
 
 def run_peer(url: str, files: list[Path], settings: dict[str, str], copy_rule: str, reset_schema: bool) -> dict:
     """Run peer SQL files in one session; return total and per-file seconds."""
-    import psycopg  # noqa: PLC0415
-
     texts = [(f, peer_sql(f, copy_rule)) for f in files]
     per: dict[str, float] = {}
     with psycopg.connect(url, autocommit=True) as conn:
@@ -140,8 +140,6 @@ def peer_day_files() -> list[Path]:
 
 def compare(url: str) -> dict:
     """Every peer.<mart> against marts.<mart>: columns (names, types, order) and EXCEPT ALL both ways."""
-    import psycopg  # noqa: PLC0415
-
     out: dict = {}
     with psycopg.connect(url, autocommit=True) as conn:
         for m in MARTS:
@@ -401,8 +399,6 @@ def main() -> None:
         result[label] = r
         r["load_seconds"] = round(kpi("load", str(folder / "hist"), env=e)[0], 1)
         if ns.inject_copies > 0:
-            import psycopg  # noqa: PLC0415
-
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(INJECT_COPIES_SQL.format(share=float(ns.inject_copies)))
                 conn.execute("analyze raw.events_raw")

@@ -34,6 +34,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 SELECT = "+path:models/marts/platform"
@@ -52,8 +54,6 @@ def kpi(*args: str, env: dict) -> tuple[float, int]:
 
 def psql(url: str, q: str) -> str:
     """First column of the first row of ``q`` as text (psycopg; no psql binary needed)."""
-    import psycopg  # noqa: PLC0415
-
     with psycopg.connect(url, autocommit=True) as c:
         row = c.execute(q).fetchone()
     return "" if row is None else str(row[0])
@@ -87,7 +87,6 @@ def fresh_database(env: dict, name: str) -> str:
         cwd=ROOT,
         check=True,
     ).stdout.strip()
-    import psycopg  # noqa: PLC0415
 
     with psycopg.connect(url, autocommit=True) as c:
         c.execute(f"drop database if exists {name} with (force)")
@@ -97,8 +96,6 @@ def fresh_database(env: dict, name: str) -> str:
 
 def existing_database(env: dict, name: str) -> str | None:
     """URL of database ``name`` when it exists and holds events (for ``--keep-db``), else None."""
-    import psycopg  # noqa: PLC0415
-
     admin = {**env, "KPI_PGDATABASE": "postgres"}
     url = (
         subprocess.run(

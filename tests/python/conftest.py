@@ -31,6 +31,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from kpiwh import db
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "data"  # raw-data fixtures (tests/fixtures is dbt's unit-test fixture folder)
 
@@ -95,7 +97,7 @@ def pytest_xdist_make_scheduler(config, log):
     (xdist's own ``--dist loadgroup`` marks cannot do it with pytest 9: it renames ``item._nodeid``,
     which pytest 9 no longer reads.)
     """
-    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415  (pytest-xdist: ~0.2 s import, only under -n)
 
     class ModuleUnits(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
@@ -131,8 +133,6 @@ def project_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pg_server(tmp_path_factory):
     """Start an embedded PostgreSQL in a temporary data folder for the whole session."""
-    from kpiwh import db
-
     pgdata = tmp_path_factory.mktemp("pg") / "data"
     os.environ["KPI_PGDATA"] = str(pgdata)
     st = db.start(pgdata)

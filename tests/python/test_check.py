@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from conftest import ROOT, admin_conn, run_kpi
+from kpiwh import check
 
 RAW_TABLES = sorted(p.stem for p in (ROOT / "tests" / "gx" / "raw").glob("*.json"))
 MART_SUITES = [json.loads(p.read_text()) for p in sorted((ROOT / "tests" / "gx" / "marts").glob("*.json"))]
@@ -158,8 +159,6 @@ EXPECTED_FAILURES = [
 
 def _check_in_process(monkeypatch, dbname: str, layers: list[str]) -> dict:
     """``kpi check --format json`` without a subprocess (GX is imported once per session)."""
-    from kpiwh import check
-
     monkeypatch.setenv("KPI_PGDATABASE", dbname)
     return json.loads(json.dumps(check.run(layers).to_jsonable(), default=str))
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, run_kpi
+from conftest import FIXTURES, ROOT, run_kpi, write_csv
 
 
 def test_help_does_not_import_dbt():
@@ -78,8 +78,6 @@ def test_generate_into_an_unwritable_place_is_a_clear_error(tmp_path):
 
 @pytest.mark.slow
 def test_build_exits_1_naming_the_failed_test_and_2_for_a_selector_matching_nothing(conn, tmp_path):
-    from conftest import write_csv
-
     d = tmp_path / "d"
     write_csv(
         d / "bookings.csv",
@@ -141,8 +139,6 @@ def test_build_of_a_daily_mart_does_not_run_tests_of_its_unbuilt_weekly_rollup(c
     rollup's "weekly = sum of daily" test has the daily mart as one parent: dbt's default (eager) indirect
     selection would run it against a weekly table that does not exist (exit 1); the CLI's `buildable`
     runs only tests whose parents are all selected."""
-    from conftest import FIXTURES
-
     assert run_kpi("load", str(FIXTURES / "platform_small")).returncode == 0
     r = run_kpi("build", "--select", "+metrics_daily_calls", "--exclude", "tag:alerts+")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]

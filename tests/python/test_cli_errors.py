@@ -19,8 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from conftest import run_kpi
+from kpiwh import load as loader
+from kpiwh import main as cli
+from kpiwh.main import app
 
 NO_DB = "/nonexistent/kpi-pg"  # a database use would fail (exit 1), never exit 2
 
@@ -216,8 +220,6 @@ def run_in_process(args: list[str], env: dict[str, str]) -> tuple[int, str, str]
     Returns:
         (exit status, stdout, stderr).
     """
-    from kpiwh import main as cli
-
     saved_env = {k: os.environ.get(k) for k in env}
     saved_argv = sys.argv
     os.environ.update(env)
@@ -242,9 +244,6 @@ def run_in_process(args: list[str], env: dict[str, str]) -> tuple[int, str, str]
 
 def leaf_commands() -> set[str]:
     """Every runnable command path under `kpi` ("db start", "load", ...), from the CLI's Click group."""
-    import typer
-
-    from kpiwh.main import app
 
     def walk(cmd, prefix: str):
         subs = getattr(cmd, "commands", None)
@@ -297,7 +296,6 @@ def test_a_real_process_gets_the_same_one_line(files):
 
 def test_an_unexpected_error_is_one_line_exit_1(monkeypatch):
     """The last-resort net: an exception no handler expected is still one line (KPI_DEBUG=1 re-raises)."""
-    from kpiwh import load as loader
 
     def boom(path):
         raise RuntimeError("something\nunforeseen")
@@ -314,9 +312,6 @@ def test_an_unexpected_error_is_one_line_exit_1(monkeypatch):
 
 def test_a_deliberate_exit_status_is_not_an_internal_error(monkeypatch):
     """`raise typer.Exit(n)` inside a command (status unhealthy, alerts --fail-on: 3) keeps its status, silently."""
-    import typer
-
-    from kpiwh import load as loader
 
     def leave(path):
         raise typer.Exit(3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -11,8 +12,11 @@ import sys
 from datetime import UTC
 
 import pytest
+from rich.console import Console
+from rich.table import Table
 
 from conftest import run_kpi
+from kpiwh import output
 
 
 def _value(stdout: str, label: str) -> str:
@@ -145,13 +149,6 @@ def test_demo_not_on_a_terminal_reports_progress_and_a_runnable_hint(built_wareh
 
 
 def test_print_table_fits_a_narrow_terminal_and_keeps_whole_rows_elsewhere():
-    import io
-
-    from rich.console import Console
-    from rich.table import Table
-
-    from kpiwh import output
-
     ids = ["invite_rate_below_target_weekly", "par_0001_workshop_with_a_long_name"]
 
     def table() -> Table:

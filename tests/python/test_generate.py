@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import filecmp
 import importlib
+import inspect
+import io
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -110,8 +113,6 @@ def test_headers_match_ddl(small) -> None:
 
 def test_files_are_canonical_csv(small) -> None:
     """Every file re-serialises byte-identically through csv.writer (incl. the hand-written events)."""
-    import io
-
     out, _ = small
     for table in gen.TABLE_COLUMNS:
         raw = (out / f"{table}.csv").read_text(encoding="utf-8")
@@ -357,8 +358,6 @@ def test_deals_ledger_and_disputes(small) -> None:
 
 
 def test_uuid_helper_matches_stdlib() -> None:
-    import random
-
     rng = random.Random(1)
     for _ in range(1000):
         bits = rng.getrandbits(128)
@@ -393,8 +392,6 @@ def test_bad_arguments(tmp_path: Path, bad: dict) -> None:
 
 def test_large_settings_are_valid_arguments() -> None:
     """LARGE_SETTINGS (documented: >= 10 M events, >= 1 M bookings) are keyword arguments of generate()."""
-    import inspect
-
     params = inspect.signature(gen.generate).parameters
     assert set(gen.LARGE_SETTINGS) <= set(params)
     assert list(params) == ["out_dir", "tenants", "days", "start", "seed", "scale", "progress"]

@@ -9,6 +9,7 @@ and small synthetic manifests for the two checks of :mod:`kpiwh.hygiene`.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kpiwh import hygiene, lint
+from kpiwh import config, hygiene, lint
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_EXCEPTIONS = hygiene.Settings(exceptions={})
@@ -40,10 +41,6 @@ def test_project_hygiene_is_clean(parsed):
 
 def test_schema_names_follow_the_target(parsed, tmp_path):
     """Shared targets build into the layer schemas; a developer's target into <target schema>_<layer>."""
-    import os  # noqa: PLC0415
-
-    from kpiwh import config  # noqa: PLC0415
-
     nodes = json.loads((parsed / "manifest.json").read_text())["nodes"].values()
     shared = {n["name"]: n["schema"] for n in nodes if n["resource_type"] == "model"}  # the default target
     proc = subprocess.run(
@@ -198,8 +195,6 @@ def test_kpi_lint_exit_code_and_summary_on_a_violation(lint_copy, tmp_path):
 
 
 def _env() -> dict:
-    import os  # noqa: PLC0415
-
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "cli") + os.pathsep + env.get("PYTHONPATH", "")
     return env

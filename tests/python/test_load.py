@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_kpi, write_csv
+from kpiwh import contract
+from kpiwh import load as loader
+from kpiwh.errors import UsageError
 
 BOOKING_COLS = [
     "booking_id",
@@ -466,10 +470,6 @@ def test_a_failed_events_file_leaves_the_held_rows(conn, tmp_path):
 
 def test_a_move_that_fails_after_the_delete_rolls_back_whole(conn, tmp_path):
     # the old row is deleted before the new one is inserted: both in the file's transaction
-    import psycopg  # noqa: PLC0415
-
-    from kpiwh import contract, load  # noqa: PLC0415
-
     r = load_events(tmp_path / "ok", [_ev(E1, "2025-03-31T23:30:00+00:00", "2025-04-01T00:10:00+00:00", 100)])
     assert r.returncode == 0, r.stderr
     before = events(conn)
@@ -484,7 +484,7 @@ def test_a_move_that_fails_after_the_delete_rolls_back_whole(conn, tmp_path):
         [_ev(E1, "2025-04-01T00:05:00+00:00", "2025-04-01T00:20:00+00:00", 150)],
     )
     with pytest.raises(psycopg.errors.RaiseException, match="insert refused"):
-        load.load_file(conn, path, "events_raw", "csv", contract.tables(conn))
+        loader.load_file(conn, path, "events_raw", "csv", contract.tables(conn))
     assert events(conn) == before
 
 
@@ -533,8 +533,6 @@ Q_COLS = ["event_id", "occurred_at", "tenant_id", "event_domain", "event_type", 
 
 
 def _when(minutes_from_now: int) -> str:
-    from datetime import datetime, timedelta
-
     return (datetime.now(UTC) + timedelta(minutes=minutes_from_now)).isoformat(timespec="seconds")
 
 
@@ -624,9 +622,6 @@ def test_a_clean_file_says_quality_ok_and_strict_loads_it(conn, tmp_path):
 
 def test_quality_of_other_tables_in_process(conn, tmp_path):
     """Deals grouped by country/category/version, bookings by location, tenants' country codes (no CLI: fast)."""
-    from kpiwh import load as loader
-    from kpiwh.errors import UsageError
-
     d = tmp_path / "o"
     write_csv(
         d / "tenants.csv",
@@ -656,8 +651,6 @@ def test_quality_of_other_tables_in_process(conn, tmp_path):
 
 # --------------------------------------------------------------------------- issue 13: BOM and line numbers
 def test_a_utf8_bom_is_accepted_in_csv_and_jsonl(conn, tmp_path):
-    from kpiwh import load as loader
-
     d = tmp_path / "bom"
     d.mkdir()
     (d / "locations.csv").write_bytes("\ufefflocation_id,tenant_id,name\nl1,t1,Café\n".encode())
@@ -693,9 +686,6 @@ def test_a_utf8_bom_is_accepted_in_csv_and_jsonl(conn, tmp_path):
     ],
 )
 def test_malformed_csv_errors_name_the_offending_line(conn, tmp_path, body, message):
-    from kpiwh import load as loader
-    from kpiwh.errors import UsageError
-
     (tmp_path / "locations.csv").write_bytes(b"location_id,tenant_id,name\n" + body)
     with pytest.raises(UsageError) as e:
         loader.load_path(conn, tmp_path / "locations.csv")
@@ -704,9 +694,6 @@ def test_malformed_csv_errors_name_the_offending_line(conn, tmp_path, body, mess
 
 
 def test_a_non_utf8_jsonl_names_the_line(conn, tmp_path):
-    from kpiwh import load as loader
-    from kpiwh.errors import UsageError
-
     f = tmp_path / "tenants.jsonl"
     f.write_bytes(b'{"tenant_id": "t1", "kind": "merchant"}\n{"tenant_id": "t\xff2", "kind": "merchant"}\n')
     with pytest.raises(UsageError, match=r"^tenants\.jsonl line 2: not UTF-8 text$"):
@@ -716,10 +703,6 @@ def test_a_non_utf8_jsonl_names_the_line(conn, tmp_path):
 
 # --------------------------------------------------------------------------- issue 13: backfill windows
 def test_backfill_window_probe_and_a_missing_contract(conn, tmp_path):
-    from datetime import date
-
-    from kpiwh import load as loader
-
     r = run_kpi("backfill", "--start", "2025-01-01", "--end", "2025-01-02")
     assert (r.returncode, r.stderr.strip()) == (
         2,
@@ -736,8 +719,6 @@ def test_backfill_window_probe_and_a_missing_contract(conn, tmp_path):
 
 
 def test_an_appointment_booked_ahead_is_not_a_future_timestamp(conn, tmp_path):
-    from kpiwh import load as loader
-
     ahead = [["b9", "org_1", "loc_1", "c1", _when(7 * 24 * 60), "PENDING", None, _when(0), _when(0)]]
     write_csv(tmp_path / "a" / "bookings.csv", BOOKING_COLS, ahead)
     (r,) = loader.load_path(conn, tmp_path / "a")

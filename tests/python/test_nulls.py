@@ -30,6 +30,8 @@ import psycopg
 import pytest
 
 from conftest import admin_conn, run_kpi, write_csv
+from kpiwh import contract
+from kpiwh.generate import generate
 
 #: the generated data set: small, every product present (split_tenant_kinds(10) gives every kind)
 GEN = {"tenants": 10, "days": 14, "seed": 13}
@@ -48,8 +50,6 @@ def nullable_columns(conn: psycopg.Connection) -> dict[str, list[str]]:
     Returns:
         dict[str, list[str]]: table name -> its columns without NOT NULL (DDL order).
     """
-    from kpiwh import contract  # noqa: PLC0415 - the CLI package, importable through PYTHONPATH
-
     return {
         t.name: [c.name for c in t.columns if not c.required and c.default is None and c.name not in t.primary_key]
         for t in contract.tables(conn).values()
@@ -111,8 +111,6 @@ def _ok(r):
 @pytest.fixture(scope="module")
 def nulled_build(pg_server, tmp_path_factory):
     """The null-laden data set loaded and built once; yields (connection, nulled counts, build result)."""
-    from kpiwh.generate import generate  # noqa: PLC0415
-
     name = "t_nulls_" + uuid.uuid4().hex[:8]
     with admin_conn(pg_server) as c:
         c.execute(f'create database "{name}"')

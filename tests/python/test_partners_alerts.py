@@ -25,6 +25,8 @@ import psycopg
 import pytest
 
 from conftest import admin_conn, assert_relation_equals_csv, run_kpi, write_csv
+from kpiwh import alerts as alerts_mod
+from kpiwh import runner
 
 EVENT_COLUMNS = [
     "event_id",
@@ -280,9 +282,6 @@ def lifecycle(built, tmp_path_factory):
     T1 and "T4 again" go through the CLI (`kpi alerts --evaluate`); T2..T4 call the same
     function in-process with one parsed manifest (dbt parses once: faster).
     """
-    from kpiwh import alerts as alerts_mod
-    from kpiwh import runner
-
     states = {}
     manifest = None
     for label, at in (("T1", T1), ("T2", T2), ("T3", T3), ("T4", T4), ("T4 again", T4)):

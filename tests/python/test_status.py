@@ -40,6 +40,7 @@ import psycopg
 import pytest
 
 from conftest import FIXTURES, ROOT, admin_conn, run_kpi
+from kpiwh import status as status_mod
 
 pytestmark = pytest.mark.slow
 
@@ -426,8 +427,6 @@ def test_loaded_events_waiting_longer_than_the_wait_exit_1(ops_run):
 
 def test_bookings_loaded_but_not_staged_are_waiting(conn):
     """Raw bookings / payments loaded after the newest row their staging holds wait for the next build."""
-    from kpiwh import status  # noqa: PLC0415  (the CLI's package, as the other tests run it)
-
     r = run_kpi("init")
     assert r.returncode == 0, r.stderr
     conn.execute("create schema if not exists staging")
@@ -438,8 +437,8 @@ def test_bookings_loaded_but_not_staged_are_waiting(conn):
         "('b2', 'o1', '2025-03-02 23:30+00', 'ACCEPTED', '2025-03-05 12:00+00')"
     )
     conn.execute("insert into staging.stg_bookings__bookings values ('b1', '2025-03-05 10:00+00')")  # b1 staged
-    waiting = status.unprocessed(conn, [])
+    waiting = status_mod.unprocessed(conn, [])
     assert waiting["staging"] == ["2025-03-02"]
     assert waiting["oldest_loaded_at"].isoformat().startswith("2025-03-05T12:00:00")
     conn.execute("insert into staging.stg_bookings__bookings values ('b2', '2025-03-05 12:00+00')")  # now staged
-    assert status.unprocessed(conn, []) == {"staging": [], "marts": {}, "oldest_loaded_at": None}
+    assert status_mod.unprocessed(conn, []) == {"staging": [], "marts": {}, "oldest_loaded_at": None}
