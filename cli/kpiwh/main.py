@@ -19,9 +19,7 @@ import yaml  # PyYAML, installed with dbt-core
 from rich.console import Console
 from rich.table import Table
 
-from . import config, output, report
-from . import generate as gen
-from . import lint as lint_mod
+from . import config, output
 from .errors import KpiError, UsageError
 
 try:  # typer >= 0.24 ships its own copy of Click
@@ -544,6 +542,8 @@ def generate(
     fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
 ) -> None:
     """Write a deterministic, realistic data set for every raw table (CSV, what `kpi load` reads)."""
+    from . import generate as gen  # noqa: PLC0415  (a command's module: imported when it runs, so kpi --help stays fast)
+
     _check_format(fmt)
     start_d = parse_date(start, "--start")
     writable_dir(out_dir, "--out")
@@ -857,7 +857,7 @@ def report_weekly(
     out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """Seed 000's weekly merchant report: summary, week-over-week change, plain-English summary, top rewards."""
-    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+    from . import db, report  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if fmt not in report.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(report.FORMATS)}")
@@ -1247,6 +1247,8 @@ def lint(
 ) -> None:
     """sqlfluff + ruff + project conventions (dbt-bouncer: docs, grain, PK tests, naming, layering); exit 1 on a
     violation."""
+    from . import lint as lint_mod  # noqa: PLC0415  (a command's module: imported when it runs, so kpi --help stays fast)
+
     with err.status("linting..."):
         result = lint_mod.run(config.project_dir(), fix=fix, sql=sql, python=python, hygiene=hygiene)
     for v in (*result.sql, *result.python):
