@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from conftest import FIXTURES, admin_conn, assert_relation_equals_csv, run_kpi
+from kpiwh import report
 
 FIX = FIXTURES / "loyalty_small"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -197,8 +198,6 @@ def test_report_bad_input_exits_2_with_one_line(built, args, message):
 
 
 def test_report_html_escapes_values_once(built):
-    from kpiwh import report
-
     r = _ok(run_kpi("report", "weekly", "--tenant", "mer_a", "--week", "2025-W03", "--format", "json", env=built))
     rep = json.loads(r.stdout)
     hostile = "<script>alert(1)</script> & Co"
