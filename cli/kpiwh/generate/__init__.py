@@ -174,7 +174,7 @@ def generate(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    ctx = _Ctx(out_dir, start, days, int(seed), float(scale), progress)
+    ctx = _Ctx(start, days, int(seed), float(scale))
     plans = core.plan_tenants(ctx, tenants)
 
     counts: dict[str, int] = {}

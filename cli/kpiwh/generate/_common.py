@@ -13,7 +13,6 @@ import random
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -317,8 +316,7 @@ class _Tenant:
 
 
 class _Ctx:
-    def __init__(self, out_dir: Path, start: date, days: int, seed: int, scale: float, progress) -> None:
-        self.out_dir = out_dir
+    def __init__(self, start: date, days: int, seed: int, scale: float) -> None:
         self.start = start
         self.days = days
         self.seed = seed
@@ -328,7 +326,6 @@ class _Ctx:
         self.day_str = [(start + timedelta(days=d)).isoformat() + "T" for d in range(days)]
         self.tod_str = [f"{h:02d}:{m:02d}:{s:02d}+00:00" for h in range(24) for m in range(60) for s in range(60)]
         self.trend = [1.0 + TREND_PER_DAY * d for d in range(days)]
-        self.progress = progress
         self.sinks: dict[str, _Sink] = {}
 
     def rng(self, purpose: str, key: str = "") -> random.Random:

@@ -79,12 +79,10 @@ class _EventSink(_Sink):
         self.end = end
         self.day_str = day_str
         self.tod_str = tod_str
-        self.rng: random.Random | None = None
         self._bits = None
         self._rand = None
 
     def bind(self, rng: random.Random) -> None:
-        self.rng = rng
         self._bits = rng.getrandbits
         self._rand = rng.random
 

@@ -27,7 +27,6 @@ MERCHANT_TX_PER_LOCATION_DAY = 30.0
 MERCHANT_CUSTOMERS_BASE = 60.0
 MERCHANT_CUSTOMERS_PER_DAY = 2.5
 SCAN_ERRORS = ("expired_qr", "insufficient_balance", "unauthorized_device")
-REWARD_NAMES = ("Free coffee", "Free pastry", "10% off", "Free upsize", "Tote bag", "Free lunch")
 REWARD_COSTS = (50, 80, 100, 150, 200, 300, 500)
 
 
