@@ -11,6 +11,7 @@ import json
 import math
 import random
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -204,6 +205,14 @@ def _uuid4_str(bits: int) -> str:
     """Same text as ``str(uuid.UUID(int=bits, version=4))``, faster."""
     h = "%032x" % ((bits & _UUID_CLEAR) | _UUID_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _moment(rand: Callable[[], float], day0: int, hours: tuple[int, ...]) -> int:
+    """A random second of the day that starts at offset ``day0``, its hour drawn from ``hours``.
+
+    ``hours`` is an ``_HOUR_TABLES`` entry; ``rand`` is called twice (the hour, then the second).
+    """
+    return day0 + hours[int(rand() * len(hours))] + int(rand() * HOUR)
 
 
 def _lognormal_seconds(rng: random.Random, median: float, sigma: float, lo: float, hi: float) -> int:
