@@ -13,6 +13,7 @@ from ._common import (
     _dumps,
     _iso_offset,
     _lognormal_seconds,
+    _moment,
     _poisson,
     _Tenant,
 )
@@ -25,6 +26,7 @@ PARTNER_INVITES_PER_DAY = 0.5
 PARTNER_PROFILE_UPDATES_PER_DAY = 0.15
 PARTNER_STATUSES = ("pending", "active", "suspended", "rejected")
 API_ENDPOINTS = ("/v1/jobs", "/v1/quotes", "/v1/mechanics", "/v1/invoices", "/v1/availability")
+_API_OK = tuple(f'{{"endpoint":"{e}","http_status":200}}' for e in API_ENDPOINTS)
 
 
 def plan_partner(ctx: _Ctx, rng: random.Random, tp: _Tenant) -> None:
@@ -89,23 +91,43 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
         tp (_Tenant): the partner's plan (from ``plan_partner``).
         ev (_EventSink): the events_raw writer; bound to this tenant's event RNG.
     """
-    rng = ctx.rng("events", tp.tenant_id)
-    ev.bind(rng)
-    emit = ev.emit
-    tid, cc = tp.tenant_id, tp.country
-    owner = tp.owner_id
-    end = ctx.end
-    email_seq = [0]
+    partner = _Partner(ctx, tp, ev)
+    partner.signup()
+    if tp.decided_at is None:
+        ev.maybe_flush()
+        return
+    partner.decision()
+    if tp.decision == "rejected":
+        partner.rejected_logins()
+        ev.maybe_flush()
+        return
+    partner.active_days()
 
-    def session() -> str:
-        return f"s_{rng.getrandbits(48):012x}"
 
-    def email(t: int, email_type: str, user: str | None, extra: dict | None = None) -> None:
-        email_seq[0] += 1
-        eid = f"em_{tp.gindex:03d}{email_seq[0]:07d}"
+class _Partner:
+    """One partner tenant's event writer (its owner, e-mails and invites so far)."""
+
+    def __init__(self, ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
+        rng = ctx.rng("events", tp.tenant_id)
+        ev.bind(rng)
+        self.ctx, self.tp, self.ev, self.emit = ctx, tp, ev, ev.emit
+        self.rng, self.rand = rng, rng.random
+        self.tid, self.cc, self.owner, self.scale = tp.tenant_id, tp.country, tp.owner_id, ctx.scale
+        self.hours = _HOUR_TABLES["office"]
+        self.email_seq = 0
+        self.invite_seq = 0
+        self.mechanics: list[tuple[int, str]] = []  # (accepted at, user id) of accepted invites
+
+    def session(self) -> str:
+        """A new session id."""
+        return f"s_{self.rng.getrandbits(48):012x}"
+
+    def email(self, t: int, email_type: str, user: str | None) -> None:
+        """An e-mail sent at ``t`` (3 % fail first and are sent again up to 3 h later)."""
+        emit, tid, cc, rng = self.emit, self.tid, self.cc, self.rng
+        self.email_seq += 1
+        eid = f"em_{self.tp.gindex:03d}{self.email_seq:07d}"
         meta = {"email_type": email_type}
-        if extra:
-            meta.update(extra)
         if rng.random() < 0.03:
             emit(
                 t,
@@ -147,71 +169,77 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             _dumps(meta),
         )
 
-    sess = session()
-    for start_t, fail_t, reason in tp.attempts:
-        emit(
-            start_t,
-            tid,
-            None,
-            "partners",
-            "signup_started",
-            owner,
-            sess,
-            "partner",
-            tid,
-            "started",
-            None,
-            None,
-            cc,
-            None,
-            None,
-            None,
-            None,
-        )
-        if fail_t is not None:
+    def signup(self) -> None:
+        """Sign-up attempts (a failed one starts a new session), then the completed application."""
+        emit, tid, cc, owner, rng, tp = self.emit, self.tid, self.cc, self.owner, self.rng, self.tp
+        sess = self.session()
+        for start_t, fail_t, reason in tp.attempts:
             emit(
-                fail_t,
+                start_t,
                 tid,
                 None,
                 "partners",
-                "signup_failed",
+                "signup_started",
                 owner,
                 sess,
                 "partner",
                 tid,
-                reason,
+                "started",
                 None,
                 None,
                 cc,
                 None,
                 None,
                 None,
-                _dumps({"step": rng.choice(("business_info", "documents", "payout"))}),
+                None,
             )
-            sess = session()
-    if tp.applied_at is not None:
-        emit(
-            tp.applied_at,
-            tid,
-            None,
-            "partners",
-            "signup_completed",
-            owner,
-            sess,
-            "partner",
-            tid,
-            "completed",
-            None,
-            None,
-            cc,
-            None,
-            None,
-            None,
-            None,
-        )
-    if tp.decided_at is not None:
+            if fail_t is not None:
+                emit(
+                    fail_t,
+                    tid,
+                    None,
+                    "partners",
+                    "signup_failed",
+                    owner,
+                    sess,
+                    "partner",
+                    tid,
+                    reason,
+                    None,
+                    None,
+                    cc,
+                    None,
+                    None,
+                    None,
+                    _dumps({"step": rng.choice(("business_info", "documents", "payout"))}),
+                )
+                sess = self.session()
+        if tp.applied_at is not None:
+            emit(
+                tp.applied_at,
+                tid,
+                None,
+                "partners",
+                "signup_completed",
+                owner,
+                sess,
+                "partner",
+                tid,
+                "completed",
+                None,
+                None,
+                cc,
+                None,
+                None,
+                None,
+                None,
+            )
+
+    def decision(self) -> None:
+        """The review's decision by an admin, and its e-mail to the owner."""
+        emit, tid, cc, owner, rng, tp = self.emit, self.tid, self.cc, self.owner, self.rng, self.tp
         admin = f"admin_{1 + int(rng.random() * 3):02d}"
-        hours = round((tp.decided_at - tp.applied_at) / HOUR, 2)
+        review_hours = round((tp.decided_at - tp.applied_at) / HOUR, 2)
         etype = "application_approved" if tp.decision == "approved" else "application_rejected"
         emit(
             tp.decided_at,
@@ -230,14 +258,14 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
             None,
             None,
             None,
-            _dumps({"review_hours": hours}),
+            _dumps({"review_hours": review_hours}),
         )
         email_type = "approval" if tp.decision == "approved" else "rejection"
-        email(tp.decided_at + 5 + int(rng.random() * 120), email_type, owner)
-    if tp.decided_at is None:
-        ev.maybe_flush()
-        return
-    if tp.decision == "rejected":
+        self.email(tp.decided_at + 5 + int(rng.random() * 120), email_type, owner)
+
+    def rejected_logins(self) -> None:
+        """A rejected partner's owner logs in up to twice within three days of the decision."""
+        emit, tid, cc, owner, rng, tp = self.emit, self.tid, self.cc, self.owner, self.rng, self.tp
         for _ in range(int(rng.random() * 3)):
             emit(
                 tp.decided_at + int(rng.random() * 3 * DAY),
@@ -246,7 +274,7 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 "partners",
                 "dashboard_login",
                 owner,
-                session(),
+                self.session(),
                 "user",
                 owner,
                 "success",
@@ -258,32 +286,41 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 None,
                 None,
             )
-        ev.maybe_flush()
-        return
-    stop = tp.suspended_at if tp.suspended_at is not None else end
-    s = ctx.scale
-    hours = _HOUR_TABLES["office"]
-    nh = len(hours)
-    rand = rng.random
-    mechanics: list[tuple[int, str]] = []
-    invite_seq = 0
-    api_ok = [f'{{"endpoint":"{e}","http_status":200}}' for e in API_ENDPOINTS]
-    first_day = tp.decided_at // DAY
-    for d in range(first_day, ctx.days):
-        day0 = d * DAY
-        if day0 >= stop:
-            break
-        f = ctx.season("partner", d) * ctx.trend[d]
-        lo_t = max(day0, tp.decided_at + 60)
-        # invites: sent -> accepted (70 %) before expiry, else expired
-        for _ in range(_poisson(rng, PARTNER_INVITES_PER_DAY * s * f)):
-            t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
+
+    def active_days(self) -> None:
+        """Every day from the approval until the window's end or a suspension."""
+        ctx, tp = self.ctx, self.tp
+        stop = tp.suspended_at if tp.suspended_at is not None else ctx.end
+        for d in range(tp.decided_at // DAY, ctx.days):
+            day0 = d * DAY
+            if day0 >= stop:
+                break
+            f = ctx.season("partner", d) * ctx.trend[d]
+            lo_t = max(day0, tp.decided_at + 60)
+            self.invites(day0, lo_t, stop, f)
+            self.logins(day0, lo_t, stop, f)
+            self.profile_updates(day0, lo_t, stop, f)
+            self.api_requests(day0, lo_t, stop, f)
+            self.ev.maybe_flush()
+
+    def invites(self, day0: int, lo_t: int, stop: int, f: float) -> None:
+        """Invites of the day: sent, then accepted (70 %) before expiry, else expired.
+
+        Like every section of an active day, events fall in ``[lo_t, stop)`` and
+        ``f`` is the day's season x trend.
+        """
+        emit, tid, cc, owner = self.emit, self.tid, self.cc, self.owner
+        rng, rand, hours = self.rng, self.rand, self.hours
+        gi = self.tp.gindex
+        for _ in range(_poisson(rng, PARTNER_INVITES_PER_DAY * self.scale * f)):
+            t = _moment(rand, day0, hours)
             if t < lo_t or t >= stop:
                 continue
-            invite_seq += 1
-            inv = f"inv_{tp.gindex:03d}{invite_seq:06d}"
+            self.invite_seq += 1
+            invite_seq = self.invite_seq
+            inv = f"inv_{gi:03d}{invite_seq:06d}"
             expires = t + 7 * DAY
-            meta = {"expires_at": _iso_offset(ctx, expires)}
+            meta = {"expires_at": _iso_offset(self.ctx, expires)}
             if rand() < 0.03:
                 meta["email"] = f"mechanic{invite_seq}@example.com"
             emit(
@@ -305,7 +342,7 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 None,
                 _dumps(meta),
             )
-            email(t + 2 + int(rand() * 60), "invite", owner)
+            self.email(t + 2 + int(rand() * 60), "invite", owner)
             if rand() < 0.7:
                 acc_t = t + _lognormal_seconds(rng, 20 * HOUR, 1.2, 10 * MINUTE, 7 * DAY - 60)
                 mech = f"mech_{rng.getrandbits(48):012x}"
@@ -316,7 +353,7 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                     "partners",
                     "invite_accepted",
                     mech,
-                    session(),
+                    self.session(),
                     "invite",
                     inv,
                     "accepted",
@@ -328,7 +365,7 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                     None,
                     None,
                 ):
-                    mechanics.append((acc_t, mech))
+                    self.mechanics.append((acc_t, mech))
             else:
                 emit(
                     expires,
@@ -349,8 +386,14 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                     None,
                     None,
                 )
-        for _ in range(_poisson(rng, PARTNER_LOGINS_PER_DAY * s * f)):
-            t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
+
+    def logins(self, day0: int, lo_t: int, stop: int, f: float) -> None:
+        """Dashboard logins of the day, by the owner or (half the time) a mechanic who accepted an invite."""
+        emit, tid, cc, owner = self.emit, self.tid, self.cc, self.owner
+        rng, rand, hours = self.rng, self.rand, self.hours
+        mechanics = self.mechanics
+        for _ in range(_poisson(rng, PARTNER_LOGINS_PER_DAY * self.scale * f)):
+            t = _moment(rand, day0, hours)
             if t < lo_t or t >= stop:
                 continue
             user = owner
@@ -365,7 +408,7 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 "partners",
                 "dashboard_login",
                 user,
-                session(),
+                self.session(),
                 "user",
                 user,
                 "success",
@@ -377,8 +420,13 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 None,
                 None,
             )
-        for _ in range(_poisson(rng, PARTNER_PROFILE_UPDATES_PER_DAY * s * f)):
-            t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
+
+    def profile_updates(self, day0: int, lo_t: int, stop: int, f: float) -> None:
+        """Profile updates of the day (two fields each; a phone number sometimes in the metadata)."""
+        emit, tid, cc, owner = self.emit, self.tid, self.cc, self.owner
+        rng, rand, hours = self.rng, self.rand, self.hours
+        for _ in range(_poisson(rng, PARTNER_PROFILE_UPDATES_PER_DAY * self.scale * f)):
+            t = _moment(rand, day0, hours)
             if t < lo_t or t >= stop:
                 continue
             meta = {"fields": sorted(rng.sample(["address", "hours", "services", "logo", "phone"], 2))}
@@ -403,8 +451,13 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                 None,
                 _dumps(meta),
             )
-        for _ in range(_poisson(rng, PARTNER_API_PER_DAY * s * f)):
-            t = day0 + hours[int(rand() * nh)] + int(rand() * HOUR)
+
+    def api_requests(self, day0: int, lo_t: int, stop: int, f: float) -> None:
+        """API requests of the day with their latency (3 % errors: HTTP 500 or 429)."""
+        emit, tid, cc, owner = self.emit, self.tid, self.cc, self.owner
+        rng, rand, hours = self.rng, self.rand, self.hours
+        for _ in range(_poisson(rng, PARTNER_API_PER_DAY * self.scale * f)):
+            t = _moment(rand, day0, hours)
             if t < lo_t or t >= stop:
                 continue
             k = int(rand() * len(API_ENDPOINTS))
@@ -448,6 +501,5 @@ def write_events(ctx: _Ctx, tp: _Tenant, ev: _EventSink) -> None:
                     None,
                     None,
                     latency,
-                    api_ok[k],
+                    _API_OK[k],
                 )
-        ev.maybe_flush()
