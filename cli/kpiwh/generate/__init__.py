@@ -82,7 +82,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from . import bookings, core, loyalty, marketplace, partners, platform
-from ._common import TABLE_COLUMNS, _Ctx
+from ._common import TABLE_COLUMNS, _Ctx, _Tenant
 from ._common import _uuid4_str as _uuid4_str  # the tests compare it with uuid.UUID
 from ._sinks import _EventSink, _Sink
 from .bookings import BOOKING_STATUSES, PAYMENT_STATUSES
@@ -155,23 +155,7 @@ def generate(
         OSError: if ``out_dir`` cannot be created or written (e.g. ENOSPC); no
             ``<table>.csv`` was written or changed.
     """
-    if isinstance(tenants, bool) or not isinstance(tenants, int) or not 1 <= tenants <= 1000:
-        raise ValueError(f"tenants must be an integer in 1..1000, got {tenants!r}")
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
-        raise ValueError(f"days must be an integer in 1..3660, got {days!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < scale <= 1000) or math.isnan(scale):
-        raise ValueError(f"scale must be a number in (0, 1000], got {scale!r}")
-    if isinstance(start, datetime):
-        start = start.date()
-    if not isinstance(start, date):
-        raise ValueError(f"start must be a date, got {start!r}")
-    try:
-        (start + timedelta(days=days + 30)).isoformat()
-    except OverflowError as exc:  # pragma: no cover - only near date.max
-        raise ValueError(f"start + days is out of range: {start} + {days}") from exc
-
+    start = _checked(tenants, days, start, seed, scale)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     ctx = _Ctx(start, days, int(seed), float(scale))
@@ -192,32 +176,10 @@ def generate(
             else:
                 sinks[table] = _Sink(path, table, progress)
         ctx.sinks = sinks
-        ts = ctx.ts
-        for tp in plans:
-            sinks["tenants"].add(
-                (tp.tenant_id, tp.kind, tp.name, tp.country, ts(tp.signed_up_at), tp.status, ts(tp.updated_at))
-            )
-            for lid, lname, created in tp.locations:
-                sinks["locations"].add((lid, tp.tenant_id, lname, ts(created)))
-            if tp.kind == "partner":
-                sinks["partners"].add(
-                    (tp.tenant_id, tp.status, ts(tp.applied_at), ts(tp.decided_at), ts(tp.updated_at))
-                )
+        core.write_tenant_tables(ctx, plans)
         for name in ("tenants", "locations", "partners"):
             counts[name] = sinks[name].close()
-        ev = sinks["events_raw"]
-        assert isinstance(ev, _EventSink)
-        for tp in plans:
-            if tp.kind == "merchant":
-                loyalty.write_events(ctx, tp, ev)
-            elif tp.kind == "partner":
-                partners.write_events(ctx, tp, ev)
-            elif tp.kind == "platform":
-                platform.write_events(ctx, tp, ev)
-            elif tp.kind == "organization":
-                bookings.write_tables(ctx, tp)
-            else:
-                marketplace.write_tables(ctx, tp)
+        _write_products(ctx, plans)
         for name, sink in sinks.items():
             if name not in counts:
                 counts[name] = sink.close()
@@ -234,3 +196,45 @@ def generate(
             for path in partial.values():
                 path.unlink(missing_ok=True)
     return {name: counts[name] for name in TABLE_COLUMNS}
+
+
+def _checked(tenants: int, days: int, start: date, seed: int, scale: float) -> date:
+    """Check ``generate``'s arguments; returns ``start`` as a date (a datetime is truncated).
+
+    Raises:
+        ValueError: if an argument is out of range or of the wrong type.
+    """
+    if isinstance(tenants, bool) or not isinstance(tenants, int) or not 1 <= tenants <= 1000:
+        raise ValueError(f"tenants must be an integer in 1..1000, got {tenants!r}")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 3660:
+        raise ValueError(f"days must be an integer in 1..3660, got {days!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < scale <= 1000) or math.isnan(scale):
+        raise ValueError(f"scale must be a number in (0, 1000], got {scale!r}")
+    if isinstance(start, datetime):
+        start = start.date()
+    if not isinstance(start, date):
+        raise ValueError(f"start must be a date, got {start!r}")
+    try:
+        (start + timedelta(days=days + 30)).isoformat()
+    except OverflowError as exc:  # pragma: no cover - only near date.max
+        raise ValueError(f"start + days is out of range: {start} + {days}") from exc
+    return start
+
+
+def _write_products(ctx: _Ctx, plans: list[_Tenant]) -> None:
+    """Write every tenant's product data, tenant by tenant, into ``ctx.sinks``."""
+    ev = ctx.sinks["events_raw"]
+    assert isinstance(ev, _EventSink)
+    for tp in plans:
+        if tp.kind == "merchant":
+            loyalty.write_events(ctx, tp, ev)
+        elif tp.kind == "partner":
+            partners.write_events(ctx, tp, ev)
+        elif tp.kind == "platform":
+            platform.write_events(ctx, tp, ev)
+        elif tp.kind == "organization":
+            bookings.write_tables(ctx, tp)
+        else:
+            marketplace.write_tables(ctx, tp)

@@ -154,3 +154,21 @@ def plan_tenants(ctx: _Ctx, tenants: int) -> list[_Tenant]:
                     tp.updated_at = t
             plans.append(tp)
     return plans
+
+
+def write_tenant_tables(ctx: _Ctx, plans: list[_Tenant]) -> None:
+    """Write the planned tenants, their locations and the partners into ``ctx.sinks``.
+
+    Args:
+        ctx (_Ctx): the run context; rows go to its ``tenants``, ``locations`` and ``partners`` sinks.
+        plans (list[_Tenant]): every tenant's plan (from ``plan_tenants``).
+    """
+    sinks, ts = ctx.sinks, ctx.ts
+    for tp in plans:
+        sinks["tenants"].add(
+            (tp.tenant_id, tp.kind, tp.name, tp.country, ts(tp.signed_up_at), tp.status, ts(tp.updated_at))
+        )
+        for lid, lname, created in tp.locations:
+            sinks["locations"].add((lid, tp.tenant_id, lname, ts(created)))
+        if tp.kind == "partner":
+            sinks["partners"].add((tp.tenant_id, tp.status, ts(tp.applied_at), ts(tp.decided_at), ts(tp.updated_at)))
