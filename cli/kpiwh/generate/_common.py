@@ -133,8 +133,6 @@ LOCATION_NAMES = ("Downtown", "Main St", "Airport", "Mall", "Station", "Harbourf
 _UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _UUID_SET = (4 << 76) | (0x8000 << 48)
 
-_B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-
 # ---------------------------------------------------------------------------
 # small helpers
 # ---------------------------------------------------------------------------
@@ -183,6 +181,7 @@ def _weighted_index(rng: random.Random, weights: tuple[float, ...]) -> int:
     return len(weights) - 1
 
 
+_B32 = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 _B32_PAIRS = tuple(a + b for b in _B32 for a in _B32)  # index = lo5 | hi5 << 5
 
 
@@ -301,6 +300,8 @@ class _Population:
 
 @dataclass
 class _Tenant:
+    """A tenant's plan: who it is, and its sign-up and onboarding timeline (second offsets)."""
+
     tenant_id: str
     kind: str
     index: int  # 1-based within kind
@@ -325,6 +326,8 @@ class _Tenant:
 
 
 class _Ctx:
+    """The run: window, seed and scale, the text of every day and second, and the table sinks."""
+
     def __init__(self, start: date, days: int, seed: int, scale: float) -> None:
         self.start = start
         self.days = days
