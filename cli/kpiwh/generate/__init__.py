@@ -69,8 +69,16 @@ Measured (2-core sandbox, CPython 3.11, one core used, ``/usr/bin/time -v``)
   rows are streamed in chunks of ``CHUNK_ROWS`` and only one tenant's
   population (<= ~100 k ids) is held at a time.
 
-Each product's conventions are in its module's docstring (``marketplace``:
-deal states, escrow templates and the ledger's sign convention).
+Modules
+-------
+``core`` plans the tenants and their locations and writes those tables;
+``loyalty`` (merchants), ``partners``, ``platform`` write their events,
+``bookings`` (organizations) and ``marketplace`` their own tables, each module
+with its product's volumes and vocabularies (``marketplace``'s docstring has
+the deal states, escrow templates and ledger sign convention). ``_common``
+holds the contract's columns and what the products share (time units,
+seasonality, random helpers, populations, the tenant plan and the run
+context); ``_sinks`` the CSV writers.
 """
 
 from __future__ import annotations
