@@ -7,16 +7,20 @@ stays instant. One invocation at a time per process (dbt's own limit).
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import re
+import sys
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from rich.console import Console
+from psycopg import sql
+from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import config, db, output
+from . import config, db, lock, output
 from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
@@ -26,7 +30,6 @@ LOCKED_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
 
 def _what() -> str:
     """This CLI call as the job-run log and the lock show it, e.g. ``kpi build`` (env ``KPI_INVOKED_VIA``)."""
-    import sys  # noqa: PLC0415
 
     words: list[str] = []
     for a in sys.argv[1:3]:
@@ -112,9 +115,11 @@ def parse(vars_json: str | None = None, target_path: str | None = None):
         UsageError: the project does not parse (one line).
     """
     _dbt_environment()
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (dbt: ~2 s import, deferred until a dbt call)
 
-    args = ["--quiet", "--no-use-colors", "parse", *base_args(), *_parse_args(target_path)]
+    # --no-write-json: the dbt command that follows writes manifest.json (with its run);
+    # serialising the ~4 MB manifest here too cost ~2 s per kpi build
+    args = ["--quiet", "--no-use-colors", "--no-write-json", "parse", *base_args(), *_parse_args(target_path)]
     if vars_json:
         args += ["--vars", vars_json]
     res = dbtRunner().invoke(args)
@@ -149,7 +154,6 @@ def invoke(
             run (always, one line; a restarted database and a new run recover, see :func:`build`).
         LockBusy: another run holds the build lock (commands in ``LOCKED_COMMANDS``, no --wait).
     """
-    from . import lock  # noqa: PLC0415
 
     if command and command[0] in LOCKED_COMMANDS:
         with lock.build_lock(_what()):
@@ -160,18 +164,15 @@ def invoke(
 
 
 def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest) -> RunSummary:
-    import time  # noqa: PLC0415
 
     _dbt_environment()
     # who ran it, for the job-run log (macros/ops/ops_record_job_run.sql)
     os.environ["KPI_INVOKED_VIA"] = _what()
     if "KPI_RUN_BY" not in os.environ:
-        import getpass  # noqa: PLC0415
-
         with contextlib.suppress(KeyError, OSError):
             os.environ["KPI_RUN_BY"] = getpass.getuser()
     console = console or Console(stderr=True)
-    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (lazy: ~2 s)
+    from dbt.cli.main import dbtRunner  # noqa: PLC0415  (dbt: ~2 s import, deferred until a dbt call)
 
     # a terminal: Rich's bar; a pipe, file or CI log (a bar would print nothing until the end):
     # a plain line on the console every few seconds (kpiwh.output.PlainProgress)
@@ -393,7 +394,6 @@ def _shadow_schemas(manifest) -> list[str]:
 
 def _drop_shadows(conn, schemas: list[str]) -> None:
     """Drop what an earlier publish build left behind (killed, failed): its shadow and retired schemas."""
-    from psycopg import sql  # noqa: PLC0415
 
     for s in schemas:
         for left in (s + SHADOW_SUFFIX, s + "__retired"):
@@ -410,7 +410,6 @@ def _carry_kept_history(conn, manifest) -> list[str]:
     Returns:
         the ``schema.table`` names copied.
     """
-    from psycopg import sql  # noqa: PLC0415
 
     copied = []
     for n in manifest.nodes.values():
@@ -443,7 +442,6 @@ def publish(conn, schemas: list[str]) -> None:
     Raises:
         psycopg.Error: the swap failed; nothing was changed (the transaction rolled back).
     """
-    from psycopg import sql  # noqa: PLC0415
 
     retired: list[str] = []
     with conn.transaction():
@@ -498,7 +496,6 @@ def build(
         vars_json: the ``--vars`` value in ``command``.
     Returns / Raises: as :func:`invoke`; the build lock is held from the parse to the end.
     """
-    from . import lock  # noqa: PLC0415
 
     with lock.build_lock(_what()):
         return _build(
@@ -510,7 +507,7 @@ def _build(
     command: list[str], *, full_refresh: bool, vars_json: str | None, console: Console | None, raise_on_failure: bool
 ) -> RunSummary:
     console = console or Console(stderr=True)
-    from . import erase  # noqa: PLC0415
+    from . import erase  # noqa: PLC0415  (import cycle: erase imports runner)
 
     # an erasure whose rebuild did not finish (kpiwh.erase): completed before anything else
     for receipt_id in erase.complete_pending(console):
@@ -555,6 +552,11 @@ def _build(
             with db.connect() as conn:
                 publish(conn, schemas)
             console.print(f"published {', '.join(schemas)}")
+            # target/manifest.json describes the published schemas (kpi status, BI docs); the
+            # shadow run wrote its own (with the __wap schemas) to target/wap
+            from dbt.parser.manifest import write_manifest  # noqa: PLC0415  (dbt: ~2 s import)
+
+            write_manifest(manifest, str(config.project_dir() / "target"))
         else:
             console.print("not published: the previously published schemas are unchanged")
     if raise_on_failure and not summary.success:
@@ -583,7 +585,6 @@ def summary_table(summary: RunSummary):
         them with its status, failing-row count (tests) and message. Print it with
         :func:`kpiwh.output.print_table` so that no name is cut.
     """
-    from rich.console import Group  # noqa: PLC0415
 
     t = Table(title=f"dbt {summary.command}: {'OK' if summary.success else 'FAILED'} in {summary.seconds:.1f}s")
     for col in ("resource", "total", "ok", "failed", "warn", "skipped", "node seconds"):

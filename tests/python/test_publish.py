@@ -228,7 +228,8 @@ def test_kill_9_mid_full_refresh_leaves_the_published_marts_and_the_next_build_e
 def test_failing_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
     conn = published
     old = _published_state(conn)
-    # 13 "zodiac signs" published on one day: coverage_rate 13/12 breaks its [0, 1] range test
+    # 13 "zodiac signs" published on one day: zodiac_signs_published 13 > 12 and coverage_rate 13/12
+    # break their range constraints (metrics_daily_content's contract)
     header = (FIX / "events_raw.csv").open(encoding="utf-8").readline().strip().split(",")
     rows = []
     for i in range(13):
@@ -261,7 +262,7 @@ def test_failing_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
     _ok(run_kpi("load", str(tmp_path / "bad")))
     r = run_kpi("build", "--full-refresh")
     assert r.returncode == 1, (r.stdout[-2000:], r.stderr[-2000:])
-    assert "coverage_rate" in r.stderr and "not published" in r.stderr, r.stderr[-3000:]
+    assert "constraint metrics_daily_content__" in r.stderr and "not published" in r.stderr, r.stderr[-3000:]
     assert _published_state(conn) == old
 
 

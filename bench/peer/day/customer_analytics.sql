@@ -55,6 +55,35 @@ as_of as (
     select coalesce(nullif(current_setting('peer.as_of', true), '')::timestamptz, now()) as as_of
 ),
 
+customer_name_patterns as (
+    -- per customer: a regex of their given and family names (whole words, any case or
+    -- accents, each capitalised part of 3+ letters), as the project's pii_name_pattern
+    select
+        customers.organization_id as pattern_organization_id,
+        customers.customer_id as pattern_customer_id,
+        (
+                select '(?<![[:alnum:]])(' || string_agg(pattern, '|' order by length(pattern) desc, pattern) || ')(?![[:alnum:]])'
+                from (
+                    select distinct replace(replace(regexp_replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(regexp_replace(
+                    lower(translate(name_part, 'àáâãäåāăąạảấầẩẫậắằẳẵặçćčďðđèéêëēėęěẹẻẽếềểễệğìíîïīįıỉịłñńňòóôõöøōőọỏốồổỗộơớờởỡợřśšşťţùúûüūůűụủưứừửữựýÿỳỵỷỹźżžÀÁÂÃÄÅĀĂĄẠẢẤẦẨẪẬẮẰẲẴẶÇĆČĎÐĐÈÉÊËĒĖĘĚẸẺẼẾỀỂỄỆĞÌÍÎÏĪĮIỈỊŁÑŃŇÒÓÔÕÖØŌŐỌỎỐỒỔỖỘƠỚỜỞỠỢŘŚŠŞŤŢÙÚÛÜŪŮŰỤỦƯỨỪỬỮỰÝŸỲỴỶỸŹŻŽ’', 'aaaaaaaaaaaaaaaaaaaaacccdddeeeeeeeeeeeeeeeegiiiiiiiiilnnnooooooooooooooooooooorsssttuuuuuuuuuuuuuuuyyyyyyzzzaaaaaaaaaaaaaaaaaaaaacccdddeeeeeeeeeeeeeeeegiiiiiiiiilnnnooooooooooooooooooooorsssttuuuuuuuuuuuuuuuyyyyyyzzz''')),
+                    '([^[:alnum:][:space:]])', '\\\1', 'g'
+                ), 'a', '[aàáâãäåāăąạảấầẩẫậắằẳẵặ]'), 'c', '[cçćč]'), 'd', '[dďðđ]'), 'e', '[eèéêëēėęěẹẻẽếềểễệ]'), 'g', '[gğ]'), 'i', '[iìíîïīįıỉị]'), 'l', '[lł]'), 'n', '[nñńň]'), 'o', '[oòóôõöøōőọỏốồổỗộơớờởỡợ]'), 'r', '[rř]'), 's', '[sśšş]'), 't', '[tťţ]'), 'u', '[uùúûüūůűụủưứừửữự]'), 'y', '[yýÿỳỵỷỹ]'), 'z', '[zźżž]'), '[[:space:]]+', '[[:space:]]+', 'g'), '\''', '[''’]?'), '\-', '[-[:space:]]?') as pattern
+                    from (
+                        select btrim(full_name) as name_part
+                        from unnest(array[customers.given_name, customers.family_name]::text[]) as full_names (full_name)
+                        union
+                        select part
+                        from unnest(array[customers.given_name, customers.family_name]::text[]) as full_names (full_name),
+                            regexp_split_to_table(btrim(full_name), '[[:space:]-]+') as parts (part)
+                        where char_length(part) >= 3 and part ~ '^[[:upper:]]'
+                    ) as name_parts
+                    where char_length(name_part) >= 2
+                ) as patterns
+        ) as name_pattern
+    from raw.customers as customers
+    where (customers.organization_id, customers.customer_id) in (select organization_id, customer_id from touched_customers)
+),
+
 bookings as (
     select
         booking_id,
@@ -64,13 +93,19 @@ bookings as (
         start_at,
         upper(trim(status)) as status,
         regexp_replace(
-            regexp_replace(
-                customer_note,
-                '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}',
-                '[email removed]', 'g'),
-            '(?<![[:alnum:]_+-])(\+[0-9]{1,3}[ .-]?(\([0-9]{1,4}\)[ .-]?)?[0-9]{1,4}([ .-]?[0-9]{2,5}){1,4}|\(?[0-9]{3}\)?[ .-][0-9]{3}[ .-][0-9]{4})(?![[:alnum:]_-])',
-            '[phone removed]', 'g') as customer_note
+            case
+                when customer_note ~ '@|[[:space:]([{<][aA][tT][]})>[:space:]]|[0-9]([ .()-]{0,3}[0-9]){7}($|[^[:alnum:]_/-])'
+                    then regexp_replace(
+                        regexp_replace(customer_note, '(?<!\\)([[:alnum:]_.%+-]+[[:space:]]*(@|[([{<][[:space:]]*at[[:space:]]*[]})>])[[:space:]]*[[:alnum:]-]+((\.|([[:space:]]*[([{<][[:space:]]*dot[[:space:]]*[]})>][[:space:]]*|[[:space:]]+dot[[:space:]]+))[[:alnum:]-]+)*(\.|([[:space:]]*[([{<][[:space:]]*dot[[:space:]]*[]})>][[:space:]]*|[[:space:]]+dot[[:space:]]+))[[:alpha:]]{2,}(?![[:alnum:]])|[[:alnum:]_.%+-]+[[:space:]]+at[[:space:]]+[[:alnum:]-]+(([[:space:]]*[([{<][[:space:]]*dot[[:space:]]*[]})>][[:space:]]*|[[:space:]]+dot[[:space:]]+)[[:alnum:]-]+)*([[:space:]]*[([{<][[:space:]]*dot[[:space:]]*[]})>][[:space:]]*|[[:space:]]+dot[[:space:]]+)[[:alpha:]]{2,}(?![[:alnum:]]))', '[email removed]', 'gi'),
+                        '(?:(?<=\\[nrt])|(?<![[:alnum:]_+/.\\-])(?<![0-9]:))((\+|00)[1-9]([ .()-]{0,3}[0-9]){7,14}|\(?0[1-9]([ .()-]{0,2}[0-9]){7,10}|(\+?1[ .-]?)?\(?[2-9][0-9]{2}\)?[ .-]?[0-9]{3}[ .-][0-9]{4})(?![[:alnum:]_/-])(?!:[0-9])(?![.,][0-9])',
+                        '[phone removed]', 'g')
+                else customer_note
+            end,
+            coalesce(name_pattern, '\Za'), '[name removed]', 'gi') as customer_note
     from raw.bookings
+    left join customer_name_patterns
+        on pattern_organization_id = organization_id
+        and pattern_customer_id = trim(customer_id)
     where (organization_id, nullif(trim(customer_id), ''))
         in (select organization_id, customer_id from touched_customers)
 ),

@@ -4,7 +4,7 @@
   invite sent at or before T, with expired_unaccepted_invites = invites whose
   metadata.expires_at lies in (T - 7 days, T] and that were not accepted by T.
   The 7-day window lets the alert resolve once no invite expired recently
-  (DECISIONLOG "alert conditions").
+  (DECISIONLOG "Alert rules, sources and conditions").
 -#}
 {{ config(tags=['alerts']) }}
 

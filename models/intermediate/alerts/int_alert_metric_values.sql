@@ -7,16 +7,16 @@
   Sources: var alert_metric_sources (default below), a mapping of model name →
   {date_column, subject_column (null = one subject 'all'), metrics: [columns],
   ref: true|false}.
-  - ref: true  — a model of this branch, read with ref() (lineage in the DAG).
-  - ref: false — an optional model, possibly not in the project yet
-    (metrics_daily_payments, seed 004, is written on another branch). dbt's
+  - ref: true  — a model of the project, read with ref() (lineage in the DAG).
+  - ref: false — an optional model that a deployment may not have (a source
+    configured through the var for a mart outside this project). dbt's
     `graph` is empty while parsing, so a ref() inside a graph check is never
     recorded; instead, at execution the model is looked up in graph.nodes by
-    name and read through its relation_name. Absent → the branch is skipped
-    and its rule never fires; once merged it is picked up with no change here.
+    name and read through its relation_name. Absent → that source is skipped
+    and its rules never fire; once present it is picked up with no change here.
     No DAG edge: this model is a table (not a view, which a cascade drop of the
     other table would remove) and is rebuilt by every alert evaluation.
-  DECISIONLOG "alert sources".
+  DECISIONLOG "Alert rules, sources and conditions".
 -#}
 {{ config(materialized='table', tags=['alerts']) }}
 

@@ -1,0 +1,129 @@
+"""Model contracts (DECISIONLOG "Contracts"): declared columns and types, invariants as constraints.
+
+* every constraint the yml declares on a table or incremental model exists in the
+  published warehouse (not null on the column, each named check on the table),
+  written by the project's create_table_as after ``create table ... as``;
+* an incremental table that lacks a declared constraint (created before it was
+  declared) gets it on its next incremental run (post-hook kpi_ensure_constraints),
+  and a row already there that breaks it fails that run, naming the constraint,
+  with the table left as it was;
+* a contract whose declared type differs from what the SQL returns fails the
+  model before it writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from conftest import FIXTURES, ROOT, project_view, run_kpi
+
+FIX = FIXTURES / "platform_small"
+SELECT = ["--select", "+metrics_daily_payments", "--exclude", "tag:alerts+"]
+
+
+def _ok(r):
+    assert r.returncode == 0, f"exit {r.returncode}\nstdout:\n{r.stdout[-3000:]}\nstderr:\n{r.stderr[-3000:]}"
+    return r
+
+
+def _declared(manifest: dict) -> tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]]:
+    """(schema, table, column) declared not null and (schema, table, check name) of every table model."""
+    not_null, checks = set(), set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["config"]["materialized"] not in ("table", "incremental"):
+            continue
+        table = (node["schema"], node["alias"] or node["name"])
+        for column in node["columns"].values():
+            if any(c["type"] == "not_null" for c in column.get("constraints", [])):
+                not_null.add((*table, column["name"]))
+        for c in node.get("constraints", []):
+            if c["type"] == "check":
+                checks.add((*table, c["name"]))
+    return not_null, checks
+
+
+def test_every_declared_constraint_is_in_the_published_warehouse(built_warehouse):
+    manifest = json.loads((Path(os.environ["KPI_PROJECT_DIR"]) / "target" / "manifest.json").read_text())
+    not_null, checks = _declared(manifest)
+    assert len(not_null) > 250 and len(checks) > 300  # the project's contracts, not an empty manifest
+    schemas = sorted({s for s, _, _ in not_null | checks})
+    with built_warehouse.connect() as c:
+        in_db_not_null = set(
+            c.execute(
+                "select table_schema, table_name, column_name from information_schema.columns "
+                "where table_schema = any(%s) and is_nullable = 'NO'",
+                (schemas,),
+            ).fetchall()
+        )
+        in_db_checks = set(
+            c.execute(
+                "select n.nspname, r.relname, k.conname from pg_constraint k "
+                "join pg_class r on r.oid = k.conrelid join pg_namespace n on n.oid = r.relnamespace "
+                "where k.contype = 'c' and n.nspname = any(%s)",
+                (schemas,),
+            ).fetchall()
+        )
+    assert not_null - in_db_not_null == set()
+    assert checks - in_db_checks == set()
+
+
+def test_incremental_table_gets_a_missing_constraint_and_a_breaking_row_fails_naming_it(conn):
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *SELECT))
+    check = "metrics_daily_payments__success_rate_range"
+
+    def constraints() -> tuple[bool, bool]:
+        has_check = conn.execute("select count(*) from pg_constraint where conname = %s", (check,)).fetchone()[0]
+        provider_not_null = conn.execute(
+            "select not attnotnull from pg_attribute where attrelid = 'marts.metrics_daily_payments'::regclass "
+            "and attname = 'provider'"
+        ).fetchone()[0]
+        return bool(has_check), not provider_not_null
+
+    assert constraints() == (True, True)
+    # a table created before these constraints were declared
+    conn.execute(f"alter table marts.metrics_daily_payments drop constraint {check}")
+    conn.execute("alter table marts.metrics_daily_payments alter column provider drop not null")
+    assert constraints() == (False, False)
+    _ok(run_kpi("build", *SELECT))
+    assert constraints() == (True, True)
+
+    # a row already there that breaks the constraint: the run fails naming it, nothing changes
+    conn.execute(f"alter table marts.metrics_daily_payments drop constraint {check}")
+    conn.execute(
+        "update marts.metrics_daily_payments set success_rate = 2 "
+        "where metric_date = (select min(metric_date) from marts.metrics_daily_payments)"
+    )
+    before = conn.execute("select count(*), sum(success_rate) from marts.metrics_daily_payments").fetchone()
+    r = run_kpi("build", *SELECT)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    assert f"constraint {check} violated" in r.stderr, r.stderr[-2000:]
+    assert conn.execute("select count(*), sum(success_rate) from marts.metrics_daily_payments").fetchone() == before
+    assert constraints() == (False, True)
+
+
+def test_a_declared_type_the_sql_does_not_return_fails_the_model_before_it_writes(conn, tmp_path):
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", "--select", "+stg_platform__events"))
+    count = conn.execute("select count(*) from staging.stg_platform__events").fetchone()[0]
+    # a private view of the project whose models/ is a copy with one declared type changed
+    view = project_view(tmp_path)
+    (view / "models").unlink()
+    shutil.copytree(ROOT / "models", view / "models")
+    yml = view / "models" / "staging" / "platform" / "_platform__models.yml"
+    text = yml.read_text(encoding="utf-8")
+    start = text.index("- name: amount_cents\n")
+    type_line = text.index("data_type: ", start)
+    assert text[type_line:].startswith("data_type: bigint")
+    yml.write_text(
+        text[:type_line] + "data_type: text" + text[type_line + len("data_type: bigint") :], encoding="utf-8"
+    )
+
+    r = run_kpi("build", "--select", "+stg_platform__events", "--full-refresh", env={"KPI_PROJECT_DIR": str(view)})
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    out = r.stdout + r.stderr
+    assert "contract" in out.lower() and "amount_cents" in out, out[-3000:]
+    assert conn.execute("select count(*) from staging.stg_platform__events").fetchone()[0] == count
