@@ -1,4 +1,4 @@
-"""The raw contract: DDL kept in ``sql/raw_contract.sql`` and monthly partitions.
+"""The raw contract: DDL kept in ``sql/raw_contract.sql`` (read by :mod:`kpiwh.raw_ddl`), and monthly partitions.
 
 ``events_raw`` is range-partitioned by month on ``occurred_at``; a partition is
 named ``raw.events_raw_YYYY_MM`` and covers ``[first of month, first of next month)``
@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 import psycopg
 from psycopg import sql
 
-RAW_SCHEMA = "raw"
+from .raw_ddl import RAW_SCHEMA, ddl
+
 PARTITIONED_TABLE = "events_raw"
-
-
-def ddl() -> str:
-    """Return the raw-contract DDL text (idempotent ``create ... if not exists``)."""
-    return resources.files("kpiwh").joinpath("sql/raw_contract.sql").read_text(encoding="utf-8")
 
 
 def apply(conn: psycopg.Connection) -> None:

@@ -26,6 +26,7 @@ try:
 except ImportError:  # package not installed: import from the source tree
     sys.path.insert(0, str(ROOT / "cli"))
     gen = importlib.import_module("kpiwh.generate")
+raw_ddl = importlib.import_module("kpiwh.raw_ddl")
 
 DDL = ROOT / "cli" / "kpiwh" / "sql" / "raw_contract.sql"
 CATALOGUE = ROOT / "seeds" / "event_catalogue.csv"
@@ -109,6 +110,56 @@ def test_headers_match_ddl(small) -> None:
         assert raw.split(b"\n", 1)[0].decode() == ",".join(expected)
         assert b"\r" not in raw
         assert counts[table] == len(read(out, table)), table
+
+
+def test_ddl_parser_reads_the_contract() -> None:
+    """kpiwh.raw_ddl (the headers' source) agrees with this file's own reading of the DDL, _loaded_at included."""
+    assert raw_ddl.table_columns() == {t: tuple(c for c, _ in spec["columns"]) for t, spec in parse_ddl().items()}
+    assert raw_ddl.table_columns(DDL.read_text(encoding="utf-8")) == raw_ddl.table_columns()
+
+
+DDL_SHAPES = """
+-- raw.ignored (a comment naming a table)
+create table if not exists raw.things (
+    thing_id   text primary key,  -- trailing comment, with a comma
+    kind       text not null check (kind in ('a, b', 'it''s)')),
+    "Mixed"    numeric(14, 3),
+    Upper_Col  integer not null default 1,
+    constraint things_kind_ck check (kind <> ''),
+    unique (kind, "Mixed"),
+    _loaded_at timestamptz not null default now(),
+    primary key (thing_id)
+) partition by range (thing_id);
+do $$
+begin
+    create table raw.inside_a_block (x text);
+end
+$$;
+create table raw.pairs (a text, b text, foreign key (a) references raw.things (thing_id));
+create table staging.elsewhere (y text);
+"""
+
+
+def test_ddl_parser_handles_the_ddl_shapes() -> None:
+    """Constraints are not columns; comments, quoted literals, type modifiers and do-blocks do not confuse it."""
+    assert raw_ddl.table_columns(DDL_SHAPES) == {
+        "things": ("thing_id", "kind", "Mixed", "upper_col", "_loaded_at"),
+        "pairs": ("a", "b"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("create table staging.x (a text);", "no `create table raw"),
+        ("create table raw.x (a text);\ncreate table if not exists raw.x (a text);", "created twice"),
+        ("create table raw.x (a text, b numeric(14, 3)", "not closed"),
+        ("create table raw.x (a text,, b text);", "empty item"),
+    ],
+)
+def test_ddl_parser_refuses_what_it_cannot_read(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        raw_ddl.table_columns(text)
 
 
 def test_files_are_canonical_csv(small) -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from ..raw_ddl import table_columns
+
 if TYPE_CHECKING:
     from ._sinks import _Sink
 
@@ -23,72 +25,10 @@ if TYPE_CHECKING:
 # contract
 # ---------------------------------------------------------------------------
 
-#: Columns of every raw table in DDL order, without the loader's `_loaded_at`.
+#: Columns of every raw table in DDL order, parsed from ``sql/raw_contract.sql`` (the one
+#: source), without the loader's ``_loaded_at``: the CSV header the generator writes.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "tenants": ("tenant_id", "kind", "name", "country_code", "signed_up_at", "status", "updated_at"),
-    "locations": ("location_id", "tenant_id", "name", "created_at"),
-    "events_raw": (
-        "event_id",
-        "occurred_at",
-        "received_at",
-        "tenant_id",
-        "location_id",
-        "event_domain",
-        "event_type",
-        "user_id",
-        "session_id",
-        "entity_type",
-        "entity_id",
-        "status",
-        "provider",
-        "service_code",
-        "country_code",
-        "amount_cents",
-        "currency",
-        "duration_seconds",
-        "metadata",
-        "schema_version",
-    ),
-    "customers": ("organization_id", "customer_id", "created_at", "given_name", "family_name", "email", "phone"),
-    "bookings": (
-        "booking_id",
-        "organization_id",
-        "location_id",
-        "customer_id",
-        "start_at",
-        "status",
-        "customer_note",
-        "created_at",
-        "updated_at",
-    ),
-    "payments": (
-        "payment_id",
-        "organization_id",
-        "customer_id",
-        "booking_id",
-        "amount_cents",
-        "currency",
-        "status",
-        "created_at",
-    ),
-    "referral_profiles": ("organization_id", "customer_id", "created_at"),
-    "deals": (
-        "deal_id",
-        "country_code",
-        "category",
-        "template_code",
-        "template_version",
-        "buyer_id",
-        "seller_id",
-        "amount_cents",
-        "currency",
-        "created_at",
-    ),
-    "deal_state_changes": ("deal_id", "from_state", "to_state", "changed_at", "actor_role"),
-    "disputes": ("dispute_id", "deal_id", "reason_code", "opened_at", "resolved_at", "outcome", "resolved_by"),
-    "dispute_evidence": ("evidence_id", "dispute_id", "uploaded_at", "kind"),
-    "ledger_entries": ("entry_id", "deal_id", "entry_type", "amount_cents", "booked_at"),
-    "partners": ("partner_id", "status", "applied_at", "decided_at", "updated_at"),
+    table: tuple(c for c in cols if not c.startswith("_")) for table, cols in table_columns().items()
 }
 
 CHUNK_ROWS = 20_000  # rows buffered per table before csv.writerows
