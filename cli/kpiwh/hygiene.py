@@ -7,15 +7,20 @@ layer and source folder, models only under staging / intermediate / marts, sourc
 read only in staging, a unique key on incremental models, seed and source
 descriptions. Its failures are returned as findings with the check's name.
 
-Two checks dbt-bouncer cannot make without a database (its column checks compare
+Three checks dbt-bouncer cannot make without a database (its column checks compare
 the yml with ``catalog.json``, which ``dbt docs generate`` writes from a live
 warehouse) stay here, on the manifest and the files:
 
 - ``column-exists``: a yml column whose name appears nowhere in the model's SQL (a
   cheap check on the raw code: catches renamed or dropped columns, not every typo).
 - ``seed-docs``: a seed CSV column without a documented yml column.
+- ``source-columns``: a source table of schema ``raw`` whose yml columns are not the
+  columns ``cli/kpiwh/sql/raw_contract.sql`` creates (names, ``_loaded_at`` included
+  as the DDL declares it; order not compared), or which that DDL does not create.
+  The DDL is the one source of the raw columns; the yml keeps only their
+  descriptions, which dbt reads from there.
 
-Exceptions to those two live in ``tests/lint/hygiene.yml`` at the project root, one
+Exceptions to those three live in ``tests/lint/hygiene.yml`` at the project root, one
 per (model, check) with a reason; an exception that no longer matches a finding is
 itself reported (``stale-exception``) so the file cannot rot.
 """
@@ -37,6 +42,7 @@ import yaml  # PyYAML, installed with dbt-core
 
 from . import config
 from .errors import UsageError
+from .raw_ddl import RAW_SCHEMA, table_columns
 
 CONFIG_FILE = "tests/lint/hygiene.yml"
 BOUNCER_CONFIG = "dbt-bouncer.yml"
@@ -122,16 +128,41 @@ def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
     return found
 
 
-def check_manifest(manifest: dict, settings: Settings | None = None, project_dir: Path | None = None) -> list[Finding]:
-    """Return the ``column-exists`` and ``seed-docs`` findings of the project's models and seeds.
+def _check_source(node: dict, ddl_columns: dict[str, tuple[str, ...]]) -> list[Finding]:
+    name = f"{node.get('source_name')}.{node['name']}"
+    table = (node.get("identifier") or node["name"]).lower()
+    if table not in ddl_columns:
+        return [Finding("source-columns", name, f"{RAW_SCHEMA}.{table} is not created by the raw contract DDL")]
+    declared = [c.lower() for c in ddl_columns[table]]
+    yml = [c.lower() for c in (node.get("columns") or {})]
+    missing = [c for c in declared if c not in yml]
+    extra = [c for c in yml if c not in declared]
+    parts = ([f"DDL column(s) missing from the yml: {', '.join(missing)}"] if missing else []) + (
+        [f"yml column(s) not in the DDL: {', '.join(extra)}"] if extra else []
+    )
+    return [Finding("source-columns", name, "; ".join(parts))] if parts else []
+
+
+def check_manifest(
+    manifest: dict,
+    settings: Settings | None = None,
+    project_dir: Path | None = None,
+    ddl_columns: dict[str, tuple[str, ...]] | None = None,
+) -> list[Finding]:
+    """Return the ``column-exists``, ``seed-docs`` and ``source-columns`` findings of the project.
 
     Args:
         manifest (dict): dbt's ``manifest.json`` as a dict (``dbt parse`` output).
         settings (Settings | None): the exceptions; None = no exceptions.
         project_dir (Path | None): the project root, to read seed CSV headers (None: skip that).
+        ddl_columns (dict[str, tuple[str, ...]] | None): ``{raw table: columns}`` to check the
+            sources of schema ``raw`` against; None = the package's raw contract DDL
+            (:func:`kpiwh.raw_ddl.table_columns`), read only when such a source exists.
     Returns:
         list[Finding]: sorted by node and check; exceptions that matched nothing are
         reported as ``stale-exception``.
+    Raises:
+        UsageError: the package's raw contract DDL could not be parsed (``ddl_columns`` None).
     """
     settings = settings or Settings(exceptions={})
     exceptions = dict(settings.exceptions or {})
@@ -144,6 +175,15 @@ def check_manifest(manifest: dict, settings: Settings | None = None, project_dir
             found += _check_model(node)
         elif node.get("resource_type") == "seed":
             found += _check_seed(node, project_dir)
+    for node in manifest.get("sources", {}).values():
+        if (project and node.get("package_name") not in (None, project)) or node.get("schema") != RAW_SCHEMA:
+            continue
+        if ddl_columns is None:
+            try:
+                ddl_columns = table_columns()
+            except ValueError as exc:
+                raise UsageError(str(exc)) from None
+        found += _check_source(node, ddl_columns)
     kept = []
     used = set()
     for f in found:
@@ -253,14 +293,15 @@ def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
 
 
 def run(project_dir: Path, target_path: Path) -> list[Finding]:
-    """Parse the project; return dbt-bouncer's failures and this module's two checks' findings.
+    """Parse the project; return dbt-bouncer's failures and this module's three checks' findings.
 
     Args:
         project_dir (Path): the dbt project root (holds ``dbt-bouncer.yml`` and
             ``tests/lint/hygiene.yml``).
         target_path (Path): dbt's target folder for this parse.
     Raises:
-        UsageError: the project does not parse, a config is malformed, or dbt-bouncer failed to run.
+        UsageError: the project does not parse, a config is malformed, dbt-bouncer failed to run,
+            or the raw contract DDL could not be parsed.
     """
     settings = load_settings(project_dir / CONFIG_FILE)
     manifest = parse_manifest(project_dir, target_path)

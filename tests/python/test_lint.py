@@ -1,9 +1,9 @@
-"""`kpi lint`: sqlfluff over the project's SQL, dbt-bouncer and the two manifest hygiene checks.
+"""`kpi lint`: sqlfluff over the project's SQL, dbt-bouncer and the three manifest hygiene checks.
 
 The project itself must be clean (a new violation fails CI); each check also has a
 failing case: a bad SQL file in a temporary copy of the lint setup, the project's own
 manifest with one convention broken per model for dbt-bouncer (``dbt-bouncer.yml``),
-and small synthetic manifests for the two checks of :mod:`kpiwh.hygiene`.
+and small synthetic manifests for the three checks of :mod:`kpiwh.hygiene`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from kpiwh import config, hygiene, lint
+from kpiwh import config, hygiene, lint, raw_ddl
 
 ROOT = Path(__file__).resolve().parents[2]
 NO_EXCEPTIONS = hygiene.Settings(exceptions={})
@@ -262,6 +262,40 @@ def test_hygiene_flags_an_undocumented_seed_column(tmp_path):
     }
     found = hygiene.check_manifest(_manifest([], [seed]), NO_EXCEPTIONS, tmp_path)
     assert [(f.node, f.check, f.message) for f in found] == [("targets", "seed-docs", "undocumented column(s): unit")]
+
+
+def _source(source: str, table: str, columns: list[str], schema: str = "raw") -> dict:
+    return {
+        "resource_type": "source",
+        "source_name": source,
+        "name": table,
+        "identifier": table,
+        "schema": schema,
+        "package_name": "kpi_warehouse",
+        "columns": {c: {"name": c, "description": "A column."} for c in columns},
+    }
+
+
+def test_hygiene_flags_source_columns_that_differ_from_the_raw_ddl():
+    """A raw source's yml columns against cli/kpiwh/sql/raw_contract.sql: a missing and an extra one are named."""
+    ddl = raw_ddl.table_columns()
+    tenants = [c for c in ddl["tenants"] if c != "signed_up_at"] + ["legacy_code"]
+    manifest = _manifest([])
+    manifest["sources"] = {
+        "source.kpi_warehouse.core.tenants": _source("core", "tenants", tenants),
+        "source.kpi_warehouse.core.locations": _source("core", "locations", list(ddl["locations"])),
+        "source.kpi_warehouse.core.ghosts": _source("core", "ghosts", ["ghost_id", "_loaded_at"]),
+        "source.kpi_warehouse.ext.feed": _source("ext", "feed", ["feed_id"], schema="ext"),  # not raw: not checked
+    }
+    found = [(f.node, f.check, f.message) for f in hygiene.check_manifest(manifest, NO_EXCEPTIONS)]
+    assert found == [
+        ("core.ghosts", "source-columns", "raw.ghosts is not created by the raw contract DDL"),
+        (
+            "core.tenants",
+            "source-columns",
+            "DDL column(s) missing from the yml: signed_up_at; yml column(s) not in the DDL: legacy_code",
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- ruff failing case

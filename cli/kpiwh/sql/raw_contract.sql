@@ -1,6 +1,9 @@
 -- kpi-warehouse raw contract (schema `raw`), PostgreSQL 15+.
--- Idempotent: every statement may run again. Kept in sync with
--- models/staging/*/_*__sources.yml, which documents each column.
+-- Idempotent: every statement may run again. The one source of the raw tables'
+-- columns (read by kpiwh.raw_ddl): `kpi generate` writes its CSV headers from it, in
+-- this order, which the generator's row tuples follow (reorder both together);
+-- models/staging/*/_*__sources.yml documents each column, and `kpi lint` fails when
+-- a source table's yml columns differ from these (hygiene check source-columns).
 -- Every timestamp is timestamptz in UTC; money is integer cents; every table has
 -- a primary key and a `_loaded_at` column stamped by the loader (source freshness).
 
