@@ -8,7 +8,7 @@
   build never writes over the shared marts. A model without a custom schema lands
   in the target schema. KPI_SCHEMA_SUFFIX (set by `kpi build` for a first or full
   build) redirects every model and seed to a shadow schema (`marts__wap`) that is
-  tested, then swapped in as a whole (write-audit-publish, kpiwh/runner.py).
+  tested, then swapped in as a whole (write-audit-publish, kpiwh/publish.py).
 -#}
 {% macro generate_schema_name(custom_schema_name, node) -%}
     {%- set suffix = env_var('KPI_SCHEMA_SUFFIX', '') -%}

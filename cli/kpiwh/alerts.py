@@ -21,7 +21,7 @@ import urllib.request
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from . import runner
+from . import publish, runner
 from .errors import KpiError, UsageError
 
 SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
@@ -100,7 +100,7 @@ def evaluate(evaluated_at: str, console=None, manifest=None):
     try:
         if manifest is not None:
             return runner.invoke(cmd, console=console, manifest=manifest, progress=False)
-        return runner.build(cmd, full_refresh=False, vars_json=None, console=console)
+        return publish.build(cmd, full_refresh=False, vars_json=None, console=console)
     finally:
         os.environ.pop("KPI_ALERTS_EVALUATED_AT", None)
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-from . import config, db, output, report, runner
+from . import config, db, output, publish, report, runner
 from . import generate as gen
 from . import load as loader
 from .errors import KpiError
@@ -206,7 +206,7 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     vars_json = json.dumps({"as_of": as_of.isoformat() + "+00:00"})
     # alerts are evaluated at the data's "now" too (macro alerts_evaluated_at reads this)
     os.environ["KPI_ALERTS_EVALUATED_AT"] = as_of.isoformat() + "+00:00"
-    summary = runner.build(["build", "--vars", vars_json], full_refresh=False, vars_json=vars_json, console=err)
+    summary = publish.build(["build", "--vars", vars_json], full_refresh=False, vars_json=vars_json, console=err)
     output.print_table(out, runner.summary_table(summary))
     with db.connect() as conn:
         head, locs = kpi_summary(conn, as_of)

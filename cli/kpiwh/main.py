@@ -621,7 +621,7 @@ def build(
     The summary names each test that warned or failed with its failing-row count.
     One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
     """
-    from . import runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+    from . import publish  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     _check_format(fmt)
     _lock_wait(wait)
@@ -671,7 +671,7 @@ def build(
         cmd.append("--full-refresh")
     if vars_:
         cmd += ["--vars", vars_]
-    summary = runner.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
+    summary = publish.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
     _print_run(summary, fmt)
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")
@@ -746,7 +746,7 @@ def backfill(
     # default: the daily models, their parents and what is built from them (weekly rollups,
     # reports) — but not the alert lifecycle, which `kpi alerts --evaluate` runs at an instant
     # unit tests have fixed inputs: they change with the code, not with the days rebuilt (as in a
-    # scheduled kpi build over published marts, kpiwh.runner.build)
+    # scheduled kpi build over published marts, kpiwh.publish.build)
     cmd = ["build", "--indirect-selection", "cautious", "--exclude-resource-type", "unit_test"]
     for s_ in select or ["+tag:daily+"]:
         cmd += ["--select", s_]

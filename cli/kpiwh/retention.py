@@ -41,7 +41,7 @@ from psycopg import sql
 
 from . import contract, db, lock, partitions
 from .errors import UsageError
-from .runner import SHADOW_SUFFIX
+from .publish import SHADOW_SUFFIX
 
 # models that keep a row per event, per user-day or per entity lifecycle (incremental, read by the daily
 # marts only over the days they recompute). int_user_activity_summary (one row per user: first day and

@@ -1,4 +1,12 @@
-"""dbt's programmatic runner, with Rich progress and a result summary.
+"""Invoking dbt in-process: dbt's programmatic runner, with Rich progress and a result summary.
+
+Owns one dbt call and what it returned: :func:`parse` and :func:`invoke` (the
+target's environment, the build lock for commands that write the warehouse,
+progress), :class:`RunSummary` / :class:`NodeResult`, the translation of dbt's
+failures into the CLI's one-line errors (:func:`raise_failed`, a lost
+database, a contract violation) and the summary's table and JSON. How
+``kpi build`` orchestrates its dbt calls (write-audit-publish into shadow
+schemas) is :mod:`kpiwh.publish`'s.
 
 dbt is imported lazily (``import dbt.cli.main`` costs ~2 s) so ``kpi --help``
 stays instant. One invocation at a time per process (dbt's own limit).
@@ -15,7 +23,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from psycopg import sql
 from rich.console import Console, Group
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -28,8 +35,12 @@ FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
 LOCKED_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
 
 
-def _what() -> str:
-    """This CLI call as the job-run log and the lock show it, e.g. ``kpi build`` (env ``KPI_INVOKED_VIA``)."""
+def invoked_as() -> str:
+    """This CLI call as the job-run log and the lock show it, e.g. ``kpi build`` (env ``KPI_INVOKED_VIA``).
+
+    Returns:
+        str: ``kpi`` and the first words of the command line up to the first option, at most 60 characters.
+    """
 
     words: list[str] = []
     for a in sys.argv[1:3]:
@@ -151,12 +162,12 @@ def invoke(
         BuildFailed: a node failed (when ``raise_on_failure``), or dbt raised before any node result
             (always: there is nothing to summarise).
         DatabaseError: the embedded database cannot be started, or the database went away during the
-            run (always, one line; a restarted database and a new run recover, see :func:`build`).
+            run (always, one line; a restarted database and a new run recover, see :func:`kpiwh.publish.build`).
         LockBusy: another run holds the build lock (commands in ``LOCKED_COMMANDS``, no --wait).
     """
 
     if command and command[0] in LOCKED_COMMANDS:
-        with lock.build_lock(_what()):
+        with lock.build_lock(invoked_as()):
             return _invoke(
                 command, console=console, progress=progress, raise_on_failure=raise_on_failure, manifest=manifest
             )
@@ -167,7 +178,7 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
 
     _dbt_environment()
     # who ran it, for the job-run log (macros/ops/ops_record_job_run.sql)
-    os.environ["KPI_INVOKED_VIA"] = _what()
+    os.environ["KPI_INVOKED_VIA"] = invoked_as()
     if "KPI_RUN_BY" not in os.environ:
         with contextlib.suppress(KeyError, OSError):
             os.environ["KPI_RUN_BY"] = getpass.getuser()
@@ -264,12 +275,19 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
     summary.exception = _one_line(exc) if exc is not None else None
     summary.errors = errors
     if raise_on_failure and not summary.success:
-        _raise_failed(summary)
+        raise_failed(summary)
     return summary
 
 
-def _raise_failed(summary: RunSummary) -> None:
-    """Raise the one-line :class:`BuildFailed` of a failed run."""
+def raise_failed(summary: RunSummary) -> None:
+    """Raise the one-line :class:`BuildFailed` of a failed run.
+
+    Args:
+        summary (RunSummary): a run whose ``success`` is false.
+    Raises:
+        BuildFailed: always: dbt's exception, else the first failed node (and how many more), else
+            dbt's first logged error.
+    """
     if summary.exception is not None:
         raise BuildFailed(f"dbt {summary.command} failed: {summary.exception}")
     first = summary.failed[0] if summary.failed else None
@@ -359,209 +377,8 @@ def _one_line(obj) -> str:
     return " ".join(text.split())[:300] if text else "no details"
 
 
-#: suffix of the shadow schemas a published build writes (``marts`` -> ``marts__wap``)
-SHADOW_SUFFIX = "__wap"
-
-
 def _parse_args(target_path: str | None) -> list[str]:
     return ["--target-path", target_path] if target_path else []
-
-
-def _has_selection(command: list[str]) -> bool:
-    return any(a in ("--select", "-s", "--exclude", "--selector", "--models", "-m") for a in command)
-
-
-def _published(conn, manifest) -> bool:
-    """Whether the project's incremental models exist in their published schemas (a first build has none)."""
-    rels = [
-        f'"{n.schema}"."{n.alias}"'
-        for n in manifest.nodes.values()
-        if n.resource_type == "model" and n.config.materialized == "incremental"
-    ]
-    return any(conn.execute("select to_regclass(%s) is not null", (r,)).fetchone()[0] for r in rels)
-
-
-def _shadow_schemas(manifest) -> list[str]:
-    """The published schemas a shadow build writes: every model and seed schema (snapshots keep theirs)."""
-    return sorted(
-        {
-            n.schema
-            for n in manifest.nodes.values()
-            if n.resource_type in ("model", "seed") and n.config.materialized != "ephemeral"
-        }
-    )
-
-
-def _drop_shadows(conn, schemas: list[str]) -> None:
-    """Drop what an earlier publish build left behind (killed, failed): its shadow and retired schemas."""
-
-    for s in schemas:
-        for left in (s + SHADOW_SUFFIX, s + "__retired"):
-            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(left)))
-
-
-def _carry_kept_history(conn, manifest) -> list[str]:
-    """Copy each published table of a ``full_refresh: false`` model into its shadow schema.
-
-    Such a model keeps history a rebuild cannot recreate (the alert lifecycle and its
-    notification log): the shadow build then runs it incrementally on top of the copy,
-    as a scheduled run would, instead of starting it empty.
-
-    Returns:
-        the ``schema.table`` names copied.
-    """
-
-    copied = []
-    for n in manifest.nodes.values():
-        if n.resource_type != "model" or n.config.get("full_refresh") is not False:
-            continue
-        published = f'"{n.schema}"."{n.alias}"'
-        if not conn.execute("select to_regclass(%s) is not null", (published,)).fetchone()[0]:
-            continue
-        src, dst = sql.Identifier(n.schema, n.alias), sql.Identifier(n.schema + SHADOW_SUFFIX, n.alias)
-        with conn.transaction():
-            conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(n.schema + SHADOW_SUFFIX)))
-            conn.execute(sql.SQL("create table {} (like {} including all)").format(dst, src))
-            conn.execute(sql.SQL("insert into {} select * from {}").format(dst, src))
-        copied.append(f"{n.schema}.{n.alias}")
-    return copied
-
-
-def publish(conn, schemas: list[str]) -> None:
-    """Swap the shadow schemas in for the published ones, in ONE transaction; then drop the old ones.
-
-    Readers resolve ``marts.x`` to the old table until the commit and to the new one after it
-    (tables, their grants, row-level security policies, comments and indexes move with the
-    schema; views keep pointing at the objects they were built on). The load watermarks the
-    shadow models recorded (``ops.model_watermarks``, keyed ``schema.table``) move with them.
-
-    Args:
-        conn: autocommit psycopg connection (the transaction is opened here).
-        schemas: published schema names (e.g. ``["config", "intermediate", "marts", "staging"]``);
-            each ``<name>__wap`` must exist.
-    Raises:
-        psycopg.Error: the swap failed; nothing was changed (the transaction rolled back).
-    """
-
-    retired: list[str] = []
-    with conn.transaction():
-        for s in schemas:
-            if conn.execute("select to_regnamespace(%s) is not null", (s,)).fetchone()[0]:
-                conn.execute(
-                    sql.SQL("alter schema {} rename to {}").format(sql.Identifier(s), sql.Identifier(s + "__retired"))
-                )
-                retired.append(s + "__retired")
-            conn.execute(
-                sql.SQL("alter schema {} rename to {}").format(sql.Identifier(s + SHADOW_SUFFIX), sql.Identifier(s))
-            )
-        if conn.execute("select to_regclass('ops.model_watermarks') is not null").fetchone()[0]:
-            conn.execute("delete from ops.model_watermarks where split_part(model_name, '.', 1) = any(%s)", (schemas,))
-            conn.execute(
-                "update ops.model_watermarks set model_name = "
-                "left(split_part(model_name, '.', 1), -%s) || '.' || split_part(model_name, '.', 2) "
-                "where split_part(model_name, '.', 1) = any(%s)",
-                (len(SHADOW_SUFFIX), [s + SHADOW_SUFFIX for s in schemas]),
-            )
-    for r in retired:
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(r)))
-
-
-def build(
-    command: list[str],
-    *,
-    full_refresh: bool,
-    vars_json: str | None,
-    console: Console | None = None,
-    raise_on_failure: bool = True,
-) -> RunSummary:
-    """``dbt build`` under the build lock; a first or full build of the whole project is published atomically.
-
-    Write-audit-publish: when ``command`` selects the whole project (no ``--select`` /
-    ``--exclude``) and it is a ``--full-refresh`` or nothing has been published yet,
-    every model and seed is built into shadow schemas (``<schema>__wap``, set through
-    ``KPI_SCHEMA_SUFFIX``, macro generate_schema_name), one statement per model, and
-    tested there; only when every node passed are the shadows swapped in, in one
-    transaction (:func:`publish`). A ``full_refresh: false`` model (alert history) is
-    copied into its shadow first and updated incrementally there. A failed test or a killed build leaves the
-    published schemas exactly as they were (the next build drops the leftovers).
-    Any other build runs in place: each incremental model replaces its recomputed
-    days inside one transaction, each table model is swapped in by dbt's rename.
-    An in-place build over published marts without ``--full-refresh`` (a scheduled
-    run) skips dbt unit tests (``DBT_EXCLUDE_RESOURCE_TYPES=unit_test`` unless the
-    caller chose resource types): their inputs are fixed, they change with the code.
-
-    Args:
-        command: e.g. ``["build", "--select", "x"]`` (``--full-refresh``/``--vars`` included).
-        full_refresh: whether ``command`` holds ``--full-refresh``.
-        vars_json: the ``--vars`` value in ``command``.
-    Returns / Raises: as :func:`invoke`; the build lock is held from the parse to the end.
-    """
-
-    with lock.build_lock(_what()):
-        return _build(
-            command, full_refresh=full_refresh, vars_json=vars_json, console=console, raise_on_failure=raise_on_failure
-        )
-
-
-def _build(
-    command: list[str], *, full_refresh: bool, vars_json: str | None, console: Console | None, raise_on_failure: bool
-) -> RunSummary:
-    console = console or Console(stderr=True)
-    from . import erase  # noqa: PLC0415  (import cycle: erase imports runner)
-
-    # an erasure whose rebuild did not finish (kpiwh.erase): completed before anything else
-    for receipt_id in erase.complete_pending(console):
-        console.print(f"completed the pending rebuild of erasure receipt {receipt_id}")
-    manifest = parse(vars_json)
-    schemas = _shadow_schemas(manifest)
-    with db.connect() as conn:
-        _drop_shadows(conn, schemas)
-        published = _published(conn, manifest)
-        wap = not _has_selection(command) and (full_refresh or not published)
-    if not wap:
-        # a scheduled run over published marts: unit tests have fixed inputs (yml), so they only
-        # change with the code; first and full builds and CI run them (dbt's own advice)
-        skip_unit = (
-            not full_refresh
-            and published
-            and "DBT_EXCLUDE_RESOURCE_TYPES" not in os.environ
-            and not any(a.startswith(("--resource-type", "--exclude-resource-type")) for a in command)
-        )
-        if skip_unit:
-            os.environ["DBT_EXCLUDE_RESOURCE_TYPES"] = "unit_test"
-        try:
-            summary = invoke(command, console=console, raise_on_failure=False, manifest=manifest)
-        finally:
-            if skip_unit:
-                os.environ.pop("DBT_EXCLUDE_RESOURCE_TYPES", None)
-    else:
-        console.print("first or full build: built and tested in shadow schemas, published when every test passed")
-        with db.connect() as conn:
-            kept = _carry_kept_history(conn, manifest)
-        if kept:
-            console.print(f"history kept (full_refresh: false): {', '.join(kept)}")
-        os.environ["KPI_SCHEMA_SUFFIX"] = SHADOW_SUFFIX
-        shadow_target = str(config.project_dir() / "target" / "wap")
-        try:
-            shadow = parse(vars_json, target_path=shadow_target)
-            shadow_command = [c for c in command if c != "--full-refresh"] + ["--target-path", shadow_target]
-            summary = invoke(shadow_command, console=console, raise_on_failure=False, manifest=shadow)
-        finally:
-            os.environ.pop("KPI_SCHEMA_SUFFIX", None)
-        if summary.success:
-            with db.connect() as conn:
-                publish(conn, schemas)
-            console.print(f"published {', '.join(schemas)}")
-            # target/manifest.json describes the published schemas (kpi status, BI docs); the
-            # shadow run wrote its own (with the __wap schemas) to target/wap
-            from dbt.parser.manifest import write_manifest  # noqa: PLC0415  (dbt: ~2 s import)
-
-            write_manifest(manifest, str(config.project_dir() / "target"))
-        else:
-            console.print("not published: the previously published schemas are unchanged")
-    if raise_on_failure and not summary.success:
-        _raise_failed(summary)
-    return summary
 
 
 #: node statuses the build summary names one by one
