@@ -1,6 +1,6 @@
 {#-
-  kpi_grant_schema_usage(): on-run-end hook. Table grants (dbt's `grants`
-  config) need USAGE on the schema too: each schema of the project's models,
+  kpi_grant_schema_usage(): on-run-end hook. Table grants (from meta `access`,
+  postgres__apply_grants) need USAGE on the schema too: each schema of the project's models,
   seeds and snapshots is usable by exactly the roles its objects' meta
   `access` names (marts: all four; staging, intermediate, config, snapshots:
   kpi_admin). Schemas not created yet are skipped. Nothing when var

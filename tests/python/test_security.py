@@ -13,8 +13,10 @@ superusers bypass row-level security, so only such logins prove anything:
   the models' meta ``access`` declares, and the observed matrix is the one
   committed in docs/security.md (``KPI_UPDATE_DOCS=1`` rewrites it);
 - guards computed from the catalog (every tenant-scoped mart has RLS and a
-  policy; every view is security_invoker; grants agree with meta), each with a
-  failing case.
+  policy; every view is security_invoker; the privileges granted on every
+  model, seed and snapshot are exactly SELECT for the roles its meta ``access``
+  names — grants are derived from it, macros/security/postgres__apply_grants.sql),
+  each with a failing case.
 
 The warehouse is read-only here: the test adds only its own roles and their
 mapping rows (removed at the end); what it needs to write (a view, rows at the
@@ -267,16 +269,43 @@ def expected_levels(node: dict) -> dict[str, str]:
     return {g: LEVEL_NAMES.get(access.get(g), "none") for g in GROUP_ROLES}
 
 
-def grant_mismatches(nodes: list[dict]) -> list[str]:
-    """Nodes whose dbt ``grants`` (select) differ from the roles their meta ``access`` names, or lack access."""
+def granted_privileges(conn, schemas) -> dict[str, dict[str, set[str]]]:
+    """Privileges granted on the tables and views of ``schemas`` to anyone but their owner.
+
+    Args:
+        conn: a connection to the warehouse (any user that can read pg_class).
+        schemas: iterable of schema names.
+
+    Returns:
+        ``{"schema.relation": {grantee: {"SELECT", ...}}}`` (grantee ``public`` for PUBLIC);
+        a relation with no such grant is absent.
+    """
+    granted: dict[str, dict[str, set[str]]] = {}
+    for rel, grantee, privilege in conn.execute(
+        """select n.nspname || '.' || c.relname, coalesce(g.rolname, 'public'), a.privilege_type
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace
+           cross join lateral aclexplode(c.relacl) a left join pg_roles g on g.oid = a.grantee
+           where n.nspname = any(%s) and c.relkind in ('r', 'p', 'v', 'm') and a.grantee <> c.relowner""",
+        (list(schemas),),
+    ):
+        granted.setdefault(rel, {}).setdefault(grantee, set()).add(privilege)
+    return granted
+
+
+def privilege_mismatches(nodes: list[dict], granted: dict[str, dict[str, set[str]]]) -> list[str]:
+    """Nodes without meta ``access``, with a dbt ``grants`` config of their own (a second declaration
+    beside meta ``access``), or whose relation's ``granted`` privileges are not exactly SELECT for
+    the roles meta ``access`` names (``granted`` as returned by ``granted_privileges``)."""
     bad = []
     for n in nodes:
         access = (n["config"].get("meta") or {}).get("access")
-        granted = set((n["config"].get("grants") or {}).get("select") or [])
+        rel = _rel(n["schema"], n.get("alias") or n["name"])
         if not access:
             bad.append(f"{n['unique_id']}: no meta access")
-        elif set(access) != granted:
-            bad.append(f"{n['unique_id']}: meta access {sorted(access)} != grants {sorted(granted)}")
+        elif n["config"].get("grants"):
+            bad.append(f"{n['unique_id']}: declares grants {n['config']['grants']}; meta access is the only source")
+        elif granted.get(rel, {}) != {role: {"SELECT"} for role in access}:
+            bad.append(f"{n['unique_id']}: meta access {sorted(access)} but {rel} grants {granted.get(rel, {})}")
     return bad
 
 
@@ -333,22 +362,39 @@ def test_logins_are_plain_roles_in_their_groups(built_warehouse, logins):
         )
 
 
-def test_every_model_declares_access_and_its_grants_match(built_warehouse):
+def test_every_model_is_granted_exactly_its_meta_access(built_warehouse, fresh_db, pg_server):
+    """Every model, seed and snapshot declares meta access, no grants config, and its relation grants
+    SELECT to exactly the roles meta access names (and nothing else to anyone but its owner)."""
     nodes = manifest_nodes()
     assert len(nodes) > 50
-    assert grant_mismatches(nodes) == []
-    # the guard fails on a node whose grants and meta disagree, or that has no access meta
+    with built_warehouse.connect() as c:
+        granted = granted_privileges(c, {n["schema"] for n in nodes})
+    assert privilege_mismatches(nodes, granted) == []
+    # the guard fails on a node granted less or more than its meta access, one without access meta,
+    # and one declaring grants of its own
+    node = lambda uid, config: {"unique_id": uid, "schema": "marts", "name": uid.split(".")[-1], "config": config}  # noqa: E731
     broken = [
-        {
-            "unique_id": "model.x.a",
-            "config": {
-                "meta": {"access": {"kpi_admin": "full", "kpi_client": "tenant"}},
-                "grants": {"select": ["kpi_admin"]},
-            },
-        },
-        {"unique_id": "model.x.b", "config": {"meta": {}, "grants": {}}},
+        node("model.x.a", {"meta": {"access": {"kpi_admin": "full", "kpi_client": "tenant"}}}),
+        node("model.x.b", {"meta": {}}),
+        node("model.x.c", {"meta": {"access": {"kpi_admin": "full"}}, "grants": {"select": ["kpi_admin"]}}),
+        node("model.x.d", {"meta": {"access": {"kpi_admin": "full"}}}),
+        node("model.x.e", {"meta": {"access": {"kpi_admin": "full"}}}),
     ]
-    assert [m.split(":")[0] for m in grant_mismatches(broken)] == ["model.x.a", "model.x.b"]
+    with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=fresh_db, autocommit=True) as c:
+        c.execute("create schema marts")
+        for t in "abcde":
+            c.execute(f"create table marts.{t} (x int)")
+            c.execute(f"grant select on marts.{t} to kpi_admin")
+        c.execute("grant insert on marts.d to kpi_monitor")
+        c.execute("grant select on marts.d to public")
+        fake = granted_privileges(c, ["marts"])
+    assert fake["marts.d"] == {"kpi_admin": {"SELECT"}, "kpi_monitor": {"INSERT"}, "public": {"SELECT"}}
+    assert [m.split(":")[0] for m in privilege_mismatches(broken, fake)] == [
+        "model.x.a",
+        "model.x.b",
+        "model.x.c",
+        "model.x.d",
+    ]
 
 
 def test_observed_matrix_is_the_declared_one(built_warehouse, matrix, observed, logins):
