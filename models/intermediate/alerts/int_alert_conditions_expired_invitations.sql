@@ -10,17 +10,14 @@
 
 with
 
-events as (
+invites as (
 
     select
-        {{ unknown_member('tenant_id') }} as partner_id,
-        event_type,
-        entity_id as invite_id,
-        occurred_at,
-        {{ json_get_text('metadata', 'expires_at') }} as expires_at_text
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'partners'
-        and event_type in ('invite_sent', 'invite_accepted')
+        partner_id,
+        sent_at,
+        expires_at,
+        accepted_at
+    from {{ ref('int_partner_invites') }}
 
 ),
 
@@ -30,48 +27,24 @@ evaluation as (
 
 ),
 
-sent as (
-
-    select
-        events.partner_id,
-        events.invite_id,
-        cast(events.expires_at_text as {{ type_timestamp_tz() }}) as expires_at
-    from events
-    cross join evaluation
-    where events.event_type = 'invite_sent'
-        and events.occurred_at <= evaluation.evaluated_at
-
-),
-
-accepted as (
-
-    select distinct
-        events.invite_id
-    from events
-    cross join evaluation
-    where events.event_type = 'invite_accepted'
-        and events.occurred_at <= evaluation.evaluated_at
-
-),
-
 per_partner as (
 
+    -- the invites sent by T; an invite is unaccepted at T without an acceptance by T
     select
-        sent.partner_id,
+        invites.partner_id,
         sum(
             case
-                when accepted.invite_id is null
-                    and sent.expires_at <= evaluation.evaluated_at
-                    and sent.expires_at > {{ dbt.dateadd('day', -7, 'evaluation.evaluated_at') }}
+                when (invites.accepted_at is null or invites.accepted_at > evaluation.evaluated_at)
+                    and invites.expires_at <= evaluation.evaluated_at
+                    and invites.expires_at > {{ dbt.dateadd('day', -7, 'evaluation.evaluated_at') }}
                     then 1
                 else 0
             end
         ) as expired_unaccepted_invites
-    from sent
+    from invites
     cross join evaluation
-    left join accepted
-        on sent.invite_id = accepted.invite_id
-    group by sent.partner_id
+    where invites.sent_at <= evaluation.evaluated_at
+    group by invites.partner_id
 
 )
 

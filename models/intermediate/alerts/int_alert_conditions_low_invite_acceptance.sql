@@ -10,17 +10,13 @@
 
 with
 
-events as (
+invites as (
 
     select
-        {{ unknown_member('tenant_id') }} as partner_id,
-        event_type,
-        entity_id as invite_id,
-        occurred_at,
-        {{ json_get_text('metadata', 'expires_at') }} as expires_at_text
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'partners'
-        and event_type in ('invite_sent', 'invite_accepted')
+        partner_id,
+        expires_at,
+        accepted_at
+    from {{ ref('int_partner_invites') }}
 
 ),
 
@@ -32,47 +28,23 @@ evaluation as (
 
 ),
 
-sent as (
-
-    select
-        partner_id,
-        invite_id,
-        cast(expires_at_text as {{ type_timestamp_tz() }}) as expires_at
-    from events
-    where event_type = 'invite_sent'
-
-),
-
-accepted as (
-
-    select
-        invite_id,
-        min(occurred_at) as accepted_at
-    from events
-    where event_type = 'invite_accepted'
-    group by invite_id
-
-),
-
 resolved as (
 
     select
-        sent.partner_id,
+        invites.partner_id,
         case
-            when accepted.accepted_at <= evaluation.evaluated_at
-                and accepted.accepted_at > evaluation.window_start_at then 1
+            when invites.accepted_at <= evaluation.evaluated_at
+                and invites.accepted_at > evaluation.window_start_at then 1
             else 0
         end as is_accepted,
         case
-            when (accepted.accepted_at is null or accepted.accepted_at > evaluation.evaluated_at)
-                and sent.expires_at <= evaluation.evaluated_at
-                and sent.expires_at > evaluation.window_start_at then 1
+            when (invites.accepted_at is null or invites.accepted_at > evaluation.evaluated_at)
+                and invites.expires_at <= evaluation.evaluated_at
+                and invites.expires_at > evaluation.window_start_at then 1
             else 0
         end as is_expired
-    from sent
+    from invites
     cross join evaluation
-    left join accepted
-        on sent.invite_id = accepted.invite_id
 
 ),
 
