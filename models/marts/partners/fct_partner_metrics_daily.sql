@@ -137,48 +137,47 @@ decision_stats as (
 
 ),
 
-states as (
+day_states as (
 
-    select
-        calendar.metric_date,
-        sum(case when status_history.status = 'pending' and status_history.applied_at < calendar.day_end_at
-            then 1 else 0 end) as applications_pending,
-        sum(case when status_history.status = 'active' then 1 else 0 end) as partners_active,
-        sum(case when status_history.status = 'pending' then 1 else 0 end) as partners_pending,
-        sum(case when status_history.status = 'suspended' then 1 else 0 end) as partners_suspended
-    from calendar
-    inner join status_history
-        on status_history.valid_from < calendar.day_end_at
-        and (status_history.valid_to is null or status_history.valid_to >= calendar.day_end_at)
-    group by calendar.metric_date
-
-),
-
-active_partners as (
-
+    -- the status interval of each partner in force at the end of each day
     select
         calendar.metric_date,
         calendar.day_end_at,
-        status_history.partner_id
+        status_history.partner_id,
+        status_history.status,
+        status_history.applied_at
     from calendar
     inner join status_history
         on status_history.valid_from < calendar.day_end_at
         and (status_history.valid_to is null or status_history.valid_to >= calendar.day_end_at)
-    where status_history.status = 'active'
+
+),
+
+states as (
+
+    select
+        metric_date,
+        sum(case when status = 'pending' and applied_at < day_end_at then 1 else 0 end) as applications_pending,
+        sum(case when status = 'active' then 1 else 0 end) as partners_active,
+        sum(case when status = 'pending' then 1 else 0 end) as partners_pending,
+        sum(case when status = 'suspended' then 1 else 0 end) as partners_suspended
+    from day_states
+    group by metric_date
 
 ),
 
 mechanic_stats as (
 
     select
-        active_partners.metric_date,
-        count(distinct active_partners.partner_id) as partners_with_mechanics,
+        day_states.metric_date,
+        count(distinct day_states.partner_id) as partners_with_mechanics,
         count(*) as mechanics_active
-    from active_partners
+    from day_states
     inner join mechanics
-        on active_partners.partner_id = mechanics.partner_id
-        and mechanics.joined_at < active_partners.day_end_at
-    group by active_partners.metric_date
+        on day_states.partner_id = mechanics.partner_id
+        and mechanics.joined_at < day_states.day_end_at
+    where day_states.status = 'active'
+    group by day_states.metric_date
 
 ),
 
