@@ -123,7 +123,7 @@ select
     rule_id,
     subject,
     severity,
-    case severity when 'critical' then 3 when 'warning' then 2 else 1 end as severity_rank,
+    {{ alert_severity_rank('severity') }} as severity_rank,
     observed_day,
     metric_value,
     threshold,

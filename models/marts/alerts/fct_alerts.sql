@@ -96,18 +96,29 @@ latest as (
 
 ),
 
+latest_open as (
+
+    -- latest episodes still open and last seen before T: refreshed if firing, else resolved
+    select latest.*
+    from latest
+    cross join evaluation
+    where latest.status = 'open'
+        and latest.last_seen_at < evaluation.evaluated_at
+
+),
+
 still_firing as (
 
     select
-        latest.alert_key,
-        latest.rule_id,
-        latest.subject,
-        latest.episode,
+        latest_open.alert_key,
+        latest_open.rule_id,
+        latest_open.subject,
+        latest_open.episode,
         firing.severity,
         'open' as status,
-        latest.first_seen_at,
+        latest_open.first_seen_at,
         evaluation.evaluated_at as last_seen_at,
-        latest.occurrences + 1 as occurrences,
+        latest_open.occurrences + 1 as occurrences,
         cast(null as {{ type_timestamp_tz() }}) as resolved_at,
         firing.observed_day,
         firing.metric_value as last_value,
@@ -115,15 +126,13 @@ still_firing as (
         firing.message,
         'still_firing' as last_transition,
         evaluation.evaluated_at as last_transition_at,
-        latest.notified_at,
-        latest.resolved_notified_at
+        latest_open.notified_at,
+        latest_open.resolved_notified_at
     from firing
     cross join evaluation
-    inner join latest
-        on firing.rule_id = latest.rule_id
-        and firing.subject = latest.subject
-    where latest.status = 'open'
-        and latest.last_seen_at < evaluation.evaluated_at
+    inner join latest_open
+        on firing.rule_id = latest_open.rule_id
+        and firing.subject = latest_open.subject
 
 ),
 
@@ -161,32 +170,30 @@ opened as (
 resolved as (
 
     select
-        latest.alert_key,
-        latest.rule_id,
-        latest.subject,
-        latest.episode,
-        latest.severity,
+        latest_open.alert_key,
+        latest_open.rule_id,
+        latest_open.subject,
+        latest_open.episode,
+        latest_open.severity,
         'resolved' as status,
-        latest.first_seen_at,
-        latest.last_seen_at,
-        latest.occurrences,
+        latest_open.first_seen_at,
+        latest_open.last_seen_at,
+        latest_open.occurrences,
         evaluation.evaluated_at as resolved_at,
-        latest.observed_day,
-        latest.last_value,
-        latest.threshold,
-        latest.message,
+        latest_open.observed_day,
+        latest_open.last_value,
+        latest_open.threshold,
+        latest_open.message,
         'resolved' as last_transition,
         evaluation.evaluated_at as last_transition_at,
-        latest.notified_at,
-        latest.resolved_notified_at
-    from latest
+        latest_open.notified_at,
+        latest_open.resolved_notified_at
+    from latest_open
     cross join evaluation
     left join firing
-        on latest.rule_id = firing.rule_id
-        and latest.subject = firing.subject
-    where latest.status = 'open'
-        and latest.last_seen_at < evaluation.evaluated_at
-        and firing.rule_id is null
+        on latest_open.rule_id = firing.rule_id
+        and latest_open.subject = firing.subject
+    where firing.rule_id is null
 
 ),
 
@@ -206,7 +213,7 @@ select
     subject,
     cast(episode as {{ dbt.type_int() }}) as episode,
     severity,
-    case severity when 'critical' then 3 when 'warning' then 2 else 1 end as severity_rank,
+    {{ alert_severity_rank('severity') }} as severity_rank,
     status,
     first_seen_at,
     last_seen_at,
