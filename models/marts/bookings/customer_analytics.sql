@@ -105,14 +105,7 @@ metrics as (
     select
         joined.*,
         -- no-shows among the bookings that were due to happen; null when none
-        case
-            when total_accepted_bookings + total_no_shows > 0
-                then round(
-                    cast(total_no_shows as {{ dbt.type_numeric() }})
-                    / (total_accepted_bookings + total_no_shows),
-                    4
-                )
-        end as no_show_rate,
+        {{ rounded_rate('total_no_shows', 'total_accepted_bookings + total_no_shows') }} as no_show_rate,
         -- whole cents, half away from zero; null without a completed payment
         case
             when total_completed_payments > 0

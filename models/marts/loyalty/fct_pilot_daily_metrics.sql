@@ -150,14 +150,8 @@ final as (
         counts_daily.adjust_transactions,
         counts_daily.reverse_transactions,
         counts_daily.transactions_total,
-        case
-            when counts_daily.issue_transactions > 0
-                then least(
-                    cast(1 as {{ dbt.type_numeric() }}),
-                    round(cast(counts_daily.redeem_transactions as {{ dbt.type_numeric() }})
-                        / counts_daily.issue_transactions, 4)
-                )
-        end as redemption_rate,
+        {{ rounded_rate('counts_daily.redeem_transactions', 'counts_daily.issue_transactions', cap=true) }}
+            as redemption_rate,
         counts_daily.scan_errors_total,
         counts_daily.scan_errors_expired_qr,
         counts_daily.scan_errors_insufficient_balance,
@@ -166,11 +160,7 @@ final as (
             - counts_daily.scan_errors_expired_qr
             - counts_daily.scan_errors_insufficient_balance
             - counts_daily.scan_errors_unauthorized_device as scan_errors_other,
-        case
-            when counts_daily.transactions_total > 0
-                then round(cast(counts_daily.scan_errors_total as {{ dbt.type_numeric() }})
-                    / counts_daily.transactions_total, 4)
-        end as error_rate,
+        {{ rounded_rate('counts_daily.scan_errors_total', 'counts_daily.transactions_total') }} as error_rate,
         round(cast(counts_daily.scan_errors_total as {{ dbt.type_numeric() }})
             / (counts_daily.transactions_total + counts_daily.scan_errors_total), 4) as scan_failure_share
     from counts_daily

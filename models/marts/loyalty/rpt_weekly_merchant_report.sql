@@ -177,21 +177,13 @@ weekly as (
         counts_weekly.adjust_transactions,
         counts_weekly.reverse_transactions,
         counts_weekly.transactions_total,
-        case
-            when counts_weekly.issue_transactions > 0
-                then least(cast(1 as {{ dbt.type_numeric() }}), round(
-                    cast(counts_weekly.redeem_transactions as {{ dbt.type_numeric() }})
-                    / counts_weekly.issue_transactions, 4))
-        end as redemption_rate,
+        {{ rounded_rate('counts_weekly.redeem_transactions', 'counts_weekly.issue_transactions', cap=true) }}
+            as redemption_rate,
         counts_weekly.scan_errors_total,
         counts_weekly.scan_errors_expired_qr,
         counts_weekly.scan_errors_insufficient_balance,
         counts_weekly.scan_errors_unauthorized_device,
-        case
-            when counts_weekly.transactions_total > 0
-                then round(cast(counts_weekly.scan_errors_total as {{ dbt.type_numeric() }})
-                    / counts_weekly.transactions_total, 4)
-        end as error_rate
+        {{ rounded_rate('counts_weekly.scan_errors_total', 'counts_weekly.transactions_total') }} as error_rate
     from counts_weekly
     left join customers_weekly
         on counts_weekly.tenant_id = customers_weekly.tenant_id
@@ -331,10 +323,7 @@ final as (
         compared.locations_active,
         compared.active_customers,
         compared.repeat_customers,
-        case
-            when compared.active_customers > 0
-                then round(cast(compared.repeat_customers as {{ dbt.type_numeric() }}) / compared.active_customers, 4)
-        end as repeat_customer_rate,
+        {{ rounded_rate('compared.repeat_customers', 'compared.active_customers') }} as repeat_customer_rate,
         compared.issue_transactions,
         compared.redeem_transactions,
         compared.adjust_transactions,
