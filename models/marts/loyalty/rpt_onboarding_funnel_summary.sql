@@ -4,6 +4,12 @@
   previous step and from signup (NULL when the denominator is 0), and the median
   minutes from signup among merchants that reached it.
 -#}
+{%- set later_steps = [
+    {'name': 'location_created', 'reached': 'has_location', 'minutes': 'minutes_to_location'},
+    {'name': 'staff_invited', 'reached': 'has_staff', 'minutes': 'minutes_to_staff'},
+    {'name': 'device_registered', 'reached': 'has_device', 'minutes': 'minutes_to_device'},
+    {'name': 'first_scan', 'reached': 'has_first_scan', 'minutes': 'minutes_to_first_scan'},
+] -%}
 with
 
 funnel as (
@@ -30,22 +36,12 @@ steps as (
         case when sum(case when is_signed_up then 1 else 0 end) > 0
             then cast(0 as {{ dbt.type_numeric() }}) end as median_minutes_from_signup
     from funnel
+    {%- for step in later_steps %}
     union all
-    select 2, 'location_created', sum(case when has_location then 1 else 0 end),
-        {{ median('minutes_to_location') }}
+    select {{ loop.index + 1 }}, '{{ step.name }}', sum(case when {{ step.reached }} then 1 else 0 end),
+        {{ median(step.minutes) }}
     from funnel
-    union all
-    select 3, 'staff_invited', sum(case when has_staff then 1 else 0 end),
-        {{ median('minutes_to_staff') }}
-    from funnel
-    union all
-    select 4, 'device_registered', sum(case when has_device then 1 else 0 end),
-        {{ median('minutes_to_device') }}
-    from funnel
-    union all
-    select 5, 'first_scan', sum(case when has_first_scan then 1 else 0 end),
-        {{ median('minutes_to_first_scan') }}
-    from funnel
+    {%- endfor %}
 
 ),
 
@@ -75,14 +71,11 @@ select
     step_name,
     merchants_total,
     merchants_reached,
+    -- step 1's previous step is every merchant tenant
     case
-        when step_order = 1 and merchants_total > 0
-            then round(cast(merchants_reached as {{ dbt.type_numeric() }}) / merchants_total, 4)
-        when previous_reached > 0
-            then round(cast(merchants_reached as {{ dbt.type_numeric() }}) / previous_reached, 4)
+        when step_order = 1 then {{ rounded_rate('merchants_reached', 'merchants_total') }}
+        else {{ rounded_rate('merchants_reached', 'previous_reached') }}
     end as conversion_from_previous,
-    case
-        when signed_up > 0 then round(cast(merchants_reached as {{ dbt.type_numeric() }}) / signed_up, 4)
-    end as conversion_from_signup,
+    {{ rounded_rate('merchants_reached', 'signed_up') }} as conversion_from_signup,
     round(cast(median_minutes_from_signup as {{ dbt.type_numeric() }}), 2) as median_minutes_from_signup
 from with_previous
