@@ -142,14 +142,8 @@ select
     attributed.attributed_at,
     attributed.attributed_date,
     attributed._loaded_at,
-    {%- if is_incremental() %}
     -- the customer the replaced row counted for, when the payment now counts for another one
-    case
-        when attributed.customer_id is null or held.customer_id <> attributed.customer_id then held.customer_id
-    end as previous_customer_id,
-    {%- else %}
-    cast(null as {{ dbt.type_string() }}) as previous_customer_id,
-    {%- endif %}
+    {{ bookings_previous_customer_id('attributed') }} as previous_customer_id,
     -- when this run (re)wrote the row: the change feed of the customer facts
     {{ dbt.current_timestamp() }} as dbt_loaded_at
 from attributed

@@ -131,14 +131,8 @@ select
     deduplicated.created_at,
     deduplicated.updated_at,
     deduplicated._loaded_at,
-    {%- if is_incremental() %}
     -- the customer the replaced row belonged to, when the new version names another one
-    case
-        when deduplicated.customer_id is null or held.customer_id <> deduplicated.customer_id then held.customer_id
-    end as previous_customer_id,
-    {%- else %}
-    cast(null as {{ dbt.type_string() }}) as previous_customer_id,
-    {%- endif %}
+    {{ bookings_previous_customer_id('deduplicated') }} as previous_customer_id,
     -- when this run (re)wrote the row: the change feed of the payment attribution and customer facts
     {{ dbt.current_timestamp() }} as dbt_loaded_at
 from deduplicated

@@ -56,23 +56,6 @@ ranked as (
         ) as version_rank
     from cleaned
 
-),
-
-deduplicated as (
-
-    select
-        payment_id,
-        organization_id,
-        customer_id,
-        booking_id,
-        amount_cents,
-        currency,
-        status,
-        created_at,
-        _loaded_at
-    from ranked
-    where version_rank = 1
-
 )
 
 select
@@ -87,4 +70,5 @@ select
     _loaded_at,
     -- when this run (re)wrote the row: the change feed of the payment attribution
     {{ dbt.current_timestamp() }} as dbt_loaded_at
-from deduplicated
+from ranked
+where version_rank = 1
