@@ -140,9 +140,7 @@ booking_totals as (
         count(*) as total_bookings,
         sum(case when status = 'ACCEPTED' then 1 else 0 end) as total_accepted_bookings,
         sum(case when status = 'NO_SHOW' then 1 else 0 end) as total_no_shows,
-        sum(
-            case when status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER') then 1 else 0 end
-        ) as total_cancellations,
+        sum(case when {{ bookings_is_cancelled('status') }} then 1 else 0 end) as total_cancellations,
         min(case when status = 'ACCEPTED' then start_at end) as first_booking_at,
         max(case when status = 'ACCEPTED' then start_at end) as last_booking_at,
         max(_loaded_at) as bookings_loaded_at

@@ -86,9 +86,7 @@ bookings_daily as (
         count(distinct case when is_first_booking then customer_id end) as new_customers,
         count(distinct case when is_returning_visit then customer_id end) as returning_customers,
         sum(case when status = 'NO_SHOW' then 1 else 0 end) as no_shows,
-        sum(
-            case when status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER') then 1 else 0 end
-        ) as cancellations
+        sum(case when {{ bookings_is_cancelled('status') }} then 1 else 0 end) as cancellations
     from classified_bookings
     group by organization_id, location_id, booking_date
 
