@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark the project's marts against a hand-written plain-SQL peer (issue 12).
+"""Benchmark the project's marts against a hand-written plain-SQL peer.
 
 The peer (``bench/peer/*.sql``) is one ``CREATE TABLE peer.<mart> AS SELECT``
 per mart over the raw tables (and the seed tables ``config.*``), indexes after

@@ -100,7 +100,7 @@ def test_build_exits_1_naming_the_failed_test_and_2_for_a_selector_matching_noth
     assert r.stderr.strip() == "error: --select no_such_model_anywhere matched no node"
 
 
-# --------------------------------------------------------------------------- issue 7: more malformed arguments
+# --------------------------------------------------------------------------- more malformed arguments
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -1,4 +1,4 @@
-"""Faults on a real PostgreSQL and a real file system (issue 7).
+"""Faults on a real PostgreSQL and a real file system.
 
 * the database stops in the middle of ``kpi build``: one-line error, exit 1;
   after ``kpi db start`` the next build completes and its relations equal a

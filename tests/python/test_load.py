@@ -528,7 +528,7 @@ def test_init_creates_the_event_indexes_also_on_an_existing_database(conn, tmp_p
     ]
 
 
-# --------------------------------------------------------------------------- issue 13: load-time quality gates
+# --------------------------------------------------------------------------- load-time quality gates
 Q_COLS = ["event_id", "occurred_at", "tenant_id", "event_domain", "event_type", "provider", "country_code"]
 
 
@@ -649,7 +649,7 @@ def test_quality_of_other_tables_in_process(conn, tmp_path):
     assert conn.execute("select count(*) from raw.tenants").fetchone() == (3,)
 
 
-# --------------------------------------------------------------------------- issue 13: BOM and line numbers
+# --------------------------------------------------------------------------- BOM and line numbers
 def test_a_utf8_bom_is_accepted_in_csv_and_jsonl(conn, tmp_path):
     d = tmp_path / "bom"
     d.mkdir()
@@ -701,7 +701,7 @@ def test_a_non_utf8_jsonl_names_the_line(conn, tmp_path):
     assert conn.execute("select count(*) from raw.tenants").fetchone() == (0,)
 
 
-# --------------------------------------------------------------------------- issue 13: backfill windows
+# --------------------------------------------------------------------------- backfill windows
 def test_backfill_window_probe_and_a_missing_contract(conn, tmp_path):
     r = run_kpi("backfill", "--start", "2025-01-01", "--end", "2025-01-02")
     assert (r.returncode, r.stderr.strip()) == (

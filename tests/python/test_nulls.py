@@ -1,4 +1,4 @@
-"""Nulls never break a build (issue 13): every nullable column of the raw contract, null in some rows of every product.
+"""Nulls never break a build: every nullable column of the raw contract, null in some rows of every product.
 
 One database for the module, built once: ``kpi generate`` data (10 tenants — every product,
 two partners, referral profiles, disputes with evidence — over 14 days) in which EVERY nullable column of EVERY

@@ -198,7 +198,7 @@ def test_corrected_copy_leaves_one_raw_row_and_moves_the_event_between_days(conn
     assert conn.execute(q).fetchall() == [("2025-03-03", 1), ("2025-03-04", 2)]
 
 
-# --- incremental intermediates (issue 3): an incremental run == a full rebuild ---------------------------------
+# --- incremental intermediates: an incremental run == a full rebuild ---------------------------------
 
 INTERMEDIATES = [
     "int_orders_lifecycle",

@@ -1,4 +1,4 @@
-"""First and full builds are set-based and published atomically (write-audit-publish, issue 12).
+"""First and full builds are set-based and published atomically (write-audit-publish).
 
 On the hand-made ``platform_small`` fixture, with whole-project builds:
 
@@ -10,7 +10,8 @@ On the hand-made ``platform_small`` fixture, with whole-project builds:
   schemas exactly as they were and readable; the next plain build equals a
   clean build of the same data in another database;
 * a failing data test in a full refresh exits 1 naming the test and publishes
-  nothing (the published rows are unchanged);
+  nothing (the published rows are unchanged); so does a row that breaks a
+  model's contract (a check constraint);
 * a plain ``dbt build`` (not the CLI) on a fresh database runs no microbatch
   batch and writes no daily row for a day without data.
 """
@@ -30,7 +31,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import FIXTURES, ROOT, admin_conn, run_kpi, write_csv
+from conftest import FIXTURES, ROOT, admin_conn, project_view, run_kpi, write_csv
 
 FIX = FIXTURES / "platform_small"
 SAMPLE = (
@@ -225,7 +226,7 @@ def test_kill_9_mid_full_refresh_leaves_the_published_marts_and_the_next_build_e
 
 
 @pytest.mark.slow
-def test_failing_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
+def test_row_breaking_a_contract_in_a_full_refresh_publishes_nothing(published, tmp_path):
     conn = published
     old = _published_state(conn)
     # 13 "zodiac signs" published on one day: zodiac_signs_published 13 > 12 and coverage_rate 13/12
@@ -263,6 +264,31 @@ def test_failing_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
     r = run_kpi("build", "--full-refresh")
     assert r.returncode == 1, (r.stdout[-2000:], r.stderr[-2000:])
     assert "constraint metrics_daily_content__" in r.stderr and "not published" in r.stderr, r.stderr[-3000:]
+    assert _published_state(conn) == old
+
+
+@pytest.mark.slow
+def test_failing_data_test_in_a_full_refresh_publishes_nothing(published, tmp_path):
+    """A data test (a dbt test node, not a constraint) that fails in the shadow build: exit 1 naming it, nothing published."""
+    conn = published
+    old = _published_state(conn)
+    _ok(run_kpi("load", str(_new_day(tmp_path / "new"))))
+    # a private view of the project whose tests/ holds one more singular test, failing on the shadow's content
+    view = project_view(tmp_path)
+    (view / "tests").unlink()
+    (view / "tests").mkdir()
+    for entry in (ROOT / "tests").iterdir():
+        (view / "tests" / entry.name).symlink_to(entry)
+    extra = view / "tests" / "extra"
+    extra.mkdir()
+    (extra / "assert_no_published_leo.sql").write_text(
+        "-- fails when the new day's 'Leo' horoscope reached the content mart\n"
+        "select * from {{ ref('metrics_daily_content') }} where metric_date = '2025-03-06'\n",
+        encoding="utf-8",
+    )
+    r = run_kpi("build", "--full-refresh", env={"KPI_PROJECT_DIR": str(view)})
+    assert r.returncode == 1, (r.stdout[-2000:], r.stderr[-2000:])
+    assert "assert_no_published_leo" in r.stderr and "not published" in r.stderr, r.stderr[-3000:]
     assert _published_state(conn) == old
 
 

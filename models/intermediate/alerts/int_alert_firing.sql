@@ -7,7 +7,7 @@
   warning_level <= value <= critical_level. A null value never fires.
 -#}
 {#- a table, not a view: built once per run, so the tests and the marts that read it
-    do not each re-compute every alert source (issue 12: three tests re-ran it for 35 s) -#}
+    do not each re-compute every alert source (as a view, three tests re-ran it for 35 s) -#}
 {{ config(materialized='table', tags=['alerts']) }}
 
 with
