@@ -11,8 +11,6 @@
   everything (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='call_id',
     event_time='started_at',
     indexes=[{'columns': ['call_id'], 'unique': true}, {'columns': ['staged_at']}, {'columns': ['started_at']}],

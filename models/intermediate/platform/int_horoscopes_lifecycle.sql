@@ -8,8 +8,6 @@
   everything (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='horoscope_id',
     indexes=[{'columns': ['horoscope_id'], 'unique': true}, {'columns': ['staged_at']}],
 ) }}

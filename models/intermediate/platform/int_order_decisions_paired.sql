@@ -13,8 +13,6 @@
   (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     event_time='decided_at',
     indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}, {'columns': ['decided_at']}],

@@ -10,8 +10,6 @@
   everything (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     indexes=[{'columns': ['order_id'], 'unique': true}, {'columns': ['staged_at']}],
 ) }}

@@ -15,8 +15,6 @@
   intermediates").
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='attempt_event_id',
     event_time='attempted_at',
     indexes=[{'columns': ['attempt_event_id'], 'unique': true}, {'columns': ['staged_at']}, {'columns': ['attempted_at']}],
