@@ -10,6 +10,18 @@
 -#}
 {% macro platform_entity_events(domain, columns=[], event_types=none, keep_unidentified=false) -%}
     {%- set selected = ['entity_id', 'event_type', 'occurred_at'] + columns + ['dbt_loaded_at'] -%}
+    {%- set identified = [] if keep_unidentified else ['entity_id is not null'] -%}
+    {%- if is_incremental() -%}
+        {%- set touched = platform_touched_entities(domain) | indent(8) -%}
+        {%- do identified.append('entity_id in (\n            ' ~ touched ~ '\n        )') -%}
+    {%- endif -%}
+    {#- one select per branch: the events with an entity id (as restricted above), then,
+        when kept, those without one (union all, each branch served by its own index) -#}
+    {%- set branches = [identified] -%}
+    {%- if keep_unidentified and is_incremental() -%}
+        {%- do branches.append(['entity_id is null', 'dbt_loaded_at > ' ~ platform_staged_watermark()]) -%}
+    {%- endif -%}
+    {%- for conditions in branches %}
     select
         {{ selected | join(',\n        ') }}
     from {{ ref('stg_platform__events') }}
@@ -17,25 +29,12 @@
         {%- if event_types %}
         and event_type in ('{{ event_types | join("', '") }}')
         {%- endif %}
-        {%- if not keep_unidentified %}
-        and entity_id is not null
-        {%- endif %}
-        {%- if is_incremental() %}
-        and entity_id in (
-            {{ platform_touched_entities(domain) | indent(8) }}
-        )
-        {%- endif %}
-    {%- if keep_unidentified and is_incremental() %}
+        {%- for condition in conditions %}
+        and {{ condition }}
+        {%- endfor %}
+    {%- if not loop.last %}
     union all
     -- events without an entity id: the ones staged since the last run
-    select
-        {{ selected | join(',\n        ') }}
-    from {{ ref('stg_platform__events') }}
-    where event_domain = '{{ domain }}'
-        {%- if event_types %}
-        and event_type in ('{{ event_types | join("', '") }}')
-        {%- endif %}
-        and entity_id is null
-        and dbt_loaded_at > {{ platform_staged_watermark() }}
     {%- endif %}
+    {%- endfor %}
 {%- endmacro %}
