@@ -7,11 +7,9 @@
   days). DECISIONLOG "Late and corrected data".
 -#}
 {{ config(
-    materialized='incremental',
     tags=['daily'],
     incremental_strategy='replace_days',
     unique_key='event_date',
-    kpi_changed_days={},
     indexes=[{'columns': ['event_id'], 'unique': true}],
 ) }}
 

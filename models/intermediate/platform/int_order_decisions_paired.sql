@@ -7,14 +7,10 @@
   The submission may be on an earlier day; metrics_daily_fulfillment reads the
   decisions of the days it recomputes (kpi_in_days on decided_at).
   Incremental (delete+insert on order_id, so a touched order's decisions are
-  all replaced): a run recomputes, from ALL their staging events, only the
-  orders touched by staging rows written since its last run (dbt_loaded_at >
-  max(staged_at)); a first build / --full-refresh computes everything
-  (DECISIONLOG "Incremental platform intermediates").
+  all replaced): the events of the orders touched since the last run, all of
+  them (macro platform_entity_events).
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     event_time='decided_at',
     indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}, {'columns': ['decided_at']}],
@@ -22,29 +18,13 @@
 
 with
 
-{% if is_incremental() %}
-touched as (
-
-    {{ platform_touched_entities('orders') }}
-
-),
-
-{% endif %}
-
 order_events as (
 
-    select
-        event_id,
-        entity_id,
-        event_type,
-        occurred_at,
-        service_code,
-        dbt_loaded_at
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'orders'
-        and event_type in ('order_submitted', 'order_approved', 'order_rejected')
-        and entity_id is not null
-        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
+    {{ platform_entity_events(
+        'orders',
+        ['event_id', 'service_code'],
+        event_types=['order_submitted', 'order_approved', 'order_rejected'],
+    ) }}
 
 ),
 

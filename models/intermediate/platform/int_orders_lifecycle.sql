@@ -4,60 +4,36 @@
   metrics_daily_fulfillment: recomputing day D needs the order's created_at
   even when the order was created before D
   (docs/DECISIONLOG.md).
-  Incremental (delete+insert): a run recomputes, from ALL their staging
-  events, only the orders touched by staging rows written since its last run
-  (dbt_loaded_at > max(staged_at)); a first build / --full-refresh computes
-  everything (DECISIONLOG "Incremental platform intermediates").
+  Incremental (delete+insert on order_id): a run recomputes the orders touched
+  since its last run from all their events (macro platform_lifecycle).
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='order_id',
     indexes=[{'columns': ['order_id'], 'unique': true}, {'columns': ['staged_at']}],
 ) }}
 
 with
 
-{% if is_incremental() %}
-touched as (
-
-    {{ platform_touched_entities('orders') }}
-
-),
-
-{% endif %}
-
-order_events as (
-
-    select
-        entity_id,
-        event_type,
-        occurred_at,
-        service_code,
-        dbt_loaded_at
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'orders'
-        and entity_id is not null
-        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
-
-),
-
 lifecycle as (
 
-    select
-        entity_id as order_id,
-        min(case when event_type = 'order_created' then occurred_at end) as created_at,
-        min(case when event_type = 'order_assigned' then occurred_at end) as assigned_at,
-        min(case when event_type = 'order_submitted' then occurred_at end) as first_submitted_at,
-        min(case when event_type = 'order_approved' then occurred_at end) as approved_at,
-        min(case when event_type = 'order_completed' then occurred_at end) as completed_at,
-        min(case when event_type = 'order_cancelled' then occurred_at end) as cancelled_at,
-        sum(case when event_type = 'order_rejected' then 1 else 0 end) as rejections,
-        sum(case when event_type in ('order_approved', 'order_rejected') then 1 else 0 end) as decisions,
-        min(service_code) as service_code,
-        max(dbt_loaded_at) as staged_at
-    from order_events
-    group by entity_id
+    {{ platform_lifecycle(
+        domain='orders',
+        entity_column='order_id',
+        steps={
+            'order_created': 'created_at',
+            'order_assigned': 'assigned_at',
+            'order_submitted': 'first_submitted_at',
+            'order_approved': 'approved_at',
+            'order_completed': 'completed_at',
+            'order_cancelled': 'cancelled_at',
+        },
+        aggregates=[
+            "sum(case when event_type = 'order_rejected' then 1 else 0 end) as rejections",
+            "sum(case when event_type in ('order_approved', 'order_rejected') then 1 else 0 end) as decisions",
+            'min(service_code) as service_code',
+        ],
+        event_columns=['service_code'],
+    ) }}
 
 )
 

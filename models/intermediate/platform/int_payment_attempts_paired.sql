@@ -7,16 +7,11 @@
   every day even when an outcome lands after midnight (docs/DECISIONLOG.md).
   The outcome may be on the next day; metrics_daily_payments reads the
   attempts of the days it recomputes (kpi_in_days on attempted_at).
-  Incremental (delete+insert on attempt_event_id): a run recomputes, from ALL
-  their staging events, the attempts of the payments touched by staging rows
-  written since its last run (dbt_loaded_at > max(staged_at)), plus new
-  attempts without a payment id (they never pair); a first build /
-  --full-refresh computes everything (DECISIONLOG "Incremental platform
-  intermediates").
+  Incremental (delete+insert on attempt_event_id): the events of the payments
+  touched since the last run, all of them, plus the new attempts without a
+  payment id, which never pair (macro platform_entity_events).
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='attempt_event_id',
     event_time='attempted_at',
     indexes=[{'columns': ['attempt_event_id'], 'unique': true}, {'columns': ['staged_at']}, {'columns': ['attempted_at']}],
@@ -24,44 +19,21 @@
 
 with
 
-{% if is_incremental() %}
-touched as (
-
-    {{ platform_touched_entities('payments') }}
-
-),
-
-{% endif %}
-
-{%- set payment_columns %}
-        event_id,
-        entity_id,
-        event_type,
-        occurred_at,
-        country_code,
-        provider,
-        amount_cents,
-        lower(coalesce({{ json_get_text('metadata', 'is_fallback') }}, 'false')) = 'true' as is_fallback,
-        dbt_loaded_at
-{%- endset %}
-
 payment_events as (
 
-    select {{ payment_columns }}
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'payments'
-        and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
-        {% if is_incremental() %}and entity_id in (select entity_id from touched){% endif %}
-    {% if is_incremental() %}
-    union all
-    -- new attempts without a payment id never pair: computed from their own row
-    select {{ payment_columns }}
-    from {{ ref('stg_platform__events') }}
-    where event_domain = 'payments'
-        and event_type in ('payment_attempted', 'payment_succeeded', 'payment_failed')
-        and entity_id is null
-        and dbt_loaded_at > {{ platform_staged_watermark() }}
-    {% endif %}
+    -- attempts without a payment id are kept: they never pair, each is computed from its own row
+    {{ platform_entity_events(
+        'payments',
+        [
+            'event_id',
+            'country_code',
+            'provider',
+            'amount_cents',
+            "lower(coalesce(" ~ json_get_text('metadata', 'is_fallback') ~ ", 'false')) = 'true' as is_fallback",
+        ],
+        event_types=['payment_attempted', 'payment_succeeded', 'payment_failed'],
+        keep_unidentified=true,
+    ) }}
 
 ),
 

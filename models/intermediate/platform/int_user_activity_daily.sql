@@ -7,12 +7,10 @@
   their staging rows, so it costs those days' events, not the history.
 -#}
 {{ config(
-    materialized='incremental',
     tags=['daily'],
     incremental_strategy='replace_days',
     event_time='activity_date',
     unique_key='activity_date',
-    kpi_changed_days={},
     indexes=[
         {'columns': ['user_day_key'], 'unique': true},
         {'columns': ['activity_date']},

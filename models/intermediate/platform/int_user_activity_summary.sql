@@ -14,8 +14,6 @@
   this table already held for days before it, so cohorts do not move.
 -#}
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='user_id',
     indexes=[{'columns': ['user_id'], 'unique': true}, {'columns': ['staged_at']}],
 ) }}

@@ -2,11 +2,9 @@
   ISO-week rollup of metrics_daily_calls: counts summed, rates recomputed from
   the sums; avg and p95 duration recomputed from the week's calls
   (int_calls_lifecycle), never averaged from daily values.
-  Incremental: a run recomputes only the weeks touched since its watermark
-  (recorded in ops.model_watermarks by a post-hook, so the rows themselves stay
-  byte-identical across re-runs; macro platform_touched_weeks) and replaces them whole (delete+insert on
-  week_start, which is the replaced partition, not the row key); a first build
-  / --full-refresh computes every week (DECISIONLOG "Incremental weekly rollups").
+  Incremental by week: a run replaces the weeks of the calls events staged, and
+  of the calls recomputed, since its watermark (platform_touched_weeks;
+  DECISIONLOG "User-days, incremental weekly rollups, re-sent events across days").
 -#}
 -- depends_on: {{ ref('stg_platform__events') }}
 {{ config(
@@ -28,21 +26,6 @@ touched_weeks as (  -- noqa: ST03
 ),
 {% endif %}
 
-daily as (
-
-    select
-        cast({{ dbt.date_trunc('week', 'metric_date') }} as date) as week_start,
-        service_code,
-        calls_attempted,
-        calls_answered,
-        calls_completed,
-        calls_dropped,
-        calls_recorded
-    from {{ ref('metrics_daily_calls') }}
-    where {{ platform_in_touched_weeks('metric_date') }}
-
-),
-
 calls as (
 
     select
@@ -56,16 +39,11 @@ calls as (
 
 weekly as (
 
-    select
-        week_start,
-        service_code,
-        sum(calls_attempted) as calls_attempted,
-        sum(calls_answered) as calls_answered,
-        sum(calls_completed) as calls_completed,
-        sum(calls_dropped) as calls_dropped,
-        sum(calls_recorded) as calls_recorded
-    from daily
-    group by week_start, service_code
+    {{ platform_weekly_sums(
+        ref('metrics_daily_calls'),
+        keys=['service_code'],
+        measures=['calls_attempted', 'calls_answered', 'calls_completed', 'calls_dropped', 'calls_recorded'],
+    ) }}
 
 ),
 

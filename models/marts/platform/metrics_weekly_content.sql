@@ -13,19 +13,6 @@
 
 with
 
-daily as (
-
-    select
-        cast({{ dbt.date_trunc('week', 'metric_date') }} as date) as week_start,
-        horoscopes_uploaded,
-        horoscopes_published,
-        zodiac_signs_published,
-        horoscopes_approved,
-        horoscopes_rejected
-    from {{ ref('metrics_daily_content') }}
-
-),
-
 latencies as (
 
     select
@@ -38,16 +25,12 @@ latencies as (
 
 weekly as (
 
-    select
-        week_start,
-        count(*) as days_with_content,
-        sum(horoscopes_uploaded) as horoscopes_uploaded,
-        sum(horoscopes_published) as horoscopes_published,
-        sum(zodiac_signs_published) as zodiac_sign_days_published,
-        sum(horoscopes_approved) as horoscopes_approved,
-        sum(horoscopes_rejected) as horoscopes_rejected
-    from daily
-    group by week_start
+    -- zodiac_signs_published summed over the week: published sign-days
+    {{ platform_weekly_sums(
+        ref('metrics_daily_content'),
+        measures=['horoscopes_uploaded', 'horoscopes_published', 'zodiac_signs_published', 'horoscopes_approved', 'horoscopes_rejected'],
+        days_column='days_with_content',
+    ) }}
 
 ),
 
@@ -81,8 +64,8 @@ select
     cast(weekly.days_with_content as {{ dbt.type_bigint() }}) as days_with_content,
     cast(weekly.horoscopes_uploaded as {{ dbt.type_bigint() }}) as horoscopes_uploaded,
     cast(weekly.horoscopes_published as {{ dbt.type_bigint() }}) as horoscopes_published,
-    cast(weekly.zodiac_sign_days_published as {{ dbt.type_bigint() }}) as zodiac_sign_days_published,
-    round(cast(weekly.zodiac_sign_days_published as {{ dbt.type_numeric() }})
+    cast(weekly.zodiac_signs_published as {{ dbt.type_bigint() }}) as zodiac_sign_days_published,
+    round(cast(weekly.zodiac_signs_published as {{ dbt.type_numeric() }})
         / nullif(12 * weekly.days_with_content, 0), 4) as coverage_rate,
     cast(weekly.horoscopes_approved as {{ dbt.type_bigint() }}) as horoscopes_approved,
     cast(weekly.horoscopes_rejected as {{ dbt.type_bigint() }}) as horoscopes_rejected,

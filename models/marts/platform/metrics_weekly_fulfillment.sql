@@ -3,11 +3,10 @@
   rate recomputed from the sums; durations (avg/p95) and the rejection loop
   rate recomputed from the week's orders and decisions (int models), with the
   same "day of the ending event" rule — never averaged from daily values.
-  Incremental: a run recomputes only the weeks touched since its watermark
-  (recorded in ops.model_watermarks by a post-hook, so the rows themselves stay
-  byte-identical across re-runs; macro platform_touched_weeks) and replaces them whole (delete+insert on
-  week_start, which is the replaced partition, not the row key); a first build
-  / --full-refresh computes every week (DECISIONLOG "Incremental weekly rollups").
+  Incremental by week: a run replaces the weeks of the orders events staged, and
+  of the assignments, completions and decisions recomputed, since its watermark
+  (platform_touched_weeks; DECISIONLOG "User-days, incremental weekly rollups,
+  re-sent events across days").
 -#}
 -- depends_on: {{ ref('stg_platform__events') }}
 {{ config(
@@ -32,22 +31,6 @@ touched_weeks as (  -- noqa: ST03
 
 ),
 {% endif %}
-
-daily as (
-
-    select
-        cast({{ dbt.date_trunc('week', 'metric_date') }} as date) as week_start,
-        service_code,
-        orders_created,
-        orders_assigned,
-        orders_completed,
-        orders_cancelled,
-        approvals,
-        rejections
-    from {{ ref('metrics_daily_fulfillment') }}
-    where {{ platform_in_touched_weeks('metric_date') }}
-
-),
 
 lifecycle as (
 
@@ -97,17 +80,11 @@ step_durations as (
 
 weekly as (
 
-    select
-        week_start,
-        service_code,
-        sum(orders_created) as orders_created,
-        sum(orders_assigned) as orders_assigned,
-        sum(orders_completed) as orders_completed,
-        sum(orders_cancelled) as orders_cancelled,
-        sum(approvals) as approvals,
-        sum(rejections) as rejections
-    from daily
-    group by week_start, service_code
+    {{ platform_weekly_sums(
+        ref('metrics_daily_fulfillment'),
+        keys=['service_code'],
+        measures=['orders_created', 'orders_assigned', 'orders_completed', 'orders_cancelled', 'approvals', 'rejections'],
+    ) }}
 
 ),
 

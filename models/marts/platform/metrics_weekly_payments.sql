@@ -3,38 +3,13 @@
 
 with
 
-daily as (
-
-    select
-        cast({{ dbt.date_trunc('week', 'metric_date') }} as date) as week_start,
-        country_code,
-        provider,
-        attempts,
-        successes,
-        failures,
-        fallback_attempts,
-        refunds,
-        revenue_cents,
-        refunded_cents
-    from {{ ref('metrics_daily_payments') }}
-
-),
-
 weekly as (
 
-    select
-        week_start,
-        country_code,
-        provider,
-        sum(attempts) as attempts,
-        sum(successes) as successes,
-        sum(failures) as failures,
-        sum(fallback_attempts) as fallback_attempts,
-        sum(refunds) as refunds,
-        sum(revenue_cents) as revenue_cents,
-        sum(refunded_cents) as refunded_cents
-    from daily
-    group by week_start, country_code, provider
+    {{ platform_weekly_sums(
+        ref('metrics_daily_payments'),
+        keys=['country_code', 'provider'],
+        measures=['attempts', 'successes', 'failures', 'fallback_attempts', 'refunds', 'revenue_cents', 'refunded_cents'],
+    ) }}
 
 )
 

@@ -11,11 +11,6 @@
   (linear in user-days; DECISIONLOG "Engagement: DAU / WAU / MAU").
 -#}
 {{ config(
-    materialized='incremental',
-    tags=['daily'],
-    incremental_strategy='replace_days',
-    event_time='metric_date',
-    unique_key='metric_date',
     kpi_changed_days={'days_after': 29},
     indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}

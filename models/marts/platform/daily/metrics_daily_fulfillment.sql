@@ -13,11 +13,6 @@
   service code, under which its earlier events then count).
 -#}
 {{ config(
-    materialized='incremental',
-    tags=['daily'],
-    incremental_strategy='replace_days',
-    event_time='metric_date',
-    unique_key='metric_date',
     kpi_changed_days={'domains': ['orders'], 'intermediates': [['int_orders_lifecycle', 'created_at'], ['int_orders_lifecycle', 'assigned_at'], ['int_orders_lifecycle', 'completed_at'], ['int_orders_lifecycle', 'cancelled_at'], ['int_order_decisions_paired', 'decided_at']]},
     indexes=[
         {'columns': ['fulfillment_day_key'], 'unique': true},

@@ -9,11 +9,6 @@
   recomputes the days kpi_days_to_process() names and replaces their rows (macros/incremental).
 -#}
 {{ config(
-    materialized='incremental',
-    tags=['daily'],
-    incremental_strategy='replace_days',
-    event_time='metric_date',
-    unique_key='metric_date',
     kpi_changed_days={'domains': ['payments'], 'intermediates': [['int_payment_attempts_paired', 'attempted_at']]},
     indexes=[
         {'columns': ['payments_day_key'], 'unique': true},

@@ -8,11 +8,6 @@
   kpi_days_to_process() names.
 -#}
 {{ config(
-    materialized='incremental',
-    tags=['daily'],
-    incremental_strategy='replace_days',
-    event_time='metric_date',
-    unique_key='metric_date',
     kpi_changed_days={'domains': ['content'], 'intermediates': [['int_horoscopes_lifecycle', 'first_approved_at']]},
     indexes=[{'columns': ['metric_date'], 'unique': true}],
 ) }}

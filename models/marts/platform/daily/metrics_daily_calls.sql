@@ -8,11 +8,6 @@
   recomputes the days kpi_days_to_process() names and replaces their rows.
 -#}
 {{ config(
-    materialized='incremental',
-    tags=['daily'],
-    incremental_strategy='replace_days',
-    event_time='metric_date',
-    unique_key='metric_date',
     kpi_changed_days={'domains': ['calls'], 'intermediates': [['int_calls_lifecycle', 'started_at']]},
     indexes=[
         {'columns': ['calls_day_key'], 'unique': true},
