@@ -2,9 +2,10 @@
   dbt's get_where_subquery (the relation a generic test reads), overridden for
   the project: besides a test's own `where` config, a test of a model that
   declares meta `kpi_test_rows_written_at: <column>` reads only the rows the
-  current dbt invocation (re)wrote — <column> (the run's transaction time, e.g.
-  dbt_loaded_at) at or after the invocation's start less var
-  kpi_test_scope_margin_minutes (clock skew between dbt and the database).
+  current dbt build (re)wrote — <column> (the run's transaction time, e.g.
+  dbt_loaded_at) at or after the invocation's start on the database's clock
+  (ops.dbt_invocations, written by the on-run-start hook
+  kpi_record_invocation_start). A `dbt test` alone tests every row.
   Such a model is incremental (delete+insert on a key it keeps unique by index):
   the rows it did not rewrite were tested by the run that wrote them, so a
   scheduled run tests what it wrote instead of re-scanning the whole table; a
@@ -43,6 +44,31 @@
     {%- if not column -%}
         {%- do return('') -%}
     {%- endif -%}
-    {%- set since = run_started_at - modules.datetime.timedelta(minutes=var('kpi_test_scope_margin_minutes', 60) | int) -%}
-    {%- do return(column ~ " >= cast('" ~ since.strftime('%Y-%m-%d %H:%M:%S') ~ "+00' as " ~ type_timestamp_tz() ~ ")") -%}
+    {#- only a build writes the rows its tests read; `dbt test` alone tests every row -#}
+    {%- if flags.WHICH not in ('build', 'run') -%}
+        {%- do return('') -%}
+    {%- endif -%}
+    {%- do return(column ~ " >= (select started_at from ops.dbt_invocations where invocation_id = '"
+        ~ invocation_id ~ "')") -%}
+{%- endmacro %}
+
+{#- on-run-start: the database's clock at the start of this dbt invocation, in
+    ops.dbt_invocations (admin only, like the job-run log; rows older than 30 days
+    are removed here). The test scope compares the rows' own write times (the
+    database's transaction time) with it: no clock skew between dbt and the
+    database to allow for. -#}
+{% macro kpi_record_invocation_start() -%}
+    {%- set ts = type_timestamp_tz() -%}
+    create schema if not exists ops;
+    create table if not exists ops.dbt_invocations (
+        invocation_id {{ dbt.type_string() }} not null primary key,
+        started_at {{ ts }} not null
+    );
+    delete from ops.dbt_invocations where started_at < {{ dbt.current_timestamp() }} - interval '30 days';
+    insert into ops.dbt_invocations (invocation_id, started_at)
+    values ('{{ invocation_id }}', {{ dbt.current_timestamp() }})
+    on conflict (invocation_id) do nothing
+    {%- if var('kpi_security', true) %};
+    grant select on ops.dbt_invocations to kpi_admin
+    {%- endif %}
 {%- endmacro %}

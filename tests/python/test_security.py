@@ -409,8 +409,15 @@ def test_observed_matrix_is_the_declared_one(built_warehouse, matrix, observed, 
         if rel.startswith("raw."):
             expected[rel] = {"kpi_admin": "full", "kpi_monitor": "none", "kpi_reader": "none", "kpi_client": "none"}
     # seed 004: etl_job_runs admin only; the incremental marts' watermarks and kpi load's quality log
-    # (ops.load_quality) are operational metadata like it
-    for rel in ("ops.etl_job_runs", "ops.etl_job_run_nodes", "ops.model_watermarks", "ops.load_quality"):
+    # (ops.load_quality) and the dbt invocations' start times (ops.dbt_invocations) are operational
+    # metadata like it
+    for rel in (
+        "ops.etl_job_runs",
+        "ops.etl_job_run_nodes",
+        "ops.model_watermarks",
+        "ops.load_quality",
+        "ops.dbt_invocations",
+    ):
         expected[rel] = {"kpi_admin": "full", "kpi_monitor": "none", "kpi_reader": "none", "kpi_client": "none"}
     expected["ops.tenant_access"] = {
         "kpi_admin": "full",
