@@ -29,12 +29,18 @@
             {%- if c.type == 'not_null' -%}
                 {%- do wanted_not_null.append(column.name) -%}
             {%- else -%}
-                {{ exceptions.raise_compiler_error("constraint type '" ~ c.type ~ "' on " ~ model.name ~ "." ~ column.name ~ " is not supported here (macros/contracts/): use not_null, or a model-level check") }}
+                {{ exceptions.raise_compiler_error(
+                    "constraint type '" ~ c.type ~ "' on " ~ model.name ~ "." ~ column.name
+                    ~ " is not supported here (macros/contracts/): use not_null, or a model-level check"
+                ) }}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- for c in model.constraints if c.type != 'check' or not c.name -%}
-        {{ exceptions.raise_compiler_error("constraint on " ~ model.name ~ " is not supported here (macros/contracts/): a model-level constraint is a named check") }}
+        {{ exceptions.raise_compiler_error(
+            "constraint on " ~ model.name
+            ~ " is not supported here (macros/contracts/): a model-level constraint is a named check"
+        ) }}
     {%- endfor -%}
     {%- set wanted_checks = model.constraints | list -%}
     {%- if not wanted_not_null and not wanted_checks -%}
