@@ -48,6 +48,11 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(export_app, name="export")
 report_app = typer.Typer(help="Reports read from the marts.", no_args_is_help=True)
 app.add_typer(report_app, name="report")
+metrics_app = typer.Typer(
+    help="The semantic layer (MetricFlow): every seed KPI as a metric, by any time grain and dimension.",
+    no_args_is_help=True,
+)
+app.add_typer(metrics_app, name="metrics")
 
 out = Console()
 err = Console(stderr=True)
@@ -877,6 +882,110 @@ def report_weekly(
     except OSError as exc:
         raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
     err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+
+
+# --------------------------------------------------------------------------- metrics
+def _names(values: list[str] | None, option: str) -> list[str]:
+    """Names given as repeated options and/or comma-separated lists, in order, without blanks."""
+    names = [n.strip() for v in values or [] for n in v.split(",")]
+    if any(not n for n in names):
+        raise UsageError(f"{option}: an empty name in {','.join(values or [])!r}")
+    return names
+
+
+@metrics_app.command("list")
+@handled
+def metrics_list(
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+    dimensions: Annotated[
+        bool, typer.Option("--dimensions", help="Also list each metric's group-by names (slower).")
+    ] = False,
+) -> None:
+    """Every metric of the semantic layer: name, type, label and description (seed and unit)."""
+    from . import metrics as metrics_mod  # noqa: PLC0415  (MetricFlow: slow import, deferred)
+
+    _check_format(fmt)
+    with metrics_mod.Engine() as engine:
+        infos = engine.list_metrics(with_dimensions=dimensions)
+    if fmt == "json":
+        rows = [
+            {"name": i.name, "type": i.type, "label": i.label, "description": i.description}
+            | ({"dimensions": list(i.dimensions)} if dimensions else {})
+            for i in infos
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    t = Table(title=f"{len(infos)} metrics")
+    output.id_column(t, "metric", [i.name for i in infos])
+    t.add_column("type")
+    t.add_column("label")
+    output.text_column(t, "description")
+    if dimensions:
+        output.text_column(t, "group by (besides metric_time)")
+    for i in infos:
+        t.add_row(i.name, i.type, i.label, i.description, *([", ".join(i.dimensions)] if dimensions else []))
+    output.print_table(out, t)
+
+
+@metrics_app.command("query")
+@handled
+def metrics_query(
+    metric_names: Annotated[
+        list[str], typer.Option("--metrics", help="Metric names, comma-separated or repeated (kpi metrics list).")
+    ],
+    group_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--group-by",
+            help="Group-by names, comma-separated or repeated: metric_time__day | __week (ISO, Monday) | __month, "
+            "tenant, tenant__tenant_name, location, ...",
+        ),
+    ] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--where",
+            help="A MetricFlow filter, e.g. \"{{ Entity('tenant') }} = 'mer_001'\" or "
+            "\"{{ TimeDimension('metric_time', 'day') }} >= '2025-06-01'\"; repeated: all hold.",
+        ),
+    ] = None,
+    order_by: Annotated[
+        list[str] | None,
+        typer.Option("--order-by", help="Output names to sort by (-name: descending); default the group-by names."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows.")] = None,
+    start: Annotated[str | None, typer.Option("--start", help="First day of metric_time (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option("--end", help="Last day of metric_time, inclusive (YYYY-MM-DD).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json | csv (json/csv: stdout holds only the rows)")] = (
+        "table"
+    ),
+    explain: Annotated[bool, typer.Option("--explain", help="Print the SQL MetricFlow ran (on stderr).")] = False,
+) -> None:
+    """Query metrics through MetricFlow: a rate over a week is the ratio of the week's sums, never a mean of days.
+
+    Runs on the CLI's database (the embedded one unless --target says otherwise); the
+    semantic manifest is dbt's (`dbt parse` runs first when the project changed).
+    Exit status: 0 rows printed (maybe none); 1 the database failed; 2 an unknown metric or
+    group-by name, a bad filter or option (one line naming it).
+    """
+    from . import metrics as metrics_mod  # noqa: PLC0415  (MetricFlow: slow import, deferred)
+
+    if fmt not in metrics_mod.FORMATS:
+        raise UsageError(f"--format: '{fmt}' is not one of {', '.join(metrics_mod.FORMATS)}")
+    names = _names(metric_names, "--metrics")
+    groups = _names(group_by, "--group-by")
+    orders = _names(order_by, "--order-by")
+    first, last = parse_date(start, "--start"), parse_date(end, "--end")
+    if first and last and first > last:
+        raise UsageError(f"--start {first} is after --end {last}")
+    with metrics_mod.Engine() as engine:
+        result = engine.query(names, groups, where=where, order_by=orders, limit=limit, start=first, end=last)
+    if explain:
+        err.print(result.sql, highlight=False, soft_wrap=True, markup=False)
+    if fmt == "table":
+        output.print_table(out, metrics_mod.to_table(result, title=", ".join(names)))
+    else:
+        sys.stdout.write(metrics_mod.render(result, fmt))
 
 
 # --------------------------------------------------------------------------- alerts

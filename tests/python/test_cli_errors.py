@@ -210,6 +210,29 @@ CASES: list[tuple[str, list[str], str]] = [
     ("pii-check", ["pii-check", "--format", "xml"], r"--format: 'xml' is not table or json"),
     ("lint", ["lint", "--bogus"], r"kpi lint: No such option: --bogus"),
     ("docs", ["docs", "--bogus"], r"kpi docs: No such option: --bogus"),
+    ("metrics list", ["metrics", "list", "--format", "xml"], r"--format: 'xml' is not table or json"),
+    ("metrics query", ["metrics", "query"], r"kpi metrics query: Missing option '--metrics'\."),
+    ("metrics query", ["metrics", "query", "--metrics", "a,,b"], r"--metrics: an empty name in 'a,,b'"),
+    (
+        "metrics query",
+        ["metrics", "query", "--metrics", "m", "--format", "xml"],
+        r"--format: 'xml' is not one of table, json, csv",
+    ),
+    (
+        "metrics query",
+        ["metrics", "query", "--metrics", "m", "--start", "2025-13-01"],
+        r"--start: '2025-13-01' is not a date \(YYYY-MM-DD\)",
+    ),
+    (
+        "metrics query",
+        ["metrics", "query", "--metrics", "m", "--start", "2025-06-10", "--end", "2025-06-01"],
+        r"--start 2025-06-10 is after --end 2025-06-01",
+    ),
+    (
+        "metrics query",
+        ["metrics", "query", "--metrics", "m", "--limit", "0"],
+        r"kpi metrics query: Invalid value for '--limit'.*",
+    ),
     ("", ["no-such-command"], r"kpi: No such command 'no-such-command'\."),
 ]
 
