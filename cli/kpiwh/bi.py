@@ -587,12 +587,12 @@ def up(port: int = DEFAULT_PORT, log=None) -> UpResult:
     p = paths()
     if not requirements_file().is_file():
         raise UsageError(f"{requirements_file()} is missing: the pinned Superset requirements")
-    installed = install(p, log=say)
     write_config(p)
     admin_password = _secret_file(p.admin_password)
     warehouse_password = _secret_file(p.warehouse_password)
     say(f"warehouse login {WAREHOUSE_LOGIN} (member of {WAREHOUSE_GROUP}, read-only)")
-    ensure_warehouse_login(warehouse_password)
+    ensure_warehouse_login(warehouse_password)  # first: a warehouse not built yet fails before the install
+    installed = install(p, log=say)
     say("Superset metadata database")
     init_metadata(p, admin_password)
     say("importing dashboards")
