@@ -341,7 +341,7 @@ def _superset(p: Paths, *args: str, what: str) -> str:
     """Run ``superset ARGS`` in its venv; returns its output; raises KpiError (one line) on failure."""
     r = subprocess.run([str(p.superset), *args], env=_env(p), cwd=p.home, capture_output=True, text=True, check=False)
     with (p.home / "commands.log").open("a") as fh:
-        shown = ["***" if i and args[i - 1] == "--password" else a for i, a in enumerate(args)]
+        shown = ["***" if i and args[i - 1] in ("--password", "--uri") else a for i, a in enumerate(args)]
         fh.write(f"$ superset {' '.join(shown)}\n{r.stdout}{r.stderr}\n")
     if r.returncode != 0:
         lines = [ln.strip() for ln in (r.stderr + r.stdout).splitlines() if ln.strip()]
@@ -400,6 +400,11 @@ def import_dashboards(p: Paths, uri: str) -> int:
     zpath.write_bytes(bundle(uri))
     os.chmod(zpath, 0o600)  # it holds the warehouse login's password
     _superset(p, "import-dashboards", "--path", str(zpath), "--username", ADMIN_USER, what="import-dashboards")
+    # an import keeps an existing database's connection as it was: set the address and login now
+    database_name = yaml.safe_load((dashboards_dir() / DATABASE_FILE).read_text(encoding="utf-8"))["database_name"]
+    _superset(
+        p, "set-database-uri", "--database_name", database_name, "--uri", uri, "--skip_create", what="set-database-uri"
+    )
     return len(list((dashboards_dir() / "dashboards").glob("*.yaml")))
 
 
