@@ -218,8 +218,10 @@ def run(out: Console, err: Console, *, data: Path | None, tenants: int, days: in
     print_merchant_report(out, err)
     with db.connect() as conn:
         output.print_table(out, open_alerts_table(conn))
+    kpi = output.kpi_command()
     out.print(
-        f'demo finished in {time.monotonic() - t0:.0f}s — explore with: psql "$({output.kpi_command()} db url)"',
+        f'demo finished in {time.monotonic() - t0:.0f}s — explore with: psql "$({kpi} db url)"; '
+        f"dashboards in a browser: {kpi} bi up (installs Apache Superset once, then prints the URL)",
         highlight=False,
         soft_wrap=True,
     )

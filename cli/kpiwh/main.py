@@ -53,6 +53,11 @@ metrics_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(metrics_app, name="metrics")
+bi_app = typer.Typer(
+    help="Apache Superset dashboards over the marts (dashboards/; installed on the first `kpi bi up`).",
+    no_args_is_help=True,
+)
+app.add_typer(bi_app, name="bi")
 
 out = Console()
 err = Console(stderr=True)
@@ -1149,6 +1154,76 @@ def demo(
 
         loader.discover(data)  # a missing folder or one with nothing to load: exit 2 before any work
     demo_mod.run(out, err, data=data, tenants=tenants, days=days)
+
+
+# --------------------------------------------------------------------------- bi
+@bi_app.command("up")
+@handled
+def bi_up(
+    port: Annotated[int, typer.Option("--port", help="TCP port on 127.0.0.1.")] = 8088,
+) -> None:
+    """Install Superset (once, own venv), register the warehouse (read-only login), import dashboards/, serve."""
+    from . import bi  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    with output.progress(err, "starting Superset...") as status:
+
+        def say(msg: str) -> None:
+            err.print(msg, highlight=False, soft_wrap=True)
+            status.update(msg)
+
+        r = bi.up(port=port, log=say)
+    s = r.status
+    out.print(
+        f"Superset {s.version} serving {r.dashboards} dashboards at {s.url}  "
+        f"(user {s.admin_user}, password in {s.admin_password_file})",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@bi_app.command("down")
+@handled
+def bi_down() -> None:
+    """Stop the Superset server (always safe; the installation and its metadata stay)."""
+    from . import bi  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    out.print("stopped" if bi.stop_server() else "not running")
+
+
+@bi_app.command("status")
+@handled
+def bi_status(fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table") -> None:
+    """Report Superset's URL, version, admin user and password file (exit 1 when not running)."""
+    from . import bi  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    check_choice(fmt, ("table", "json"), "--format")
+    s = bi.status()
+    if fmt == "json":
+        print(json.dumps(s.as_dict(), indent=2))
+    elif s.running:
+        out.print(
+            f"running  {s.url}  Superset {s.version}  pid {s.pid}  user {s.admin_user}  "
+            f"password file {s.admin_password_file}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        installed = f"Superset {s.version} installed in {s.home}" if s.installed else "Superset not installed"
+        out.print(f"stopped  {installed}  (start: kpi bi up)", highlight=False, soft_wrap=True)
+    if not s.running:
+        raise typer.Exit(1)
+
+
+@bi_app.command("url")
+@handled
+def bi_url() -> None:
+    """Print the URL Superset serves on (exit 1 when it is not running)."""
+    from . import bi  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    s = bi.status()
+    if not s.running:
+        raise KpiError("Superset is not running: start it with `kpi bi up`")
+    print(s.url)
 
 
 @export_app.command("deals")
