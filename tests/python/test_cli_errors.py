@@ -233,6 +233,11 @@ CASES: list[tuple[str, list[str], str]] = [
         ["metrics", "query", "--metrics", "m", "--limit", "0"],
         r"kpi metrics query: Invalid value for '--limit'.*",
     ),
+    # kpi bi: refused before anything is installed or started
+    ("bi up", ["bi", "up", "--port", "0"], r"--port: 0 is not a TCP port"),
+    ("bi status", ["bi", "status", "--format", "xml"], r"--format: 'xml' is not one of table, json"),
+    ("bi down", ["bi", "down", "extra"], r"kpi bi down: Got unexpected extra argument\(s\) \(extra\)"),
+    ("bi url", ["bi", "url", "--bogus"], r"kpi bi url: No such option: --bogus"),
     ("", ["no-such-command"], r"kpi: No such command 'no-such-command'\."),
 ]
 
