@@ -10,7 +10,10 @@
   the rows it did not rewrite were tested by the run that wrote them, so a
   scheduled run tests what it wrote instead of re-scanning the whole table; a
   first build, a full refresh or a write-audit-publish shadow writes (and so
-  tests) every row. DECISIONLOG "What a build's tests cost".
+  tests) every row. A `unique` or `unique_combination_of_columns` test also
+  gets kpi_unique_index_condition: it reads no row while a valid unique index
+  on exactly its columns guarantees what it checks. DECISIONLOG "What a
+  build's tests cost".
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
@@ -21,6 +24,11 @@
     {%- set scope = kpi_test_scope_condition() -%}
     {%- if scope -%}
         {%- do conditions.append(scope) -%}
+    {%- endif -%}
+    {#- a uniqueness test reads no row while a unique index guarantees it (macros/testing/kpi_unique_index_condition.sql) -#}
+    {%- set unindexed = kpi_unique_index_condition(relation) -%}
+    {%- if unindexed -%}
+        {%- do conditions.append(unindexed) -%}
     {%- endif -%}
     {%- if conditions -%}
         {%- set filtered -%}

@@ -8,7 +8,9 @@
   and a row already there that breaks it fails that run, naming the constraint,
   with the table left as it was;
 * a contract whose declared type differs from what the SQL returns fails the
-  model before it writes anything.
+  model before it writes anything;
+* a uniqueness test reads no row while a unique index on exactly its columns
+  guarantees what it checks, and every row without one.
 """
 
 from __future__ import annotations
@@ -127,3 +129,49 @@ def test_a_declared_type_the_sql_does_not_return_fails_the_model_before_it_write
     out = r.stdout + r.stderr
     assert "contract" in out.lower() and "amount_cents" in out, out[-3000:]
     assert conn.execute("select count(*) from staging.stg_platform__events").fetchone()[0] == count
+
+
+def test_a_uniqueness_test_reads_no_row_while_a_unique_index_guarantees_it_and_every_row_without(conn):
+    """macros/testing/kpi_unique_index_condition.sql: the index vouches for the test; no index, the test scans."""
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *SELECT))
+    table = "marts.metrics_daily_payments"
+    unique = "unique_metrics_daily_payments_payments_day_key"
+    combination = "unique_combination_of_columns_metrics_daily_payments_metric_date__country_code__provider"
+
+    def scans() -> int:
+        conn.execute("select pg_stat_clear_snapshot()")
+        return conn.execute(
+            "select coalesce(seq_scan, 0) + coalesce(idx_scan, 0) from pg_stat_user_tables where relid = %s::regclass",
+            (table,),
+        ).fetchone()[0]
+
+    index = conn.execute(
+        "select i.indexrelid::regclass::text from pg_index i join pg_attribute a "
+        "on a.attrelid = i.indrelid and a.attnum = i.indkey[0] "
+        "where i.indrelid = %s::regclass and i.indisunique and i.indnkeyatts = 1 and a.attname = 'payments_day_key'",
+        (table,),
+    ).fetchone()[0]
+    before = scans()
+    _ok(run_kpi("build", "--select", unique))
+    assert scans() == before  # the unique index guarantees it: the table was not read
+
+    # without the index, a duplicate is found (and the table is read)
+    conn.execute(f"drop index {index}")
+    conn.execute(f"insert into {table} select * from {table} order by metric_date limit 1")
+    before = scans()
+    r = run_kpi("build", "--select", unique)
+    assert r.returncode == 1 and unique in r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
+    assert scans() > before
+
+    # a unique index over a nullable column does not vouch for unique_combination_of_columns
+    # (there two nulls are equal, in the index they are distinct)
+    conn.execute(f"delete from {table} where ctid = (select max(ctid) from {table})")
+    conn.execute(f"create unique index metrics_daily_payments_grain on {table} (metric_date, country_code, provider)")
+    conn.execute(f"alter table {table} alter column provider drop not null")
+    conn.execute(f"create temp table one_row as select * from {table} order by metric_date limit 1")
+    conn.execute("update one_row set provider = null")
+    conn.execute(f"insert into {table} select * from one_row")
+    conn.execute(f"insert into {table} select * from one_row")
+    r = run_kpi("build", "--select", combination)
+    assert r.returncode == 1 and combination in r.stderr, r.stdout[-2000:] + r.stderr[-2000:]
