@@ -105,6 +105,42 @@ def semantic_manifest_path(refresh: bool = True) -> Path:
     return path
 
 
+def _on_database(manifest_json: str, database: str) -> str:
+    """The semantic manifest with every relation on ``database`` (the one the CLI is connected to).
+
+    dbt writes each relation's database into ``semantic_manifest.json`` (``node_relation``:
+    ``database`` and the quoted ``relation_name``); the file may come from a parse for another
+    database of the same server (``KPI_PGDATABASE``), and PostgreSQL refuses a cross-database
+    reference. Schemas and names stay as parsed.
+
+    Args:
+        manifest_json (str): the file's text.
+        database (str): the connected database's name.
+    Returns:
+        the manifest as JSON text.
+    Raises:
+        ValueError: the text is not JSON.
+    """
+
+    def walk(node):
+        if isinstance(node, dict):
+            rel = node.get("node_relation")
+            if isinstance(rel, dict) and rel.get("alias") and rel.get("schema_name"):
+                rel["database"] = database
+                rel["relation_name"] = ".".join(
+                    '"' + str(part).replace('"', '""') + '"' for part in (database, rel["schema_name"], rel["alias"])
+                )
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    data = json.loads(manifest_json)
+    walk(data)
+    return json.dumps(data)
+
+
 def _dbt_parse() -> None:
     """``dbt parse`` of the project for the current target (writes target/semantic_manifest.json)."""
     from . import db, runner  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
@@ -232,11 +268,14 @@ class Engine:
 
         from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
-        try:
-            manifest = parse_manifest_from_dbt_generated_manifest(manifest_json_string=path.read_text(encoding="utf-8"))
-        except Exception as exc:  # a manifest MetricFlow cannot read (another version wrote it)
-            raise KpiError(f"cannot read {path}: {_one_line(exc, 300)}") from None
         self._conn = db.connect()
+        try:
+            text = _on_database(path.read_text(encoding="utf-8"), self._conn.info.dbname)
+            manifest = parse_manifest_from_dbt_generated_manifest(manifest_json_string=text)
+        except Exception as exc:  # a manifest MetricFlow cannot read (another version wrote it)
+            self._conn.close()
+            self._conn = None
+            raise KpiError(f"cannot read {path}: {_one_line(exc, 300)}") from None
         self._mf = MetricFlowEngine(
             semantic_manifest_lookup=SemanticManifestLookup(manifest), sql_client=_PsycopgSqlClient(self._conn)
         )

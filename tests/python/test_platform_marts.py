@@ -38,7 +38,10 @@ DAILY = [
     "metrics_daily_content",
 ]
 WEEKLY = ["metrics_weekly_payments", "metrics_weekly_calls", "metrics_weekly_fulfillment", "metrics_weekly_content"]
-SELECT_ALL = " ".join(f"+{m}+" for m in DAILY)
+# the daily marts, their weekly rollups and everything upstream. Not `+<daily>+`: a descendant
+# selection also takes the exposures and the tests on the marts' dimension keys, whose other
+# parents (dim_date, the dashboards' other marts) this partial build does not write
+SELECT_ALL = " ".join(f"+{m}" for m in WEEKLY + ["metrics_daily_engagement"])
 # the alert engine reads metrics_daily_payments too; its other inputs are not built here
 NO_ALERTS = ["--exclude", "tag:alerts+"]
 

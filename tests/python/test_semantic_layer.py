@@ -19,6 +19,7 @@ from decimal import Decimal
 import pytest
 
 from conftest import ROOT, project_view, run_kpi
+from kpiwh import metrics
 
 RATE_TOLERANCE = 0.5e-4 + 1e-9  # the marts round rates to 4 decimals (half up)
 
@@ -351,3 +352,23 @@ def test_a_mart_whose_sql_changes_a_column_type_fails_at_the_contract_naming_it(
     assert conn.execute("select to_regclass('marts.dim_date')").fetchone()[0] is None
     # the time spine it reads was built: the failure is dim_date's own
     assert conn.execute("select count(*) from marts.metricflow_time_spine").fetchone()[0] > 3000
+
+
+def test_the_semantic_manifest_is_read_on_the_connected_database():
+    """A semantic_manifest.json parsed for another database of the server names the connected one."""
+    parsed = {
+        "semantic_models": [
+            {"node_relation": {"alias": "m", "schema_name": "marts", "database": "other", "relation_name": "x"}}
+        ],
+        "project_configuration": {
+            "time_spines": [{"node_relation": {"alias": "s", "schema_name": "marts", "database": "other"}}]
+        },
+    }
+    out = json.loads(metrics._on_database(json.dumps(parsed), "t_built"))
+    assert out["semantic_models"][0]["node_relation"] == {
+        "alias": "m",
+        "schema_name": "marts",
+        "database": "t_built",
+        "relation_name": '"t_built"."marts"."m"',
+    }
+    assert out["project_configuration"]["time_spines"][0]["node_relation"]["relation_name"] == '"t_built"."marts"."s"'
