@@ -1,31 +1,142 @@
 """Apache Superset for real: `kpi bi up` installs it (its own venv), imports dashboards/ and serves;
 every chart's query runs through Superset's API over the session's ``built_warehouse`` as the
-read-only login; two client logins see only their own tenant's rows; `kpi bi down` stops it.
+read-only login; every dashboard opened in headless Chromium as the admin draws every chart
+with no error (a screenshot per dashboard); two client logins see only their own tenant's rows;
+`kpi bi down` stops it.
 
 Marked ``superset`` (deselect with ``-m 'not superset'``): the first run downloads ~240 MB
 and installs ~0.8 GB. ``KPI_BI_HOME`` set in the environment reuses that installation
 between runs; otherwise it goes to the session's temporary folder.
+
+The browser test drives /usr/bin/chromium (skipped without it) with Playwright for Python,
+pinned in ``dashboards/playwright-requirements.txt`` and installed into a venv of its own beside
+Superset's folder (``<KPI_BI_HOME>/../playwright``). Its screenshots go to the test's temporary
+folder, or to ``KPI_BI_SCREENSHOTS`` (a folder, relative to the repository) when set:
+``KPI_BI_SCREENSHOTS=docs/img`` refreshes the ones the docs show.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import requests
+import yaml
 from psycopg import sql
 
-from conftest import run_kpi
+from conftest import ROOT, run_kpi
 from kpiwh import bi
 
 pytestmark = [pytest.mark.superset, pytest.mark.slow]
 
 PREFIX = "sst_"  # logins and Superset users this module creates (dropped after)
+CHROMIUM = Path("/usr/bin/chromium")
+PLAYWRIGHT_REQUIREMENTS = ROOT / "dashboards" / "playwright-requirements.txt"
+
+#: run by the Playwright venv's Python: JSON job on stdin (url, user, password, chromium, outdir,
+#: timeout in seconds per dashboard, dashboards: slug -> number of charts); JSON on stdout: per slug,
+#: each chart holder's state in the DOM and each chart-data response (chart id, HTTP status, row
+#: counts, errors), and whether the dashboard settled before the timeout
+RENDER_SCRIPT = r"""
+import json
+import sys
+import time
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import sync_playwright
+
+CHARTS = '''() => Array.from(document.querySelectorAll('[data-test="chart-grid-component"]')).map(el => ({
+  id: Number(el.getAttribute('data-test-chart-id')),
+  name: el.getAttribute('data-test-chart-name'),
+  loading: el.querySelector('[data-test="loading-indicator"], .loading') !== null,
+  errors: Array.from(el.querySelectorAll('.ant-alert-error, [data-test="error-tooltip"]'))
+    .map(e => e.innerText.trim() || 'error')
+    .concat(/Unexpected error|An error occurred/.test(el.innerText) ? [el.innerText.slice(0, 300)] : []),
+  empty: /No results were returned/.test(el.innerText),
+  drawn: Array.from(el.querySelectorAll('[data-test="slice-container"]')).some(c =>
+    !c.querySelector('.ant-alert, .ant-empty')
+    && (c.querySelector('svg, canvas, table') !== null || c.innerText.trim() !== '')),
+}))'''
+WIDTH = 1600
+
+
+def record(responses, r):
+    url = urlparse(r.url)
+    if r.request.method != "POST" or not url.path.rstrip("/").endswith(("/api/v1/chart/data", "/explore_json")):
+        return
+    form_data = json.loads(parse_qs(url.query).get("form_data", ["{}"])[0])
+    try:
+        body = r.json()
+    except Exception as exc:
+        body = {"message": f"not JSON: {exc}"}
+    results = body.get("result") or []
+    responses.append({
+        "chart_id": form_data.get("slice_id"),
+        "status": r.status,
+        "rowcounts": [q.get("rowcount") for q in results],
+        "errors": [str(q["error"]) for q in results if q.get("error")]
+        + ([str(body.get("message") or body.get("errors") or body)] if r.status != 200 else []),
+    })
+
+
+def fit_viewport(page):
+    # the whole dashboard in the viewport: every chart is drawn (none left lazy below the fold)
+    page.set_viewport_size({"width": WIDTH, "height": page.evaluate("document.documentElement.scrollHeight")})
+
+
+def main():
+    job = json.load(sys.stdin)
+    base, out = job["url"], {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=job["chromium"])
+        page = browser.new_page(viewport={"width": WIDTH, "height": 1000})
+        page.goto(base + "login/")
+        page.fill('[data-test="username-input"]', job["user"])
+        page.fill('[data-test="password-input"]', job["password"])
+        page.click('[data-test="login-button"]')
+        try:
+            page.wait_for_url(lambda u: "/login" not in u, timeout=60_000, wait_until="commit")
+        except Exception:
+            page.screenshot(path=f"{job['outdir']}/login-failed.png")
+            sys.exit(f"login as {job['user']} failed at {page.url}: {page.inner_text('body')[:500]}")
+        for slug, n_charts in job["dashboards"].items():
+            responses = []
+            listener = lambda r, responses=responses: record(responses, r)  # noqa: E731
+            page.on("response", listener)
+            page.set_viewport_size({"width": WIDTH, "height": 1000})
+            page.goto(f"{base}superset/dashboard/{slug}/")
+            page.wait_for_selector('[data-test="chart-grid-component"]', timeout=120_000)
+            fit_viewport(page)
+            deadline = time.monotonic() + job["timeout"]
+            while True:
+                charts = page.evaluate(CHARTS)
+                done = (
+                    len(charts) >= n_charts
+                    and not any(c["loading"] for c in charts)
+                    and len({r["chart_id"] for r in responses}) >= len(charts)
+                )
+                if done or time.monotonic() > deadline:
+                    break
+                page.wait_for_timeout(500)
+            page.wait_for_timeout(1500)  # chart animations end
+            fit_viewport(page)
+            page.wait_for_timeout(300)
+            page.screenshot(path=f"{job['outdir']}/{slug}.png", full_page=True)
+            page.remove_listener("response", listener)
+            out[slug] = {"charts": page.evaluate(CHARTS), "responses": responses, "timed_out": not done}
+        browser.close()
+    json.dump(out, sys.stdout)
+
+
+main()
+"""
 
 
 def _free_port() -> int:
@@ -185,6 +296,123 @@ def test_every_chart_query_runs_and_returns_the_marts_rows(superset, built_wareh
                 empty.append(ch["slice_name"])
     assert not failures, "\n".join(failures)
     assert not empty, f"charts with no rows over a mart that has rows: {empty}"
+
+
+def dashboard_charts() -> dict[str, list[str]]:
+    """Slug -> names of the charts its layout places, for every dashboard in dashboards/dashboards/."""
+    out = {}
+    for f in sorted((bi.dashboards_dir() / "dashboards").glob("*.yaml")):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        out[doc["slug"]] = [
+            node["meta"]["sliceName"]
+            for node in doc["position"].values()
+            if isinstance(node, dict) and node.get("type") == "CHART"
+        ]
+    return out
+
+
+def chart_tables() -> dict[str, str]:
+    """Chart name -> the mart table its dataset reads (dashboards/charts and dashboards/datasets)."""
+    tables = {}
+    for f in (bi.dashboards_dir() / "datasets").rglob("*.yaml"):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        tables[doc["uuid"]] = doc["table_name"]
+    out = {}
+    for f in (bi.dashboards_dir() / "charts").glob("*.yaml"):
+        doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+        out[doc["slice_name"]] = tables[doc["dataset_uuid"]]
+    return out
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment without this project's Python settings (for another venv's interpreter)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+
+
+@pytest.fixture(scope="module")
+def playwright_python(superset) -> Path:
+    """Python of a venv holding the pinned Playwright, beside Superset's folder (reinstalled when the pins change)."""
+    venv = superset.home.parent / "playwright"
+    python, mark = venv / "bin" / "python", venv / "kpi-installed.txt"
+    digest = hashlib.sha256(PLAYWRIGHT_REQUIREMENTS.read_bytes()).hexdigest()
+    if python.exists() and mark.exists() and mark.read_text().strip() == digest:
+        return python
+    steps = [] if python.exists() else [[sys.executable, "-m", "venv", str(venv)]]
+    steps.append([str(python), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"])
+    steps[-1] += ["-r", str(PLAYWRIGHT_REQUIREMENTS)]
+    for cmd in steps:
+        r = subprocess.run(cmd, capture_output=True, text=True, env=_clean_env(), check=False, timeout=900)
+        assert r.returncode == 0, f"{cmd}:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+    mark.write_text(digest + "\n")
+    return python
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """(width, height) in pixels of a PNG file, from its header; AssertionError when it is not a PNG."""
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)")
+def test_every_dashboard_renders_in_headless_chromium(superset, playwright_python, built_warehouse, tmp_path):
+    """Each dashboard opened in the browser as the admin: every chart of its layout is on the page,
+    its chart-data requests answer 200 with rows, it draws them and shows no error; a chart over a
+    mart that holds no rows shows Superset's empty state instead. One full-page PNG per dashboard."""
+    layouts = dashboard_charts()
+    assert len(layouts) == 5
+    shots = Path(os.environ["KPI_BI_SCREENSHOTS"]) if os.environ.get("KPI_BI_SCREENSHOTS") else tmp_path
+    shots = shots if shots.is_absolute() else ROOT / shots
+    shots.mkdir(parents=True, exist_ok=True)
+    timeout = 120
+    job = {
+        "url": superset.url,
+        "user": bi.ADMIN_USER,
+        "password": (superset.home / "admin_password").read_text().strip(),
+        "chromium": str(CHROMIUM),
+        "outdir": str(shots),
+        "timeout": timeout,
+        "dashboards": {slug: len(names) for slug, names in layouts.items()},
+    }
+    r = subprocess.run(
+        [str(playwright_python), "-c", RENDER_SCRIPT],
+        input=json.dumps(job),
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+        timeout=len(layouts) * (timeout + 60),
+        check=False,
+    )
+    assert r.returncode == 0, f"the browser run failed:\n{r.stderr[-3000:]}"
+    seen = json.loads(r.stdout)
+    tables = chart_tables()
+    exists = sql.SQL("select exists (select 1 from {})")
+    with built_warehouse.connect() as c:
+        empty_marts = {
+            t for t in set(tables.values()) if not c.execute(exists.format(sql.Identifier("marts", t))).fetchone()[0]
+        }
+    problems = []
+    for slug, names in layouts.items():
+        page = seen[slug]
+        if page["timed_out"]:
+            problems.append(f"{slug}: still loading after {timeout}s")
+        assert sorted(ch["name"] for ch in page["charts"]) == sorted(names), slug
+        for ch in page["charts"]:
+            where = f"{slug} / {ch['name']}"
+            answers = [a for a in page["responses"] if a["chart_id"] == ch["id"]]
+            problems += [f"{where}: shows an error: {e}" for e in ch["errors"]]
+            problems += [f"{where}: chart data {a['status']}: {a['errors']}" for a in answers if a["errors"]]
+            rows = sum(n or 0 for a in answers for n in a["rowcounts"])
+            if not answers:
+                problems.append(f"{where}: no chart-data request")
+            elif tables[ch["name"]] in empty_marts:
+                if not ch["empty"]:
+                    problems.append(f"{where}: its mart is empty, yet the chart does not say so")
+            elif rows == 0 or ch["empty"] or not ch["drawn"]:
+                problems.append(f"{where}: draws no data ({rows} rows)")
+        width, height = png_size(shots / f"{slug}.png")
+        assert width == 1600 and height >= 1000, (slug, width, height)
+    assert not problems, "\n".join(problems)
 
 
 def test_client_logins_see_only_their_own_tenants_rows(superset, built_warehouse):
