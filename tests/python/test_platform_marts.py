@@ -149,7 +149,7 @@ def _without_late_event(dst: Path) -> Path:
 
 @pytest.mark.slow
 def test_event_40_days_late_reaches_daily_and_weekly_marts_through_a_plain_build(conn, tmp_path):
-    sel = "+metrics_daily_payments+"
+    sel = "+metrics_weekly_payments"  # the daily mart, its weekly rollup and everything upstream
     _ok(run_kpi("load", str(_without_late_event(tmp_path / "early"))))
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
     assert_relation_equals_csv(conn, "marts.metrics_daily_payments", EXP / "metrics_daily_payments_before_late.csv")
@@ -171,7 +171,7 @@ def test_event_40_days_late_reaches_daily_and_weekly_marts_through_a_plain_build
 @pytest.mark.slow
 def test_corrected_copy_leaves_one_raw_row_and_moves_the_event_between_days(conn, tmp_path):
     """Event 10 (p1's attempt, SA stripe, 03-03 10:00) re-sent with a corrected time on 03-04."""
-    sel = "+metrics_daily_payments+ +metrics_daily_engagement+"
+    sel = "+metrics_weekly_payments +metrics_daily_engagement"
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", "--select", sel, *NO_ALERTS))
     q = (
