@@ -47,7 +47,7 @@ deals as (
 
 disputes as (
 
-    select dispute_id, deal_id, opened_at, resolved_at
+    select dispute_id, deal_id, opened_at, resolved_at, is_resolved
     from {{ ref('fct_disputes') }}
 
 ),
@@ -74,7 +74,8 @@ disputes_without_evidence as (
     from days
     inner join disputes
         on {{ utc_date('disputes.opened_at') }} <= days.day
-        and (disputes.resolved_at is null or {{ utc_date('disputes.resolved_at') }} > days.day)
+        -- a dispute resolved without a recorded time is not known to be open on any day
+        and (not disputes.is_resolved or {{ utc_date('disputes.resolved_at') }} > days.day)
     inner join deals
         on disputes.deal_id = deals.deal_id
     left join evidence

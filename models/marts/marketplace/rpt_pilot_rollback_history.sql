@@ -82,7 +82,7 @@ scope_weeks as (
         scopes.template_version,
         scopes.first_week_start,
         weeks.week_start,
-        {{ dbt.dateadd('day', 7, 'weeks.week_start') }} as week_end_at
+        cast({{ dbt.dateadd('day', 6, 'weeks.week_start') }} as date) as week_end
     from scopes
     inner join weeks
         on weeks.week_start >= scopes.first_week_start
@@ -99,13 +99,14 @@ running as (
         scope_weeks.first_week_start,
         scope_weeks.week_start,
         count(scoped_deals.deal_id) as deals_created_to_date,
-        sum(case when scoped_deals.settled_at < scope_weeks.week_end_at then 1 else 0 end) as deals_settled_to_date
+        sum(case when {{ utc_date('scoped_deals.settled_at') }} <= scope_weeks.week_end then 1 else 0 end)
+            as deals_settled_to_date
     from scope_weeks
     left join scoped_deals
         on scope_weeks.country_code = scoped_deals.country_code
         and scope_weeks.category = scoped_deals.category
         and scope_weeks.version_scope = scoped_deals.version_scope
-        and scoped_deals.created_at < scope_weeks.week_end_at
+        and {{ utc_date('scoped_deals.created_at') }} <= scope_weeks.week_end
     group by
         scope_weeks.country_code, scope_weeks.category, scope_weeks.version_scope, scope_weeks.template_version,
         scope_weeks.first_week_start, scope_weeks.week_start
