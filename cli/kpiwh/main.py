@@ -889,6 +889,43 @@ def report_weekly(
     err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
 
 
+@report_app.command("pilot")
+@handled
+def report_pilot(
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="Pilot scope <country>:<category>[:<version>], e.g. MN:USED_CAR_PRIVATE (every template version) "
+            "or MN:USED_CAR_PRIVATE:2.",
+        ),
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="md | json | html")] = "md",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Seed 003's final pilot report: metrics against targets, weekly trends, v1 vs v2, disputes, rollback, recommendations."""
+    from . import db, pilot_report  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    if fmt not in pilot_report.FORMATS:
+        raise UsageError(f"--format: '{fmt}' is not one of {', '.join(pilot_report.FORMATS)}")
+    pilot_report.parse_scope(scope)
+    if out_file is not None:
+        if out_file.is_dir():
+            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
+        writable_dir(out_file.parent, "--out")
+    with db.connect() as conn:
+        data = pilot_report.build_report(conn, scope)
+    text = pilot_report.render(data, fmt)
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
+    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+
+
 # --------------------------------------------------------------------------- metrics
 def _names(values: list[str] | None, option: str) -> list[str]:
     """Names given as repeated options and/or comma-separated lists, in order, without blanks."""
