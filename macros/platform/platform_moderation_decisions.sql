@@ -35,7 +35,13 @@
         end as is_overturned
     from (
         select
-            numbered.*,
+            numbered.event_id,
+            numbered.flag_id,
+            numbered.decided_at,
+            numbered.status,
+            numbered.flagged_at,
+            numbered.decision_number,
+            numbered.initial_status,
             case
                 when numbered.decision_number > 1 and numbered.decided_at > numbered.first_appealed_at
                     then row_number() over (

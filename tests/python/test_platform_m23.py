@@ -117,7 +117,7 @@ def test_a_reader_login_reads_only_its_own_rows_of_the_last_30_days(conn, pg_ser
         return r
 
     _ok(run_kpi("load", str(_copy(tmp_path / "recent", change=shifted))))
-    _ok(run_kpi("build", "--select", MARTS, "+metrics_daily_fulfillment"))
+    _ok(run_kpi("build", "--select", MARTS + " +metrics_daily_fulfillment"))
     s = uuid.uuid4().hex[:8]
     logins = {k: f"m23_{s}_{k}" for k in ("rdr_a", "rdr_b", "unmapped", "admin", "monitor")}
     groups = {"rdr_a": "kpi_reader", "rdr_b": "kpi_reader", "unmapped": "kpi_reader", "admin": "kpi_admin"}
@@ -182,10 +182,10 @@ def test_status_shows_partition_health_and_unregistered_versions_and_build_creat
     _ok(run_kpi("load", str(_copy(tmp_path / "fix", change=v2))))
     ahead = contract.months_ahead(datetime.now(UTC).date(), 2)
     names_before = {p.name for p in partitions.list_partitions(conn)}
-    r = run_kpi("build", "--select", "+metrics_daily_moderation", "event_schema_versions", "--partitions-ahead", "2")
+    r = run_kpi("build", "--select", "+metrics_daily_moderation event_schema_versions", "--partitions-ahead", "2")
     _ok(r)
     created = {contract.partition_name(m) for m in ahead} - names_before
-    assert all(n in r.stderr for n in created), r.stderr
+    assert created and all(n in r.stderr for n in created), r.stderr  # `kpi load` made 2025-03's only
     # the registry's test warns (not an error) and names the unregistered version's rows
     assert "assert_platform_event_schema_versions_registered" in r.stdout, r.stdout[-3000:]
     names = {p.name for p in partitions.list_partitions(conn)}
