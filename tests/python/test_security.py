@@ -110,7 +110,11 @@ def logins(built_warehouse):
             "reader_id limit 1"
         ).fetchone()
         assert reader, "the demo warehouse has no reader rows"
-        c.execute("insert into ops.reader_access (role_name, reader_id) values (%s, %s)", (name("reader"), reader[0]))
+        # a mapping of a role that does not exist (ignored) shows the reader only its own mapping
+        c.execute(
+            "insert into ops.reader_access (role_name, reader_id) values (%s, %s), (%s, %s)",
+            (name("reader"), reader[0], name("ghost"), reader[0]),
+        )
         lg.readers = {name("reader"): {reader[0]}}
     yield lg
     with built_warehouse.connect() as c:
