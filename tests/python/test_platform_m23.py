@@ -236,7 +236,7 @@ def test_status_shows_partition_health_and_unregistered_versions_and_build_creat
 
 def test_build_refuses_a_negative_partitions_ahead():
     r = run_kpi("build", "--partitions-ahead", "-1")
-    assert r.returncode == 2
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert "--partitions-ahead" in r.stderr and "Traceback" not in r.stderr
 
 
