@@ -625,11 +625,22 @@ def build(
             "before the retention cut-off.",
         ),
     ] = False,
+    partitions_ahead: Annotated[
+        int,
+        typer.Option(
+            "--partitions-ahead",
+            min=0,
+            help="First create the missing raw.events_raw partitions of the current month and this many "
+            "following ones (seed 004's scheduled partition maintenance; idempotent).",
+        ),
+    ] = 2,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
 
     The summary names each test that warned or failed with its failing-row count.
     One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
+    Before dbt runs, the events_raw partitions of the current month and the next
+    --partitions-ahead months are created when missing (when the raw contract exists).
     """
     from . import publish  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
@@ -672,6 +683,12 @@ def build(
             )
         else:
             err.print(f"raw data check passed: {len(result.outcomes)} expectations", highlight=False)
+    from . import db, partitions  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    with db.connect() as conn:
+        created = partitions.ensure_ahead(conn, partitions_ahead)
+    if created:
+        err.print(f"partitions created: {', '.join(created)}", highlight=False, soft_wrap=True)
     cmd = ["build"]
     for s in select or []:
         cmd += ["--select", s]
