@@ -27,15 +27,23 @@ SELECT = [
     "--select",
     "+fct_appointments_by_location_daily",
     "--select",
-    "stg_core__locations stg_core__tenants",
+    "stg_core__locations stg_core__tenants analytics_appointments_by_location_daily",
 ]
 CUTOFF = "2025-03-20"  # the "older extract" ends before this day
 
 
 def _check_marts(conn):
     assert_relation_equals_csv(conn, "marts.customer_analytics", FIX / "expected" / "customer_analytics.csv")
+    # the profile columns (visits, windows, statuses, payments, preferences): hand-computed too
+    assert_relation_equals_csv(conn, "marts.customer_analytics", FIX / "expected" / "customer_analytics_profile.csv")
     assert_relation_equals_csv(
         conn, "marts.fct_appointments_by_location_daily", FIX / "expected" / "fct_appointments_by_location_daily.csv"
+    )
+    # the seed's own name for the daily fact: a view with the same rows
+    assert_relation_equals_csv(
+        conn,
+        "marts.analytics_appointments_by_location_daily",
+        FIX / "expected" / "fct_appointments_by_location_daily.csv",
     )
 
 
@@ -49,6 +57,28 @@ def test_full_build_matches_hand_computed_marts(conn):
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
     _check_marts(conn)
+
+    # analytics_appointments_by_location_daily: a view run with the caller's rights, so a
+    # client login mapped to org_a reads org_a's rows only (the fact's row-level security)
+    kind, options = conn.execute(
+        "select c.relkind, c.reloptions from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = 'marts' and c.relname = 'analytics_appointments_by_location_daily'"
+    ).fetchone()
+    assert kind == "v" and "security_invoker=true" in options
+    conn.execute("drop role if exists h15_view_client")
+    conn.execute("create role h15_view_client login in role kpi_client")
+    conn.execute("insert into ops.tenant_access (role_name, tenant_id) values ('h15_view_client', 'org_a')")
+    try:
+        conn.execute("set role h15_view_client")
+        seen = conn.execute(
+            "select distinct organization_id from marts.analytics_appointments_by_location_daily"
+        ).fetchall()
+        conn.execute("reset role")
+        assert seen == [("org_a",)]
+    finally:
+        conn.execute("reset role")
+        conn.execute("delete from ops.tenant_access where role_name = 'h15_view_client'")
+        conn.execute("drop role h15_view_client")
 
 
 def _customer_rows(conn) -> list[tuple]:
@@ -112,7 +142,8 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     assert conn.execute("select count(*) from marts.fct_appointments_by_location_daily").fetchone()[0] > n_before
     _check_marts(conn)
 
-    # a backfill and a refresh of the customers change nothing
+    # a backfill and a refresh of the customers change nothing; the backfill rebuilds the
+    # fact without the view analytics_appointments_by_location_daily, which must survive it
     _ok(
         run_kpi(
             "backfill",
