@@ -11,11 +11,13 @@ Paths that must give the same rows (snowplow/fivetran-style integration check):
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import pytest
 
 from conftest import FIXTURES, assert_relation_equals_csv, run_kpi
+from kpiwh.customer_check import STEP_NAMES
 
 FIX = FIXTURES / "bookings_small"
 AS_OF = "2025-03-31T00:00:00+00:00"
@@ -219,3 +221,64 @@ def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
         "select status, location_id from staging.stg_bookings__bookings where booking_id = 'b02'"
     ).fetchall()
     assert staged == [(row["status"], "loc_nowhere")]
+
+
+@pytest.mark.slow
+def test_check_customers_runs_the_seeds_eight_steps(conn, tmp_path):
+    """`kpi check customers`: seed 002's sanity check, 8 steps printed, exit 1 when one fails.
+
+    Nothing built: every step fails with the reason. On the built fixture: all 8 pass. Then a
+    corrupted first_booking_at, a missing customer row and a booking loaded after the refresh
+    fail exactly the steps that check them. Bad input: one line, exit 2.
+    """
+
+    def check(*extra: str):
+        r = run_kpi("check", "customers", "--format", "json", *extra)
+        return r, json.loads(r.stdout)
+
+    r, doc = check()  # an empty database: nothing to check against
+    assert r.returncode == 1 and doc["success"] is False
+    assert [s["name"] for s in doc["steps"]] == list(STEP_NAMES) and len(STEP_NAMES) == 8
+    assert all(s["error"].startswith("cannot run: relation") for s in doc["steps"])
+
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
+    r, doc = check()
+    assert r.returncode == 0, r.stdout + r.stderr
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert all(s["passed"] and s["bad_rows"] == 0 for s in doc["steps"])
+    assert steps["coverage"]["checked_rows"] == 12  # 10 profiles + c08 (bookings only) + c99 (payment only)
+    assert steps["new_customers"]["checked_rows"] == 2  # organizations
+    r = _ok(run_kpi("check", "customers"))
+    assert "8/8" in r.stdout and "all 8 steps passed" in r.stderr
+
+    conn.execute(
+        "update marts.customer_analytics set first_booking_at = first_booking_at - interval '1 day' "
+        "where organization_id = 'org_a' and customer_id = 'c05'"
+    )
+    conn.execute("delete from marts.customer_analytics where organization_id = 'org_b' and customer_id = 'c99'")
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "bookings.csv").write_text(
+        "booking_id,organization_id,location_id,customer_id,start_at,status,customer_note,created_at,updated_at\n"
+        "b90,org_a,loc_a1,c04,2025-03-30T10:00:00+00:00,ACCEPTED,,2025-03-29T10:00:00+00:00,2025-03-29T10:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    _ok(run_kpi("load", str(late)))
+    r, doc = check()
+    assert r.returncode == 1
+    failed = {s["name"]: s for s in doc["steps"] if not s["passed"]}
+    assert sorted(failed) == ["coverage", "first_booking_at", "refreshed"]
+    assert failed["first_booking_at"]["bad_rows"] == 1 and failed["coverage"]["bad_rows"] == 1
+    assert failed["refreshed"]["bad_rows"] == 1
+    r = run_kpi("check", "customers")
+    assert r.returncode == 1 and "FAIL" in r.stdout
+    assert "3 of 8 step(s) failed: coverage, first_booking_at, refreshed" in r.stderr
+
+    for args, message in (
+        (("check", "bogus"), "kpi check: 'bogus' is not a check"),
+        (("check", "customers", "--format", "xml"), "--format: 'xml' is not table or json"),
+    ):
+        r = run_kpi(*args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and message in lines[0], r.stderr
