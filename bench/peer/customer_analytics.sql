@@ -114,6 +114,8 @@ booking_facts as (
         count(*) filter (where status = 'ACCEPTED' and start_at <= as_of and start_at > as_of - interval '90 days') as visits_last_90_days,
         count(*) filter (where status = 'ACCEPTED' and start_at <= as_of and start_at > as_of - interval '365 days') as visits_last_365_days,
         count(*) filter (where status = 'NO_SHOW' and start_at <= as_of and start_at > as_of - interval '90 days') as no_shows_last_90_days,
+        count(*) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')
+            and start_at <= as_of and start_at > as_of - interval '90 days') as cancellations_last_90_days,
         count(*) filter (where status = 'ACCEPTED' and start_at > as_of) as upcoming_bookings,
         min(start_at) filter (where status = 'ACCEPTED' and start_at > as_of) as next_booking_at,
         jsonb_agg(customer_note order by start_at, booking_id)
@@ -184,6 +186,7 @@ payment_facts as (
         count(*) filter (where status = 'COMPLETED') as total_completed_payments,
         count(*) as total_payments,
         count(*) filter (where status = 'FAILED') as total_failed_payments,
+        count(*) filter (where status = 'CANCELED') as total_canceled_payments,
         count(*) filter (where status = 'REFUNDED') as total_refunded_payments,
         coalesce(sum(amount_cents) filter (where status = 'REFUNDED'), 0)::bigint as total_refunded_cents,
         max(amount_cents) filter (where status = 'COMPLETED')::bigint as largest_ticket_cents,
@@ -192,6 +195,8 @@ payment_facts as (
         -- attributed to the booking's start_at (else the payment's created_at)
         coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
             and attributed_at <= as_of and attributed_at > as_of - interval '90 days'), 0)::bigint as revenue_last_90_days_cents,
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
+            and attributed_at <= as_of and attributed_at > as_of - interval '30 days'), 0)::bigint as revenue_last_30_days_cents,
         coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
             and attributed_at <= as_of and attributed_at > as_of - interval '365 days'), 0)::bigint as revenue_last_365_days_cents,
         count(*) filter (where status = 'COMPLETED'
@@ -247,16 +252,19 @@ joined as (
         coalesce(booking_facts.visits_last_90_days, 0) as visits_last_90_days,
         coalesce(booking_facts.visits_last_365_days, 0) as visits_last_365_days,
         coalesce(booking_facts.no_shows_last_90_days, 0) as no_shows_last_90_days,
+        coalesce(booking_facts.cancellations_last_90_days, 0) as cancellations_last_90_days,
         coalesce(booking_facts.upcoming_bookings, 0) as upcoming_bookings,
         booking_facts.next_booking_at,
         coalesce(payment_facts.total_payments, 0) as total_payments,
         coalesce(payment_facts.total_failed_payments, 0) as total_failed_payments,
+        coalesce(payment_facts.total_canceled_payments, 0) as total_canceled_payments,
         coalesce(payment_facts.total_refunded_payments, 0) as total_refunded_payments,
         coalesce(payment_facts.total_refunded_cents, 0) as total_refunded_cents,
         payment_facts.largest_ticket_cents,
         payment_facts.first_payment_at,
         payment_facts.last_payment_at,
         coalesce(payment_facts.revenue_last_90_days_cents, 0) as revenue_last_90_days_cents,
+        coalesce(payment_facts.revenue_last_30_days_cents, 0) as revenue_last_30_days_cents,
         coalesce(payment_facts.revenue_last_365_days_cents, 0) as revenue_last_365_days_cents,
         coalesce(payment_facts.completed_payments_last_90_days, 0) as completed_payments_last_90_days,
         coalesce(booking_facts.booking_notes, '[]'::jsonb) as booking_notes,
@@ -352,19 +360,25 @@ select
     visits_last_90_days,
     visits_last_365_days,
     no_shows_last_90_days,
+    cancellations_last_90_days,
     upcoming_bookings,
     next_booking_at,
     (next_booking_at at time zone 'UTC')::date - (as_of at time zone 'UTC')::date as days_until_next_booking,
     total_payments,
     total_failed_payments,
+    total_canceled_payments,
     total_refunded_payments,
     total_refunded_cents,
     largest_ticket_cents,
     first_payment_at,
     last_payment_at,
+    revenue_last_30_days_cents,
     revenue_last_90_days_cents,
     revenue_last_365_days_cents,
     completed_payments_last_90_days,
+    case when total_visits > 0
+        then round(total_revenue_cents::numeric(28, 6) / total_visits, 0)::bigint
+    end as avg_revenue_per_visit_cents,
     total_notes,
     accepted_locations,
     preferred_weekday,

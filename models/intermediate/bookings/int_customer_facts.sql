@@ -285,6 +285,7 @@ payment_totals as (
         sum(case when status = 'COMPLETED' then 1 else 0 end) as total_completed_payments,
         count(*) as total_payments,
         sum(case when status = 'FAILED' then 1 else 0 end) as total_failed_payments,
+        sum(case when status = 'CANCELED' then 1 else 0 end) as total_canceled_payments,
         sum(case when status = 'REFUNDED' then 1 else 0 end) as total_refunded_payments,
         cast(
             sum(case when status = 'REFUNDED' then amount_cents else 0 end)
@@ -329,6 +330,7 @@ final as (
         preferred_hour.preferred_hour_utc,
         coalesce(payment_totals.total_payments, 0) as total_payments,
         coalesce(payment_totals.total_failed_payments, 0) as total_failed_payments,
+        coalesce(payment_totals.total_canceled_payments, 0) as total_canceled_payments,
         coalesce(payment_totals.total_refunded_payments, 0) as total_refunded_payments,
         coalesce(payment_totals.total_refunded_cents, 0) as total_refunded_cents,
         payment_totals.largest_ticket_cents,
@@ -390,6 +392,7 @@ select
     preferred_hour_utc,
     total_payments,
     total_failed_payments,
+    total_canceled_payments,
     total_refunded_payments,
     total_refunded_cents,
     largest_ticket_cents,

@@ -59,6 +59,7 @@ customer_facts as (
         preferred_hour_utc,
         total_payments,
         total_failed_payments,
+        total_canceled_payments,
         total_refunded_payments,
         total_refunded_cents,
         largest_ticket_cents,
@@ -104,7 +105,7 @@ as_of as (
 
 visit_bookings as (
 
-    -- the bookings the as_of-relative columns count: ACCEPTED (visits, upcoming) and NO_SHOW
+    -- the bookings the as_of-relative columns count: ACCEPTED (visits, upcoming), NO_SHOW, cancelled
     select
         bookings.organization_id,
         bookings.customer_id,
@@ -114,7 +115,7 @@ visit_bookings as (
     from {{ ref('stg_bookings__bookings') }} as bookings
     cross join as_of
     where bookings.customer_id is not null
-        and bookings.status in ('ACCEPTED', 'NO_SHOW')
+        and bookings.status in ('ACCEPTED', 'NO_SHOW', 'CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')
 
 ),
 
@@ -155,6 +156,13 @@ visit_facts as (
                 else 0
             end
         ) as no_shows_last_90_days,
+        sum(
+            case
+                when {{ bookings_is_cancelled('status') }} and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
+                else 0
+            end
+        ) as cancellations_last_90_days,
         sum(case when status = 'ACCEPTED' and start_at > as_of then 1 else 0 end) as upcoming_bookings,
         min(case when status = 'ACCEPTED' and start_at > as_of then start_at end) as next_booking_at
     from visit_bookings
@@ -189,6 +197,10 @@ recent_revenue as (
             sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then amount_cents else 0 end)
             as {{ dbt.type_bigint() }}
         ) as revenue_last_90_days_cents,
+        cast(
+            sum(case when attributed_at > {{ dbt.dateadd('day', -30, 'as_of') }} then amount_cents else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as revenue_last_30_days_cents,
         cast(sum(amount_cents) as {{ dbt.type_bigint() }}) as revenue_last_365_days_cents,
         sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1 else 0 end)
             as completed_payments_last_90_days
@@ -231,16 +243,19 @@ joined as (
         coalesce(visit_facts.visits_last_90_days, 0) as visits_last_90_days,
         coalesce(visit_facts.visits_last_365_days, 0) as visits_last_365_days,
         coalesce(visit_facts.no_shows_last_90_days, 0) as no_shows_last_90_days,
+        coalesce(visit_facts.cancellations_last_90_days, 0) as cancellations_last_90_days,
         coalesce(visit_facts.upcoming_bookings, 0) as upcoming_bookings,
         visit_facts.next_booking_at,
         coalesce(customer_facts.total_payments, 0) as total_payments,
         coalesce(customer_facts.total_failed_payments, 0) as total_failed_payments,
+        coalesce(customer_facts.total_canceled_payments, 0) as total_canceled_payments,
         coalesce(customer_facts.total_refunded_payments, 0) as total_refunded_payments,
         coalesce(customer_facts.total_refunded_cents, 0) as total_refunded_cents,
         customer_facts.largest_ticket_cents,
         customer_facts.first_payment_at,
         customer_facts.last_payment_at,
         coalesce(recent_revenue.revenue_last_90_days_cents, 0) as revenue_last_90_days_cents,
+        coalesce(recent_revenue.revenue_last_30_days_cents, 0) as revenue_last_30_days_cents,
         coalesce(recent_revenue.revenue_last_365_days_cents, 0) as revenue_last_365_days_cents,
         coalesce(recent_revenue.completed_payments_last_90_days, 0) as completed_payments_last_90_days,
         coalesce(customer_facts.total_notes, 0) as total_notes,
@@ -303,7 +318,15 @@ metrics as (
         {{ dbt.datediff(utc_date('customer_created_at'), utc_date('as_of'), 'day') }} as days_since_profile_created,
         -- cancelled (by customer or seller) among all bookings; null without bookings
         {{ rounded_rate('total_cancellations', 'total_bookings') }} as cancellation_rate,
-        {{ rounded_rate('total_cancelled_by_customer', 'total_bookings') }} as customer_cancellation_rate
+        {{ rounded_rate('total_cancelled_by_customer', 'total_bookings') }} as customer_cancellation_rate,
+        -- whole cents, half away from zero, as avg_ticket_cents; null without a visit
+        case
+            when total_visits > 0
+                then cast(
+                    round(cast(total_revenue_cents as {{ dbt.type_numeric() }}) / total_visits, 0)
+                    as {{ dbt.type_bigint() }}
+                )
+        end as avg_revenue_per_visit_cents
     from joined
 
 ),
@@ -371,19 +394,23 @@ select
     visits_last_90_days,
     visits_last_365_days,
     no_shows_last_90_days,
+    cancellations_last_90_days,
     upcoming_bookings,
     next_booking_at,
     days_until_next_booking,
     total_payments,
     total_failed_payments,
+    total_canceled_payments,
     total_refunded_payments,
     total_refunded_cents,
     largest_ticket_cents,
     first_payment_at,
     last_payment_at,
+    revenue_last_30_days_cents,
     revenue_last_90_days_cents,
     revenue_last_365_days_cents,
     completed_payments_last_90_days,
+    avg_revenue_per_visit_cents,
     total_notes,
     accepted_locations,
     preferred_weekday,
