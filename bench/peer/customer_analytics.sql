@@ -54,6 +54,7 @@ bookings as (
         nullif(trim(location_id), '') as location_id,
         nullif(trim(customer_id), '') as customer_id,
         start_at,
+        created_at,
         upper(trim(status)) as status,
         regexp_replace(
             case
@@ -76,7 +77,9 @@ payments as (
         payments.organization_id,
         coalesce(nullif(trim(payments.customer_id), ''), bookings.customer_id) as customer_id,
         payments.amount_cents,
-        upper(trim(payments.status)) as status
+        upper(trim(payments.status)) as status,
+        payments.created_at,
+        coalesce(bookings.start_at, payments.created_at) as attributed_at
     from raw.payments as payments
     left join bookings
         on bookings.booking_id = nullif(trim(payments.booking_id), '')
@@ -93,9 +96,32 @@ booking_facts as (
         count(*) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')) as total_cancellations,
         min(start_at) filter (where status = 'ACCEPTED') as first_booking_at,
         max(start_at) filter (where status = 'ACCEPTED') as last_booking_at,
+        count(*) filter (where status = 'CANCELLED_BY_CUSTOMER') as total_cancelled_by_customer,
+        count(*) filter (where status = 'CANCELLED_BY_SELLER') as total_cancelled_by_seller,
+        count(*) filter (where status = 'DECLINED') as total_declined,
+        count(*) filter (where status = 'PENDING') as total_pending,
+        min(created_at) as first_booked_at,
+        max(created_at) as last_booked_at,
+        max(start_at) filter (where status = 'NO_SHOW') as last_no_show_at,
+        max(start_at) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')) as last_cancellation_at,
+        count(*) filter (where customer_note is not null and trim(customer_note) <> '') as total_notes,
+        count(distinct location_id) filter (where status = 'ACCEPTED') as accepted_locations,
+        -- visits: ACCEPTED with start_at <= as_of; windows (as_of - N days, as_of]
+        count(*) filter (where status = 'ACCEPTED' and start_at <= as_of) as total_visits,
+        min(start_at) filter (where status = 'ACCEPTED' and start_at <= as_of) as first_visit_at,
+        max(start_at) filter (where status = 'ACCEPTED' and start_at <= as_of) as last_visit_at,
+        count(*) filter (where status = 'ACCEPTED' and start_at <= as_of and start_at > as_of - interval '30 days') as visits_last_30_days,
+        count(*) filter (where status = 'ACCEPTED' and start_at <= as_of and start_at > as_of - interval '90 days') as visits_last_90_days,
+        count(*) filter (where status = 'ACCEPTED' and start_at <= as_of and start_at > as_of - interval '365 days') as visits_last_365_days,
+        count(*) filter (where status = 'NO_SHOW' and start_at <= as_of and start_at > as_of - interval '90 days') as no_shows_last_90_days,
+        count(*) filter (where status in ('CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')
+            and start_at <= as_of and start_at > as_of - interval '90 days') as cancellations_last_90_days,
+        count(*) filter (where status = 'ACCEPTED' and start_at > as_of) as upcoming_bookings,
+        min(start_at) filter (where status = 'ACCEPTED' and start_at > as_of) as next_booking_at,
         jsonb_agg(customer_note order by start_at, booking_id)
             filter (where customer_note is not null and trim(customer_note) <> '') as booking_notes
     from bookings
+    cross join as_of
     where customer_id is not null
     group by organization_id, customer_id
 ),
@@ -114,13 +140,69 @@ preferred_locations as (
     order by organization_id, customer_id, count(*) desc, location_id
 ),
 
+preferred_weekdays as (
+    -- ISO weekday (UTC) with the most accepted bookings; a tie goes to the earliest
+    select distinct on (organization_id, customer_id)
+        organization_id,
+        customer_id,
+        extract(isodow from start_at at time zone 'UTC')::integer as preferred_weekday
+    from bookings
+    where status = 'ACCEPTED'
+        and customer_id is not null
+    group by organization_id, customer_id, 3
+    order by organization_id, customer_id, count(*) desc, 3
+),
+
+preferred_hours as (
+    -- UTC hour with the most accepted booking starts; a tie goes to the earliest
+    select distinct on (organization_id, customer_id)
+        organization_id,
+        customer_id,
+        extract(hour from start_at at time zone 'UTC')::integer as preferred_hour_utc
+    from bookings
+    where status = 'ACCEPTED'
+        and customer_id is not null
+    group by organization_id, customer_id, 3
+    order by organization_id, customer_id, count(*) desc, 3
+),
+
+first_booking_locations as (
+    -- the location of the first accepted booking (start_at, then booking_id)
+    select distinct on (organization_id, customer_id)
+        organization_id,
+        customer_id,
+        location_id as first_booking_location_id
+    from bookings
+    where status = 'ACCEPTED'
+        and customer_id is not null
+    order by organization_id, customer_id, start_at, booking_id
+),
+
 payment_facts as (
     select
         organization_id,
         customer_id,
         coalesce(sum(amount_cents) filter (where status = 'COMPLETED'), 0)::bigint as total_revenue_cents,
-        count(*) filter (where status = 'COMPLETED') as total_completed_payments
+        count(*) filter (where status = 'COMPLETED') as total_completed_payments,
+        count(*) as total_payments,
+        count(*) filter (where status = 'FAILED') as total_failed_payments,
+        count(*) filter (where status = 'CANCELED') as total_canceled_payments,
+        count(*) filter (where status = 'REFUNDED') as total_refunded_payments,
+        coalesce(sum(amount_cents) filter (where status = 'REFUNDED'), 0)::bigint as total_refunded_cents,
+        max(amount_cents) filter (where status = 'COMPLETED')::bigint as largest_ticket_cents,
+        min(created_at) filter (where status = 'COMPLETED') as first_payment_at,
+        max(created_at) filter (where status = 'COMPLETED') as last_payment_at,
+        -- attributed to the booking's start_at (else the payment's created_at)
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
+            and attributed_at <= as_of and attributed_at > as_of - interval '90 days'), 0)::bigint as revenue_last_90_days_cents,
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
+            and attributed_at <= as_of and attributed_at > as_of - interval '30 days'), 0)::bigint as revenue_last_30_days_cents,
+        coalesce(sum(amount_cents) filter (where status = 'COMPLETED'
+            and attributed_at <= as_of and attributed_at > as_of - interval '365 days'), 0)::bigint as revenue_last_365_days_cents,
+        count(*) filter (where status = 'COMPLETED'
+            and attributed_at <= as_of and attributed_at > as_of - interval '90 days') as completed_payments_last_90_days
     from payments
+    cross join as_of
     where customer_id is not null
     group by organization_id, customer_id
 ),
@@ -148,7 +230,43 @@ joined as (
         coalesce(payment_facts.total_revenue_cents, 0) as total_revenue_cents,
         coalesce(payment_facts.total_completed_payments, 0) as total_completed_payments,
         referrers.customer_id is not null as is_referrer,
+        referrers.created_at as referrer_enrolled_at,
         preferred_locations.preferred_location_id,
+        preferred_weekdays.preferred_weekday,
+        preferred_hours.preferred_hour_utc,
+        first_booking_locations.first_booking_location_id,
+        coalesce(booking_facts.total_cancelled_by_customer, 0) as total_cancelled_by_customer,
+        coalesce(booking_facts.total_cancelled_by_seller, 0) as total_cancelled_by_seller,
+        coalesce(booking_facts.total_declined, 0) as total_declined,
+        coalesce(booking_facts.total_pending, 0) as total_pending,
+        booking_facts.first_booked_at,
+        booking_facts.last_booked_at,
+        booking_facts.last_no_show_at,
+        booking_facts.last_cancellation_at,
+        coalesce(booking_facts.total_notes, 0) as total_notes,
+        coalesce(booking_facts.accepted_locations, 0) as accepted_locations,
+        coalesce(booking_facts.total_visits, 0) as total_visits,
+        booking_facts.first_visit_at,
+        booking_facts.last_visit_at,
+        coalesce(booking_facts.visits_last_30_days, 0) as visits_last_30_days,
+        coalesce(booking_facts.visits_last_90_days, 0) as visits_last_90_days,
+        coalesce(booking_facts.visits_last_365_days, 0) as visits_last_365_days,
+        coalesce(booking_facts.no_shows_last_90_days, 0) as no_shows_last_90_days,
+        coalesce(booking_facts.cancellations_last_90_days, 0) as cancellations_last_90_days,
+        coalesce(booking_facts.upcoming_bookings, 0) as upcoming_bookings,
+        booking_facts.next_booking_at,
+        coalesce(payment_facts.total_payments, 0) as total_payments,
+        coalesce(payment_facts.total_failed_payments, 0) as total_failed_payments,
+        coalesce(payment_facts.total_canceled_payments, 0) as total_canceled_payments,
+        coalesce(payment_facts.total_refunded_payments, 0) as total_refunded_payments,
+        coalesce(payment_facts.total_refunded_cents, 0) as total_refunded_cents,
+        payment_facts.largest_ticket_cents,
+        payment_facts.first_payment_at,
+        payment_facts.last_payment_at,
+        coalesce(payment_facts.revenue_last_90_days_cents, 0) as revenue_last_90_days_cents,
+        coalesce(payment_facts.revenue_last_30_days_cents, 0) as revenue_last_30_days_cents,
+        coalesce(payment_facts.revenue_last_365_days_cents, 0) as revenue_last_365_days_cents,
+        coalesce(payment_facts.completed_payments_last_90_days, 0) as completed_payments_last_90_days,
         coalesce(booking_facts.booking_notes, '[]'::jsonb) as booking_notes,
         (as_of.as_of at time zone 'UTC')::date - (booking_facts.first_booking_at at time zone 'UTC')::date
             as days_since_first_booking,
@@ -169,6 +287,15 @@ joined as (
     left join preferred_locations
         on preferred_locations.organization_id = customer_keys.organization_id
         and preferred_locations.customer_id = customer_keys.customer_id
+    left join preferred_weekdays
+        on preferred_weekdays.organization_id = customer_keys.organization_id
+        and preferred_weekdays.customer_id = customer_keys.customer_id
+    left join preferred_hours
+        on preferred_hours.organization_id = customer_keys.organization_id
+        and preferred_hours.customer_id = customer_keys.customer_id
+    left join first_booking_locations
+        on first_booking_locations.organization_id = customer_keys.organization_id
+        and first_booking_locations.customer_id = customer_keys.customer_id
     left join raw.referral_profiles as referrers
         on referrers.organization_id = customer_keys.organization_id
         and referrers.customer_id = customer_keys.customer_id
@@ -206,11 +333,66 @@ select
         when total_accepted_bookings >= 5 then 'loyal'
         else 'active'
     end as customer_segment,
+    total_cancelled_by_customer,
+    total_cancelled_by_seller,
+    total_declined,
+    total_pending,
+    case when total_bookings > 0
+        then round(total_cancellations::numeric(28, 6) / total_bookings, 4)
+    end as cancellation_rate,
+    case when total_bookings > 0
+        then round(total_cancelled_by_customer::numeric(28, 6) / total_bookings, 4)
+    end as customer_cancellation_rate,
+    first_booked_at,
+    last_booked_at,
+    first_booking_location_id,
+    last_no_show_at,
+    last_cancellation_at,
+    total_visits,
+    first_visit_at,
+    last_visit_at,
+    (as_of at time zone 'UTC')::date - (last_visit_at at time zone 'UTC')::date as days_since_last_visit,
+    (last_visit_at at time zone 'UTC')::date - (first_visit_at at time zone 'UTC')::date as lifetime_span_days,
+    case when total_visits > 1
+        then round(((last_visit_at at time zone 'UTC')::date - (first_visit_at at time zone 'UTC')::date)::numeric(28, 6) / (total_visits - 1), 1)
+    end as avg_days_between_visits,
+    visits_last_30_days,
+    visits_last_90_days,
+    visits_last_365_days,
+    no_shows_last_90_days,
+    cancellations_last_90_days,
+    upcoming_bookings,
+    next_booking_at,
+    (next_booking_at at time zone 'UTC')::date - (as_of at time zone 'UTC')::date as days_until_next_booking,
+    total_payments,
+    total_failed_payments,
+    total_canceled_payments,
+    total_refunded_payments,
+    total_refunded_cents,
+    largest_ticket_cents,
+    first_payment_at,
+    last_payment_at,
+    revenue_last_30_days_cents,
+    revenue_last_90_days_cents,
+    revenue_last_365_days_cents,
+    completed_payments_last_90_days,
+    case when total_visits > 0
+        then round(total_revenue_cents::numeric(28, 6) / total_visits, 0)::bigint
+    end as avg_revenue_per_visit_cents,
+    total_notes,
+    accepted_locations,
+    preferred_weekday,
+    preferred_hour_utc,
+    referrer_enrolled_at,
+    (as_of at time zone 'UTC')::date - (customer_created_at at time zone 'UTC')::date as days_since_profile_created,
     as_of
 from joined;
 
 create unique index on peer.customer_analytics (organization_id, customer_id);
 create index on peer.customer_analytics (organization_id, first_booking_at);
+create index on peer.customer_analytics (organization_id, customer_segment);
+create index on peer.customer_analytics (organization_id, last_visit_at);
+create index on peer.customer_analytics (organization_id, total_revenue_cents);
 analyze peer.customer_analytics;
 
 -- bookkeeping for the one-day run (day/customer_analytics.sql): the newest raw

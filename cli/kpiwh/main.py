@@ -831,6 +831,14 @@ def refresh_customers(
 @app.command("check")
 @handled
 def check(
+    subject: Annotated[
+        str | None,
+        typer.Argument(
+            help="customers: seed 002's 8-step sanity check of customer_analytics "
+            "(instead of the Great Expectations suites).",
+            show_default=False,
+        ),
+    ] = None,
     layer: Annotated[
         str,
         typer.Option(
@@ -851,7 +859,14 @@ def check(
         ),
     ] = None,
 ) -> None:
-    """Validate the data with Great Expectations suites kept in tests/gx/<layer>/ (exit 1 on a failed expectation)."""
+    """Validate the data with Great Expectations suites kept in tests/gx/<layer>/ (exit 1 on a failed expectation).
+
+    `kpi check customers` runs seed 002's sanity check of customer_analytics instead: 8 steps,
+    each printed with its result; exit 1 when one fails.
+    """
+    if subject is not None:
+        _check_customers(subject, fmt, docs)
+        return
     from . import check as check_mod  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
     if layer not in (*check_mod.LAYERS, "all"):
@@ -872,6 +887,32 @@ def check(
     if not result.success:
         err.print(f"[red]{len(result.failed)} failed expectation(s)[/red]", highlight=False)
         raise typer.Exit(1)
+
+
+def _check_customers(subject: str, fmt: str, docs: Path | None) -> None:
+    """`kpi check customers`: run the 8 steps (cli/kpiwh/customer_check.py), print them, exit 1 on a failure."""
+    from . import customer_check, db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    if subject != "customers":
+        raise UsageError(f"kpi check: '{subject}' is not a check (customers), or use --layer raw|marts|all")
+    if fmt not in ("table", "json"):
+        raise UsageError(f"--format: '{fmt}' is not table or json")
+    if docs is not None:
+        raise UsageError("--docs: only for the Great Expectations suites (kpi check --layer ...)")
+    with db.connect() as conn, err.status("checking customer_analytics (8 steps)..."):
+        results = customer_check.run(conn)
+    if fmt == "json":
+        print(json.dumps(customer_check.to_jsonable(results), indent=2))
+    else:
+        output.print_table(out, customer_check.summary_table(results))
+    failed = [r for r in results if not r.passed]
+    if failed:
+        err.print(
+            f"[red]{len(failed)} of {len(results)} step(s) failed: {', '.join(r.name for r in failed)}[/red]",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    err.print(f"all {len(results)} steps passed", highlight=False)
 
 
 # --------------------------------------------------------------------------- report

@@ -11,11 +11,13 @@ Paths that must give the same rows (snowplow/fivetran-style integration check):
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import pytest
 
 from conftest import FIXTURES, assert_relation_equals_csv, run_kpi
+from kpiwh.customer_check import STEP_NAMES
 
 FIX = FIXTURES / "bookings_small"
 AS_OF = "2025-03-31T00:00:00+00:00"
@@ -27,15 +29,23 @@ SELECT = [
     "--select",
     "+fct_appointments_by_location_daily",
     "--select",
-    "stg_core__locations stg_core__tenants",
+    "stg_core__locations stg_core__tenants analytics_appointments_by_location_daily",
 ]
 CUTOFF = "2025-03-20"  # the "older extract" ends before this day
 
 
 def _check_marts(conn):
     assert_relation_equals_csv(conn, "marts.customer_analytics", FIX / "expected" / "customer_analytics.csv")
+    # the profile columns (visits, windows, statuses, payments, preferences): hand-computed too
+    assert_relation_equals_csv(conn, "marts.customer_analytics", FIX / "expected" / "customer_analytics_profile.csv")
     assert_relation_equals_csv(
         conn, "marts.fct_appointments_by_location_daily", FIX / "expected" / "fct_appointments_by_location_daily.csv"
+    )
+    # the seed's own name for the daily fact: a view with the same rows
+    assert_relation_equals_csv(
+        conn,
+        "marts.analytics_appointments_by_location_daily",
+        FIX / "expected" / "fct_appointments_by_location_daily.csv",
     )
 
 
@@ -49,6 +59,28 @@ def test_full_build_matches_hand_computed_marts(conn):
     _ok(run_kpi("load", str(FIX)))
     _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
     _check_marts(conn)
+
+    # analytics_appointments_by_location_daily: a view run with the caller's rights, so a
+    # client login mapped to org_a reads org_a's rows only (the fact's row-level security)
+    kind, options = conn.execute(
+        "select c.relkind, c.reloptions from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where n.nspname = 'marts' and c.relname = 'analytics_appointments_by_location_daily'"
+    ).fetchone()
+    assert kind == "v" and "security_invoker=true" in options
+    conn.execute("drop role if exists h15_view_client")
+    conn.execute("create role h15_view_client login in role kpi_client")
+    conn.execute("insert into ops.tenant_access (role_name, tenant_id) values ('h15_view_client', 'org_a')")
+    try:
+        conn.execute("set role h15_view_client")
+        seen = conn.execute(
+            "select distinct organization_id from marts.analytics_appointments_by_location_daily"
+        ).fetchall()
+        conn.execute("reset role")
+        assert seen == [("org_a",)]
+    finally:
+        conn.execute("reset role")
+        conn.execute("delete from ops.tenant_access where role_name = 'h15_view_client'")
+        conn.execute("drop role h15_view_client")
 
 
 def _customer_rows(conn) -> list[tuple]:
@@ -112,7 +144,8 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     assert conn.execute("select count(*) from marts.fct_appointments_by_location_daily").fetchone()[0] > n_before
     _check_marts(conn)
 
-    # a backfill and a refresh of the customers change nothing
+    # a backfill and a refresh of the customers change nothing; the backfill rebuilds the
+    # fact without the view analytics_appointments_by_location_daily, which must survive it
     _ok(
         run_kpi(
             "backfill",
@@ -188,3 +221,64 @@ def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
         "select status, location_id from staging.stg_bookings__bookings where booking_id = 'b02'"
     ).fetchall()
     assert staged == [(row["status"], "loc_nowhere")]
+
+
+@pytest.mark.slow
+def test_check_customers_runs_the_seeds_eight_steps(conn, tmp_path):
+    """`kpi check customers`: seed 002's sanity check, 8 steps printed, exit 1 when one fails.
+
+    Nothing built: every step fails with the reason. On the built fixture: all 8 pass. Then a
+    corrupted first_booking_at, a missing customer row and a booking loaded after the refresh
+    fail exactly the steps that check them. Bad input: one line, exit 2.
+    """
+
+    def check(*extra: str):
+        r = run_kpi("check", "customers", "--format", "json", *extra)
+        return r, json.loads(r.stdout)
+
+    r, doc = check()  # an empty database: nothing to check against
+    assert r.returncode == 1 and doc["success"] is False
+    assert [s["name"] for s in doc["steps"]] == list(STEP_NAMES) and len(STEP_NAMES) == 8
+    assert all(s["error"].startswith("cannot run: relation") for s in doc["steps"])
+
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *SELECT, "--vars", f'{{as_of: "{AS_OF}"}}'))
+    r, doc = check()
+    assert r.returncode == 0, r.stdout + r.stderr
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert all(s["passed"] and s["bad_rows"] == 0 for s in doc["steps"])
+    assert steps["coverage"]["checked_rows"] == 12  # 10 profiles + c08 (bookings only) + c99 (payment only)
+    assert steps["new_customers"]["checked_rows"] == 2  # organizations
+    r = _ok(run_kpi("check", "customers"))
+    assert "8/8" in r.stdout and "all 8 steps passed" in r.stderr
+
+    conn.execute(
+        "update marts.customer_analytics set first_booking_at = first_booking_at - interval '1 day' "
+        "where organization_id = 'org_a' and customer_id = 'c05'"
+    )
+    conn.execute("delete from marts.customer_analytics where organization_id = 'org_b' and customer_id = 'c99'")
+    late = tmp_path / "late"
+    late.mkdir()
+    (late / "bookings.csv").write_text(
+        "booking_id,organization_id,location_id,customer_id,start_at,status,customer_note,created_at,updated_at\n"
+        "b90,org_a,loc_a1,c04,2025-03-30T10:00:00+00:00,ACCEPTED,,2025-03-29T10:00:00+00:00,2025-03-29T10:00:00+00:00\n",
+        encoding="utf-8",
+    )
+    _ok(run_kpi("load", str(late)))
+    r, doc = check()
+    assert r.returncode == 1
+    failed = {s["name"]: s for s in doc["steps"] if not s["passed"]}
+    assert sorted(failed) == ["coverage", "first_booking_at", "refreshed"]
+    assert failed["first_booking_at"]["bad_rows"] == 1 and failed["coverage"]["bad_rows"] == 1
+    assert failed["refreshed"]["bad_rows"] == 1
+    r = run_kpi("check", "customers")
+    assert r.returncode == 1 and "FAIL" in r.stdout
+    assert "3 of 8 step(s) failed: coverage, first_booking_at, refreshed" in r.stderr
+
+    for args, message in (
+        (("check", "bogus"), "kpi check: 'bogus' is not a check"),
+        (("check", "customers", "--format", "xml"), "--format: 'xml' is not table or json"),
+    ):
+        r = run_kpi(*args)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and message in lines[0], r.stderr

@@ -141,8 +141,18 @@ booking_totals as (
         sum(case when status = 'ACCEPTED' then 1 else 0 end) as total_accepted_bookings,
         sum(case when status = 'NO_SHOW' then 1 else 0 end) as total_no_shows,
         sum(case when {{ bookings_is_cancelled('status') }} then 1 else 0 end) as total_cancellations,
+        sum(case when status = 'CANCELLED_BY_CUSTOMER' then 1 else 0 end) as total_cancelled_by_customer,
+        sum(case when status = 'CANCELLED_BY_SELLER' then 1 else 0 end) as total_cancelled_by_seller,
+        sum(case when status = 'DECLINED' then 1 else 0 end) as total_declined,
+        sum(case when status = 'PENDING' then 1 else 0 end) as total_pending,
         min(case when status = 'ACCEPTED' then start_at end) as first_booking_at,
         max(case when status = 'ACCEPTED' then start_at end) as last_booking_at,
+        min(created_at) as first_booked_at,
+        max(created_at) as last_booked_at,
+        max(case when status = 'NO_SHOW' then start_at end) as last_no_show_at,
+        max(case when {{ bookings_is_cancelled('status') }} then start_at end) as last_cancellation_at,
+        sum(case when customer_note is not null and trim(customer_note) <> '' then 1 else 0 end) as total_notes,
+        count(distinct case when status = 'ACCEPTED' then location_id end) as accepted_locations,
         max(_loaded_at) as bookings_loaded_at
     from scoped_bookings
     group by organization_id, customer_id
@@ -183,6 +193,72 @@ preferred_location as (
 
 ),
 
+accepted_by_weekday as (
+
+    select
+        organization_id,
+        customer_id,
+        {{ utc_isodow('start_at') }} as weekday,
+        count(*) as accepted_bookings_on_weekday
+    from scoped_bookings
+    where status = 'ACCEPTED'
+    group by organization_id, customer_id, {{ utc_isodow('start_at') }}
+
+),
+
+preferred_weekday as (
+
+    -- most accepted bookings on that UTC weekday; a tie goes to the earliest (Monday first)
+    select
+        organization_id,
+        customer_id,
+        weekday as preferred_weekday
+    from (
+        select
+            accepted_by_weekday.*,
+            row_number() over (
+                partition by organization_id, customer_id
+                order by accepted_bookings_on_weekday desc, weekday asc
+            ) as weekday_rank
+        from accepted_by_weekday
+    ) as ranked_weekdays
+    where weekday_rank = 1
+
+),
+
+accepted_by_hour as (
+
+    select
+        organization_id,
+        customer_id,
+        {{ utc_hour('start_at') }} as start_hour,
+        count(*) as accepted_bookings_at_hour
+    from scoped_bookings
+    where status = 'ACCEPTED'
+    group by organization_id, customer_id, {{ utc_hour('start_at') }}
+
+),
+
+preferred_hour as (
+
+    -- most accepted bookings starting in that UTC hour; a tie goes to the earliest hour
+    select
+        organization_id,
+        customer_id,
+        start_hour as preferred_hour_utc
+    from (
+        select
+            accepted_by_hour.*,
+            row_number() over (
+                partition by organization_id, customer_id
+                order by accepted_bookings_at_hour desc, start_hour asc
+            ) as hour_rank
+        from accepted_by_hour
+    ) as ranked_hours
+    where hour_rank = 1
+
+),
+
 notes as (
 
     -- non-empty notes of all bookings, in start_at order (booking_id on a tie)
@@ -207,6 +283,18 @@ payment_totals as (
             as {{ dbt.type_bigint() }}
         ) as total_revenue_cents,
         sum(case when status = 'COMPLETED' then 1 else 0 end) as total_completed_payments,
+        count(*) as total_payments,
+        sum(case when status = 'FAILED' then 1 else 0 end) as total_failed_payments,
+        sum(case when status = 'CANCELED' then 1 else 0 end) as total_canceled_payments,
+        sum(case when status = 'REFUNDED' then 1 else 0 end) as total_refunded_payments,
+        cast(
+            sum(case when status = 'REFUNDED' then amount_cents else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as total_refunded_cents,
+        cast(max(case when status = 'COMPLETED' then amount_cents end) as {{ dbt.type_bigint() }})
+            as largest_ticket_cents,
+        min(case when status = 'COMPLETED' then created_at end) as first_payment_at,
+        max(case when status = 'COMPLETED' then created_at end) as last_payment_at,
         max(_loaded_at) as payments_loaded_at
     from scoped_payments
     group by organization_id, customer_id
@@ -228,6 +316,26 @@ final as (
         coalesce(payment_totals.total_completed_payments, 0) as total_completed_payments,
         coalesce(notes.booking_notes, {{ json_empty_array() }}) as booking_notes,
         preferred_location.preferred_location_id,
+        coalesce(booking_totals.total_cancelled_by_customer, 0) as total_cancelled_by_customer,
+        coalesce(booking_totals.total_cancelled_by_seller, 0) as total_cancelled_by_seller,
+        coalesce(booking_totals.total_declined, 0) as total_declined,
+        coalesce(booking_totals.total_pending, 0) as total_pending,
+        booking_totals.first_booked_at,
+        booking_totals.last_booked_at,
+        booking_totals.last_no_show_at,
+        booking_totals.last_cancellation_at,
+        coalesce(booking_totals.total_notes, 0) as total_notes,
+        coalesce(booking_totals.accepted_locations, 0) as accepted_locations,
+        preferred_weekday.preferred_weekday,
+        preferred_hour.preferred_hour_utc,
+        coalesce(payment_totals.total_payments, 0) as total_payments,
+        coalesce(payment_totals.total_failed_payments, 0) as total_failed_payments,
+        coalesce(payment_totals.total_canceled_payments, 0) as total_canceled_payments,
+        coalesce(payment_totals.total_refunded_payments, 0) as total_refunded_payments,
+        coalesce(payment_totals.total_refunded_cents, 0) as total_refunded_cents,
+        payment_totals.largest_ticket_cents,
+        payment_totals.first_payment_at,
+        payment_totals.last_payment_at,
         case
             when payment_totals.payments_loaded_at is null then booking_totals.bookings_loaded_at
             when booking_totals.bookings_loaded_at is null then payment_totals.payments_loaded_at
@@ -248,6 +356,12 @@ final as (
     left join preferred_location
         on customers_in_scope.organization_id = preferred_location.organization_id
         and customers_in_scope.customer_id = preferred_location.customer_id
+    left join preferred_weekday
+        on customers_in_scope.organization_id = preferred_weekday.organization_id
+        and customers_in_scope.customer_id = preferred_weekday.customer_id
+    left join preferred_hour
+        on customers_in_scope.organization_id = preferred_hour.organization_id
+        and customers_in_scope.customer_id = preferred_hour.customer_id
 
 )
 
@@ -264,5 +378,25 @@ select
     total_completed_payments,
     booking_notes,
     preferred_location_id,
+    total_cancelled_by_customer,
+    total_cancelled_by_seller,
+    total_declined,
+    total_pending,
+    first_booked_at,
+    last_booked_at,
+    last_no_show_at,
+    last_cancellation_at,
+    total_notes,
+    accepted_locations,
+    preferred_weekday,
+    preferred_hour_utc,
+    total_payments,
+    total_failed_payments,
+    total_canceled_payments,
+    total_refunded_payments,
+    total_refunded_cents,
+    largest_ticket_cents,
+    first_payment_at,
+    last_payment_at,
     source_loaded_at
 from final

@@ -5,6 +5,11 @@
   against kpi_as_of(), over the incremental int_customer_facts: this table is
   rebuilt on every run, so it is the same whatever refresh mode kept the facts.
   Segment rule: docs/DECISIONLOG.md ("customer_segment"); first match wins.
+  The visit columns (an ACCEPTED booking whose start_at is at or before as_of),
+  the upcoming booking and the 30/90/365-day windows depend on as_of: they are
+  aggregated here from the staged ACCEPTED and NO_SHOW bookings and the
+  attributed COMPLETED payments of the last 365 days (one scan each per run).
+  DECISIONLOG "Customer profile (seed 002)".
 -#}
 {%- set segment_rule = {
     'new_max_days_since_first_booking': 30,
@@ -39,7 +44,27 @@ customer_facts as (
         total_revenue_cents,
         total_completed_payments,
         booking_notes,
-        preferred_location_id
+        preferred_location_id,
+        total_cancelled_by_customer,
+        total_cancelled_by_seller,
+        total_declined,
+        total_pending,
+        first_booked_at,
+        last_booked_at,
+        last_no_show_at,
+        last_cancellation_at,
+        total_notes,
+        accepted_locations,
+        preferred_weekday,
+        preferred_hour_utc,
+        total_payments,
+        total_failed_payments,
+        total_canceled_payments,
+        total_refunded_payments,
+        total_refunded_cents,
+        largest_ticket_cents,
+        first_payment_at,
+        last_payment_at
     from {{ ref('int_customer_facts') }}
 
 ),
@@ -48,8 +73,19 @@ referrers as (
 
     select
         organization_id,
-        customer_id
+        customer_id,
+        enrolled_at
     from {{ ref('stg_bookings__referral_profiles') }}
+
+),
+
+first_bookings as (
+
+    select
+        organization_id,
+        customer_id,
+        first_booking_location_id
+    from {{ ref('int_customer_first_booking') }}
 
 ),
 
@@ -64,6 +100,112 @@ customer_keys as (
 as_of as (
 
     select {{ kpi_as_of() }} as as_of
+
+),
+
+visit_bookings as (
+
+    -- the bookings the as_of-relative columns count: ACCEPTED (visits, upcoming), NO_SHOW, cancelled
+    select
+        bookings.organization_id,
+        bookings.customer_id,
+        bookings.start_at,
+        bookings.status,
+        as_of.as_of
+    from {{ ref('stg_bookings__bookings') }} as bookings
+    cross join as_of
+    where bookings.customer_id is not null
+        and bookings.status in ('ACCEPTED', 'NO_SHOW', 'CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')
+
+),
+
+visit_facts as (
+
+    -- a visit = an ACCEPTED booking with start_at <= as_of; windows are (as_of - N days, as_of]
+    select
+        organization_id,
+        customer_id,
+        sum(case when status = 'ACCEPTED' and start_at <= as_of then 1 else 0 end) as total_visits,
+        min(case when status = 'ACCEPTED' and start_at <= as_of then start_at end) as first_visit_at,
+        max(case when status = 'ACCEPTED' and start_at <= as_of then start_at end) as last_visit_at,
+        sum(
+            case
+                when status = 'ACCEPTED' and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -30, 'as_of') }} then 1
+                else 0
+            end
+        ) as visits_last_30_days,
+        sum(
+            case
+                when status = 'ACCEPTED' and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
+                else 0
+            end
+        ) as visits_last_90_days,
+        sum(
+            case
+                when status = 'ACCEPTED' and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -365, 'as_of') }} then 1
+                else 0
+            end
+        ) as visits_last_365_days,
+        sum(
+            case
+                when status = 'NO_SHOW' and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
+                else 0
+            end
+        ) as no_shows_last_90_days,
+        sum(
+            case
+                when {{ bookings_is_cancelled('status') }} and start_at <= as_of
+                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
+                else 0
+            end
+        ) as cancellations_last_90_days,
+        sum(case when status = 'ACCEPTED' and start_at > as_of then 1 else 0 end) as upcoming_bookings,
+        min(case when status = 'ACCEPTED' and start_at > as_of then start_at end) as next_booking_at
+    from visit_bookings
+    group by organization_id, customer_id
+
+),
+
+recent_payments as (
+
+    -- COMPLETED payments attributed (booking start, else payment time) to the year up to as_of
+    select
+        payments.organization_id,
+        payments.customer_id,
+        payments.amount_cents,
+        payments.attributed_at,
+        as_of.as_of
+    from {{ ref('int_payments_attributed') }} as payments
+    cross join as_of
+    where payments.customer_id is not null
+        and payments.is_completed
+        and payments.attributed_at <= as_of.as_of
+        and payments.attributed_at > {{ dbt.dateadd('day', -365, 'as_of.as_of') }}
+
+),
+
+recent_revenue as (
+
+    select
+        organization_id,
+        customer_id,
+        cast(
+            sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then amount_cents else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as revenue_last_90_days_cents,
+        cast(
+            sum(case when attributed_at > {{ dbt.dateadd('day', -30, 'as_of') }} then amount_cents else 0 end)
+            as {{ dbt.type_bigint() }}
+        ) as revenue_last_30_days_cents,
+        cast(sum(amount_cents) as {{ dbt.type_bigint() }}) as revenue_last_365_days_cents,
+        sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1 else 0 end)
+            as completed_payments_last_90_days
+    from recent_payments
+    group by organization_id, customer_id
 
 ),
 
@@ -85,6 +227,42 @@ joined as (
         coalesce(customer_facts.booking_notes, {{ json_empty_array() }}) as booking_notes,
         customer_facts.preferred_location_id,
         referrers.customer_id is not null as is_referrer,
+        coalesce(customer_facts.total_cancelled_by_customer, 0) as total_cancelled_by_customer,
+        coalesce(customer_facts.total_cancelled_by_seller, 0) as total_cancelled_by_seller,
+        coalesce(customer_facts.total_declined, 0) as total_declined,
+        coalesce(customer_facts.total_pending, 0) as total_pending,
+        customer_facts.first_booked_at,
+        customer_facts.last_booked_at,
+        first_bookings.first_booking_location_id,
+        customer_facts.last_no_show_at,
+        customer_facts.last_cancellation_at,
+        coalesce(visit_facts.total_visits, 0) as total_visits,
+        visit_facts.first_visit_at,
+        visit_facts.last_visit_at,
+        coalesce(visit_facts.visits_last_30_days, 0) as visits_last_30_days,
+        coalesce(visit_facts.visits_last_90_days, 0) as visits_last_90_days,
+        coalesce(visit_facts.visits_last_365_days, 0) as visits_last_365_days,
+        coalesce(visit_facts.no_shows_last_90_days, 0) as no_shows_last_90_days,
+        coalesce(visit_facts.cancellations_last_90_days, 0) as cancellations_last_90_days,
+        coalesce(visit_facts.upcoming_bookings, 0) as upcoming_bookings,
+        visit_facts.next_booking_at,
+        coalesce(customer_facts.total_payments, 0) as total_payments,
+        coalesce(customer_facts.total_failed_payments, 0) as total_failed_payments,
+        coalesce(customer_facts.total_canceled_payments, 0) as total_canceled_payments,
+        coalesce(customer_facts.total_refunded_payments, 0) as total_refunded_payments,
+        coalesce(customer_facts.total_refunded_cents, 0) as total_refunded_cents,
+        customer_facts.largest_ticket_cents,
+        customer_facts.first_payment_at,
+        customer_facts.last_payment_at,
+        coalesce(recent_revenue.revenue_last_90_days_cents, 0) as revenue_last_90_days_cents,
+        coalesce(recent_revenue.revenue_last_30_days_cents, 0) as revenue_last_30_days_cents,
+        coalesce(recent_revenue.revenue_last_365_days_cents, 0) as revenue_last_365_days_cents,
+        coalesce(recent_revenue.completed_payments_last_90_days, 0) as completed_payments_last_90_days,
+        coalesce(customer_facts.total_notes, 0) as total_notes,
+        coalesce(customer_facts.accepted_locations, 0) as accepted_locations,
+        customer_facts.preferred_weekday,
+        customer_facts.preferred_hour_utc,
+        referrers.enrolled_at as referrer_enrolled_at,
         as_of.as_of
     from customer_keys
     cross join as_of
@@ -97,6 +275,15 @@ joined as (
     left join referrers
         on customer_keys.organization_id = referrers.organization_id
         and customer_keys.customer_id = referrers.customer_id
+    left join first_bookings
+        on customer_keys.organization_id = first_bookings.organization_id
+        and customer_keys.customer_id = first_bookings.customer_id
+    left join visit_facts
+        on customer_keys.organization_id = visit_facts.organization_id
+        and customer_keys.customer_id = visit_facts.customer_id
+    left join recent_revenue
+        on customer_keys.organization_id = recent_revenue.organization_id
+        and customer_keys.customer_id = recent_revenue.customer_id
 
 ),
 
@@ -115,7 +302,31 @@ metrics as (
                 )
         end as avg_ticket_cents,
         {{ dbt.datediff(utc_date('first_booking_at'), utc_date('as_of'), 'day') }} as days_since_first_booking,
-        {{ dbt.datediff(utc_date('last_booking_at'), utc_date('as_of'), 'day') }} as days_since_last_booking
+        {{ dbt.datediff(utc_date('last_booking_at'), utc_date('as_of'), 'day') }} as days_since_last_booking,
+        {{ dbt.datediff(utc_date('last_visit_at'), utc_date('as_of'), 'day') }} as days_since_last_visit,
+        {{ dbt.datediff(utc_date('first_visit_at'), utc_date('last_visit_at'), 'day') }} as lifetime_span_days,
+        -- whole days from the first to the last visit over the gaps between visits, 1 decimal
+        case
+            when total_visits > 1
+                then round(
+                    cast({{ dbt.datediff(utc_date('first_visit_at'), utc_date('last_visit_at'), 'day') }}
+                        as {{ dbt.type_numeric() }}) / (total_visits - 1),
+                    1
+                )
+        end as avg_days_between_visits,
+        {{ dbt.datediff(utc_date('as_of'), utc_date('next_booking_at'), 'day') }} as days_until_next_booking,
+        {{ dbt.datediff(utc_date('customer_created_at'), utc_date('as_of'), 'day') }} as days_since_profile_created,
+        -- cancelled (by customer or seller) among all bookings; null without bookings
+        {{ rounded_rate('total_cancellations', 'total_bookings') }} as cancellation_rate,
+        {{ rounded_rate('total_cancelled_by_customer', 'total_bookings') }} as customer_cancellation_rate,
+        -- whole cents, half away from zero, as avg_ticket_cents; null without a visit
+        case
+            when total_visits > 0
+                then cast(
+                    round(cast(total_revenue_cents as {{ dbt.type_numeric() }}) / total_visits, 0)
+                    as {{ dbt.type_bigint() }}
+                )
+        end as avg_revenue_per_visit_cents
     from joined
 
 ),
@@ -162,5 +373,49 @@ select
     days_since_first_booking,
     days_since_last_booking,
     customer_segment,
+    total_cancelled_by_customer,
+    total_cancelled_by_seller,
+    total_declined,
+    total_pending,
+    cancellation_rate,
+    customer_cancellation_rate,
+    first_booked_at,
+    last_booked_at,
+    first_booking_location_id,
+    last_no_show_at,
+    last_cancellation_at,
+    total_visits,
+    first_visit_at,
+    last_visit_at,
+    days_since_last_visit,
+    lifetime_span_days,
+    avg_days_between_visits,
+    visits_last_30_days,
+    visits_last_90_days,
+    visits_last_365_days,
+    no_shows_last_90_days,
+    cancellations_last_90_days,
+    upcoming_bookings,
+    next_booking_at,
+    days_until_next_booking,
+    total_payments,
+    total_failed_payments,
+    total_canceled_payments,
+    total_refunded_payments,
+    total_refunded_cents,
+    largest_ticket_cents,
+    first_payment_at,
+    last_payment_at,
+    revenue_last_30_days_cents,
+    revenue_last_90_days_cents,
+    revenue_last_365_days_cents,
+    completed_payments_last_90_days,
+    avg_revenue_per_visit_cents,
+    total_notes,
+    accepted_locations,
+    preferred_weekday,
+    preferred_hour_utc,
+    referrer_enrolled_at,
+    days_since_profile_created,
     as_of
 from segmented

@@ -9,12 +9,18 @@
   "new customer" to another day (DECISIONLOG "Late and corrected data").
   appointment_day_key (md5 of org|location|date) is the row key, since
   location_id may be null.
+  The post-hook re-points the view analytics_appointments_by_location_daily at
+  the rebuilt table, so a build without the view does not drop it (CASCADE).
 -#}
 {{ config(
     materialized='table',
     tags=['daily'],
     event_time='booking_date',
     indexes=[{'columns': ['appointment_day_key'], 'unique': true}, {'columns': ['organization_id', 'booking_date']}],
+    post_hook=[
+        "{{ bookings_keep_appointments_view() }}",
+        {'sql': "{{ bookings_keep_appointments_view('cache') }}", 'transaction': false},
+    ],
 ) }}
 
 with
