@@ -216,7 +216,7 @@ running as (
 
 ),
 
-trailing as (
+windowed as (
 
     -- trailing windows of the seed's length: the running sum minus the running sum `scale` days earlier
     select
@@ -239,39 +239,39 @@ trailing as (
 components as (
 
     select
-        trailing.partner_id,
-        trailing.metric_date,
-        trailing.partner_status,
-        trailing.mechanics_active,
-        trailing.dashboard_logins,
-        trailing.profile_updates,
-        trailing.api_successes,
-        trailing.api_errors,
-        trailing.last_login_date,
-        {{ dbt.datediff('trailing.last_login_date', 'trailing.metric_date', 'day') }} as days_since_last_login,
-        case when trailing.partner_status = 'active' then 1.0 else 0.0 end as status_component,
+        windowed.partner_id,
+        windowed.metric_date,
+        windowed.partner_status,
+        windowed.mechanics_active,
+        windowed.dashboard_logins,
+        windowed.profile_updates,
+        windowed.api_successes,
+        windowed.api_errors,
+        windowed.last_login_date,
+        {{ dbt.datediff('windowed.last_login_date', 'windowed.metric_date', 'day') }} as days_since_last_login,
+        case when windowed.partner_status = 'active' then 1.0 else 0.0 end as status_component,
         case
-            when trailing.last_login_date is null then 0.0
+            when windowed.last_login_date is null then 0.0
             else greatest(
                 0.0,
-                1.0 - {{ dbt.datediff('trailing.last_login_date', 'trailing.metric_date', 'day') }}
+                1.0 - {{ dbt.datediff('windowed.last_login_date', 'windowed.metric_date', 'day') }}
                 / weights.recency_days
             )
         end as recency_component,
-        least(1.0, trailing.mechanics_active / weights.mechanics_full) as mechanics_component,
+        least(1.0, windowed.mechanics_active / weights.mechanics_full) as mechanics_component,
         case
-            when trailing.api_successes_window + trailing.api_errors_window = 0 then 1.0
-            else cast(trailing.api_successes_window as {{ dbt.type_numeric() }})
-                / (trailing.api_successes_window + trailing.api_errors_window)
+            when windowed.api_successes_window + windowed.api_errors_window = 0 then 1.0
+            else cast(windowed.api_successes_window as {{ dbt.type_numeric() }})
+                / (windowed.api_successes_window + windowed.api_errors_window)
         end as api_component,
-        case when trailing.profile_updates_window > 0 then 1.0 else 0.0 end as profile_component,
+        case when windowed.profile_updates_window > 0 then 1.0 else 0.0 end as profile_component,
         weights.w_status,
         weights.w_recency,
         weights.w_mechanics,
         weights.w_api,
         weights.w_profile,
         weights.w_total
-    from trailing
+    from windowed
     cross join weights
 
 )
