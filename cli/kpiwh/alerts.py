@@ -37,6 +37,8 @@ SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
 ALERTS_TABLE = "marts.fct_alerts"
 #: what `kpi alerts --evaluate` builds: the rules seed and every model tagged `alerts`
 EVALUATE_SELECT = ["alert_rules", "tag:alerts"]
+#: what a backfill's middle instants skip: the alert models that do not depend on the instant
+LIGHT_EXCLUDE = "int_alert_metric_values"
 #: the steps `--every` accepts (the seed's cron: hourly alert checks, daily metrics)
 EVERY = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
 #: most instants one backfill evaluates (a year of hourly checks): a typo in --from stays cheap
@@ -160,8 +162,10 @@ def backfill(
 ) -> int:
     """Evaluate the alerts at each instant of a past window, oldest first (alert history backfill).
 
-    The project is parsed once; each instant is one ``dbt build`` of the alert models, as the
-    hourly cron would have run it. Idempotent: instants already evaluated change nothing.
+    The project is parsed once; the first and last instants are a full ``dbt build`` of the alert
+    models (seed, models, data tests), the instants between a ``dbt run`` of the models that
+    depend on the instant (``light``): the lifecycle is the same as the hourly cron's, its tests
+    judge the final state. Idempotent: instants already evaluated change nothing.
 
     Args:
         instants: from :func:`evaluation_instants`.
@@ -177,11 +181,11 @@ def backfill(
     for i, at in enumerate(instants, start=1):
         if on_instant is not None:
             on_instant(i, at)
-        evaluate(at, console=console, manifest=manifest, rule=rule)
+        evaluate(at, console=console, manifest=manifest, rule=rule, light=1 < i < len(instants))
     return len(instants)
 
 
-def evaluate(evaluated_at: str, console=None, manifest=None, rule: str | None = None):
+def evaluate(evaluated_at: str, console=None, manifest=None, rule: str | None = None, light: bool = False):
     """Run ``dbt build`` of the alert models at an evaluation instant.
 
     The instant reaches dbt as env var ``KPI_ALERTS_EVALUATED_AT`` (read by the
@@ -194,6 +198,9 @@ def evaluate(evaluated_at: str, console=None, manifest=None, rule: str | None = 
             process parse once; the instant is rendered at run time, not at parse time).
         rule: judge only this rule id (env var ``KPI_ALERTS_RULES``, macro
             alerts_selected_rules()); None = every rule.
+        light: ``dbt run`` of the models that depend on the instant only — no seed, no
+            int_alert_metric_values (the same at every instant), no data tests: the middle
+            instants of a backfill, whose first and last instants run the full build.
     Returns:
         the runner's RunSummary.
     Raises:
@@ -206,11 +213,14 @@ def evaluate(evaluated_at: str, console=None, manifest=None, rule: str | None = 
         os.environ["KPI_ALERTS_RULES"] = rule
     else:
         os.environ.pop("KPI_ALERTS_RULES", None)
-    cmd = ["build"]
-    for s in EVALUATE_SELECT:
-        cmd += ["--select", s]
-    # unit tests belong to CI / `kpi build`, not to the hourly evaluation
-    cmd += ["--exclude-resource-type", "unit_test"]
+    if light:
+        cmd = ["run", "--select", "tag:alerts", "--exclude", LIGHT_EXCLUDE]
+    else:
+        cmd = ["build"]
+        for s in EVALUATE_SELECT:
+            cmd += ["--select", s]
+        # unit tests belong to CI / `kpi build`, not to the hourly evaluation
+        cmd += ["--exclude-resource-type", "unit_test"]
     try:
         if manifest is not None:
             return runner.invoke(cmd, console=console, manifest=manifest, progress=False)
