@@ -108,6 +108,6 @@ select
     is_signed_up,
     is_approved,
     is_active,
-    cast(round(cast(hours_to_approval as {{ dbt.type_numeric() }}), 2) as {{ dbt.type_numeric() }}) as hours_to_approval,
-    cast(round(cast(hours_to_active as {{ dbt.type_numeric() }}), 2) as {{ dbt.type_numeric() }}) as hours_to_active
+    round(cast(hours_to_approval as {{ dbt.type_numeric() }}), 2) as hours_to_approval,
+    round(cast(hours_to_active as {{ dbt.type_numeric() }}), 2) as hours_to_active
 from final

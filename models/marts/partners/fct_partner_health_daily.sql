@@ -287,7 +287,7 @@ select
     cast(api_errors as {{ dbt.type_bigint() }}) as api_errors,
     last_login_date,
     cast(days_since_last_login as {{ dbt.type_int() }}) as days_since_last_login,
-    cast(round(cast(
+    round(cast(
         100 * (
             w_status * status_component
             + w_recency * recency_component
@@ -295,5 +295,5 @@ select
             + w_api * api_component
             + w_profile * profile_component
         ) / w_total
-        as {{ dbt.type_numeric() }}), 2) as {{ dbt.type_numeric() }}) as health_score
+        as {{ dbt.type_numeric() }}), 2) as health_score
 from components

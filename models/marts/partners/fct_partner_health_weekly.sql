@@ -61,8 +61,7 @@ select
     daily.last_login_date,
     daily.days_since_last_login,
     daily.health_score,
-    cast(round(cast(weeks.avg_health_score as {{ dbt.type_numeric() }}), 2) as {{ dbt.type_numeric() }})
-        as avg_health_score
+    round(cast(weeks.avg_health_score as {{ dbt.type_numeric() }}), 2) as avg_health_score
 from weeks
 inner join daily
     on weeks.partner_id = daily.partner_id

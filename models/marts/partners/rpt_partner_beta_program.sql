@@ -69,7 +69,7 @@ select
     cast(partners_active as {{ dbt.type_bigint() }}) as partners_active,
     cast(goal_min as {{ dbt.type_int() }}) as beta_goal_min_partners,
     cast(goal_max as {{ dbt.type_int() }}) as beta_goal_max_partners,
-    cast(round(goal_progress_rate, 4) as {{ dbt.type_numeric() }}) as goal_progress_rate,
+    round(goal_progress_rate, 4) as goal_progress_rate,
     beta_status,
     goal_first_reached_date,
     cast(partners_with_mechanics as {{ dbt.type_bigint() }}) as partners_with_mechanics,
