@@ -24,79 +24,113 @@
 
   Output columns: <entity_column>, then per step  <name>_at, is_<name>_reached (boolean),
   and minutes_to_<name> (numeric minutes from step 1, null when not reached; 0 for step 1).
+
+  Cost: linear in the events. The relation is read once (each event flagged with
+  the steps it matches); then one window pass per step over the events of each
+  entity (partition by the entity, no order inside it): step k's time is the
+  minimum over the entity's step-k events at/after step k-1's time, which the
+  previous pass put on every row. Every pass shares one sort by the entity, and
+  no join is left whose plan depends on row estimates (an inequality join of
+  per-step CTEs made PostgreSQL pick nested loops and go quadratic when the
+  events came from a CTE). Portable: plain aggregate window functions over
+  `case`, no FILTER clause or engine-specific function. DECISIONLOG "Funnels in
+  linear time".
 -#}
 {% macro funnel(relation, entity_column, timestamp_column, steps, window_minutes=none, strict=false) -%}
 {%- if steps | length < 1 -%}
     {{ exceptions.raise_compiler_error("funnel() needs at least one step") }}
 {%- endif -%}
 {%- set op = ">" if strict else ">=" -%}
-{%- set first = steps[0].name -%}
+{%- set conditions = [] -%}
+{%- for step in steps -%}
+    {%- if step.condition is defined -%}
+        {%- do conditions.append(step.condition) -%}
+    {%- else -%}
+        {%- do conditions.append("event_domain = '" ~ step.domain ~ "' and event_type = '" ~ step.event_type ~ "'") -%}
+    {%- endif -%}
+{%- endfor -%}
 with
 
-{% for step in steps -%}
-{%- if step.condition is defined %}
-    {%- set cond = step.condition -%}
-{%- else %}
-    {%- set cond = "event_domain = '" ~ step.domain ~ "' and event_type = '" ~ step.event_type ~ "'" -%}
-{%- endif %}
-funnel_events_{{ loop.index }} as (
+funnel_events as (
 
+    -- one read of the relation: each event with the steps it matches
     select
         {{ entity_column }} as funnel_entity,
         {{ timestamp_column }} as funnel_ts
+        {%- for cond in conditions %},
+        case when ({{ cond }}) then 1 else 0 end as is_step_{{ loop.index }}
+        {%- endfor %}
     from {{ relation }}
-    where ({{ cond }})
-        and {{ entity_column }} is not null
+    where {{ entity_column }} is not null
         and {{ timestamp_column }} is not null
+        and (
+            {%- for cond in conditions %}
+            {{ "or " if not loop.first }}({{ cond }})
+            {%- endfor %}
+        )
 
 ),
 
-{% endfor -%}
-funnel_step_1 as (
+funnel_pass_1 as (
 
+    -- step 1: the entity's first step-1 event
     select
-        funnel_entity,
-        min(funnel_ts) as step_at
-    from funnel_events_1
-    group by funnel_entity
+        funnel_events.*,
+        min(case when is_step_1 = 1 then funnel_ts end) over (partition by funnel_entity) as step_1_at
+    from funnel_events
 
 ),
 
 {% for step in steps[1:] -%}
 {%- set k = loop.index + 1 %}
-funnel_step_{{ k }} as (
+funnel_pass_{{ k }} as (
 
+    -- step {{ k }}: the first step-{{ k }} event {{ "after" if strict else "at or after" }} step {{ k - 1 }}'s time
+    {%- if window_minutes is not none %}, within the window from step 1{% endif %}
     select
-        previous_step.funnel_entity,
-        min(this_step.funnel_ts) as step_at
-    from funnel_step_{{ k - 1 }} as previous_step
-    inner join funnel_events_{{ k }} as this_step
-        on previous_step.funnel_entity = this_step.funnel_entity
-        and this_step.funnel_ts {{ op }} previous_step.step_at
-    {%- if window_minutes is not none %}
-    inner join funnel_step_1 as entry_step
-        on previous_step.funnel_entity = entry_step.funnel_entity
-        and this_step.funnel_ts <= {{ dbt.dateadd('minute', window_minutes, 'entry_step.step_at') }}
+        funnel_pass_{{ k - 1 }}.*,
+        min(
+            case
+                when is_step_{{ k }} = 1
+                    and funnel_ts {{ op }} step_{{ k - 1 }}_at
+                    {%- if window_minutes is not none %}
+                    and funnel_ts <= {{ dbt.dateadd('minute', window_minutes, 'step_1_at') }}
+                    {%- endif %}
+                    then funnel_ts
+            end
+        ) over (partition by funnel_entity) as step_{{ k }}_at
+    from funnel_pass_{{ k - 1 }}
+    {%- if k == 2 %}
+    where step_1_at is not null
     {%- endif %}
-    group by previous_step.funnel_entity
 
 ),
 
 {% endfor -%}
+funnel_steps as (
+
+    -- every row of an entity carries the same step times: one row per entity
+    select
+        funnel_entity
+        {%- for step in steps %},
+        min(step_{{ loop.index }}_at) as step_{{ loop.index }}_at
+        {%- endfor %}
+    from funnel_pass_{{ steps | length }}
+    where step_1_at is not null
+    group by funnel_entity
+
+),
+
 funnel_final as (
 
     select
-        funnel_step_1.funnel_entity as {{ entity_column }}
+        funnel_entity as {{ entity_column }}
         {%- for step in steps %}
-        , funnel_step_{{ loop.index }}.step_at as {{ step.name }}_at
-        , funnel_step_{{ loop.index }}.step_at is not null as is_{{ step.name }}_reached
-        , {{ minutes_between('funnel_step_1.step_at', 'funnel_step_' ~ loop.index ~ '.step_at') }} as minutes_to_{{ step.name }}
+        , step_{{ loop.index }}_at as {{ step.name }}_at
+        , step_{{ loop.index }}_at is not null as is_{{ step.name }}_reached
+        , {{ minutes_between('step_1_at', 'step_' ~ loop.index ~ '_at') }} as minutes_to_{{ step.name }}
         {%- endfor %}
-    from funnel_step_1
-    {%- for step in steps[1:] %}
-    left join funnel_step_{{ loop.index + 1 }}
-        on funnel_step_1.funnel_entity = funnel_step_{{ loop.index + 1 }}.funnel_entity
-    {%- endfor %}
+    from funnel_steps
 
 )
 

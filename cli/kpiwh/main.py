@@ -625,11 +625,22 @@ def build(
             "before the retention cut-off.",
         ),
     ] = False,
+    partitions_ahead: Annotated[
+        int,
+        typer.Option(
+            "--partitions-ahead",
+            min=0,
+            help="First create the missing raw.events_raw partitions of the current month and this many "
+            "following ones (seed 004's scheduled partition maintenance; idempotent).",
+        ),
+    ] = 2,
 ) -> None:
     """Run `dbt build` (seeds, models, snapshots, tests) with progress and a summary table.
 
     The summary names each test that warned or failed with its failing-row count.
     One build at a time per warehouse: a second one exits 1 naming the holder, or waits with --wait.
+    Before dbt runs, the events_raw partitions of the current month and the next
+    --partitions-ahead months are created when missing (when the raw contract exists).
     """
     from . import publish  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
 
@@ -672,6 +683,12 @@ def build(
             )
         else:
             err.print(f"raw data check passed: {len(result.outcomes)} expectations", highlight=False)
+    from . import db, partitions  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    with db.connect() as conn:
+        created = partitions.ensure_ahead(conn, partitions_ahead)
+    if created:
+        err.print(f"partitions created: {', '.join(created)}", highlight=False, soft_wrap=True)
     cmd = ["build"]
     for s in select or []:
         cmd += ["--select", s]
@@ -879,6 +896,43 @@ def report_weekly(
     with db.connect() as conn:
         data = report.build_report(conn, tenant, week)
     text = report.render(data, fmt)
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
+    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+
+
+@report_app.command("pilot")
+@handled
+def report_pilot(
+    scope: Annotated[
+        str,
+        typer.Option(
+            "--scope",
+            help="Pilot scope <country>:<category>[:<version>], e.g. MN:USED_CAR_PRIVATE (every template version) "
+            "or MN:USED_CAR_PRIVATE:2.",
+        ),
+    ],
+    fmt: Annotated[str, typer.Option("--format", help="md | json | html")] = "md",
+    out_file: Annotated[Path | None, typer.Option("--out", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Seed 003's final pilot report: metrics against targets, weekly trends, v1 vs v2, disputes, rollback, recommendations."""
+    from . import db, pilot_report  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    if fmt not in pilot_report.FORMATS:
+        raise UsageError(f"--format: '{fmt}' is not one of {', '.join(pilot_report.FORMATS)}")
+    pilot_report.parse_scope(scope)
+    if out_file is not None:
+        if out_file.is_dir():
+            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
+        writable_dir(out_file.parent, "--out")
+    with db.connect() as conn:
+        data = pilot_report.build_report(conn, scope)
+    text = pilot_report.render(data, fmt)
     if out_file is None:
         sys.stdout.write(text)
         return

@@ -222,3 +222,36 @@ def pruned_until(conn: psycopg.Connection) -> datetime | None:
         bounds.append(conn.execute("select max(range_end) from ops.pruned_partitions").fetchone()[0])
     bounds = [b for b in bounds if b is not None]
     return max(bounds) if bounds else None
+
+
+#: months after the current one ``kpi build`` keeps partitioned (seed 004's weekly maintenance:
+#: ``create_events_partition(CURRENT_DATE + INTERVAL '2 months')``)
+BUILD_MONTHS_AHEAD = 2
+
+
+def ensure_ahead(conn: psycopg.Connection, months_ahead: int = BUILD_MONTHS_AHEAD, today=None) -> list[str]:
+    """Create the missing partitions of ``raw.events_raw`` for the current month and ``months_ahead`` more.
+
+    What the scheduled run does before it builds (``kpi build``): idempotent (an existing
+    partition is left alone), nothing at all while the raw contract does not exist (``kpi init``
+    creates it with its partitions).
+
+    Args:
+        conn: autocommit connection; the partitions are created in one transaction.
+        months_ahead (int): months after the current one (>= 0).
+        today (date | None): the current UTC day (tests); default today.
+    Returns:
+        list[str]: names of the partitions created (empty when all existed).
+    Raises:
+        UsageError: ``months_ahead`` < 0.
+    """
+    if months_ahead < 0:
+        raise UsageError(f"--partitions-ahead: {months_ahead} is not a number of months >= 0")
+    exists = conn.execute(
+        "select to_regclass(%s) is not null", (f"{contract.RAW_SCHEMA}.{contract.PARTITIONED_TABLE}",)
+    ).fetchone()[0]
+    if not exists:
+        return []
+    today = today or datetime.now(UTC).date()
+    with conn.transaction():
+        return contract.ensure_partitions(conn, contract.months_ahead(today, months_ahead))

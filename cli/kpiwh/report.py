@@ -201,6 +201,7 @@ def build_report(conn, tenant: str, week: str) -> dict:
         p,
     )
     f = funnel[0] if funnel else {}
+    criteria = _success_criteria(conn, tenant, monday)
     return {
         "tenant_id": tenant,
         "tenant_name": t[2],
@@ -244,6 +245,7 @@ def build_report(conn, tenant: str, week: str) -> dict:
         "top_rewards": top,
         "what_improved": row["what_improved"],
         "what_needs_fixing": row["what_needs_fixing"],
+        "success_criteria": criteria,
         "daily": daily,
         "onboarding": {
             "merchant": {
@@ -265,6 +267,49 @@ def build_report(conn, tenant: str, week: str) -> dict:
             "pilot_funnel": funnel_summary,
         },
     }
+
+
+def _success_criteria(conn, tenant: str, monday: date) -> list[dict]:
+    """The playbook's success criteria of the tenant's week (``marts.rpt_weekly_success_criteria``).
+
+    Args:
+        conn: psycopg connection.
+        tenant: merchant tenant id.
+        monday: first day of the ISO week.
+    Returns:
+        One dict per criterion (kpi, label, unit, value, comparator, target, is_met) in the
+        seed's order; empty when the week has no row (no activity) or the mart is not built.
+    """
+    if conn.execute("select to_regclass('marts.rpt_weekly_success_criteria')").fetchone()[0] is None:
+        return []
+    return _rows(
+        conn,
+        "select kpi, label, unit, value, comparator, target, is_met from marts.rpt_weekly_success_criteria "
+        "where tenant_id = %(tenant)s and week_start = %(monday)s order by sort_order, kpi",
+        {"tenant": tenant, "monday": monday},
+    )
+
+
+def _criterion_value(unit: str, value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "rate":
+        return f"{float(value):.1%}"
+    return f"{float(value):,.0f} min" if unit == "minutes" else f"{value}"
+
+
+def _criteria_rows(r: dict) -> list[tuple[str, str, str, str]]:
+    """(label, value, target, status) of each success criterion, for Markdown and HTML."""
+    status = {True: "met", False: "not met", None: "no data"}
+    return [
+        (
+            c["label"],
+            _criterion_value(c["unit"], c["value"]),
+            f"{c['comparator']} {_criterion_value(c['unit'], c['target'])}",
+            status[c["is_met"]],
+        )
+        for c in r.get("success_criteria", [])
+    ]
 
 
 # --------------------------------------------------------------------------- rendering
@@ -315,6 +360,14 @@ def render_markdown(r: dict) -> str:
         "",
     ]
     lines += ["## What improved", "", r["what_improved"], "", "## What needs fixing", "", r["what_needs_fixing"], ""]
+    lines += ["## Success criteria", ""]
+    crit = _criteria_rows(r)
+    if crit:
+        lines += ["| criterion | this week | target | status |", "|---|---:|---:|---|"]
+        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in crit]
+    else:
+        lines.append("No criterion evaluated (no activity this week).")
+    lines.append("")
     ret, fr = r["retention"], r["friction"]
     lines += [
         "## Retention signals",
@@ -473,6 +526,7 @@ def render_html(r: dict) -> str:
             summary_rows=_summary_rows(r),
             what_improved=r["what_improved"],
             what_needs_fixing=r["what_needs_fixing"],
+            criteria_rows=_criteria_rows(r),
             retention=r["retention"],
             repeat_customer_rate=_fmt("repeat_customer_rate", r["retention"]["repeat_customer_rate"]),
             friction=r["friction"],

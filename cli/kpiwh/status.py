@@ -20,7 +20,17 @@ seed, snapshot and ``dbt source freshness``, from ``kpi`` or a plain ``dbt``
   whose rows arrived since is *pending* (the next build takes it); one without
   data is a quiet day, reported only;
 - source freshness: the last recorded ``dbt source freshness`` (run it first
-  with ``kpi status --freshness``). An empty source table is "empty", not stale.
+  with ``kpi status --freshness``). An empty source table is "empty", not stale;
+- partition health (seed 004 runbook "Partition health check"): per monthly
+  partition of ``raw.events_raw`` its bounds, size, rows and oldest / newest UTC
+  day, and which of the current and next ``PARTITIONS_AHEAD`` months have no
+  partition yet (``kpi build`` creates them);
+- event schema versions: the staged events whose (domain, type, schema_version)
+  is not in the ``event_schema_versions`` registry seed, counted per version.
+
+Partition gaps and unregistered versions are reported, not unhealthy: events of
+an unregistered version are still staged and counted by type (the registry's
+dbt test warns), and a missing future partition is created by the next build.
 
 Unhealthy (exit 1) when the newest recorded run other than a freshness check
 is not ``success``, a non-empty source is past its ``error_after``, a daily mart
@@ -39,7 +49,7 @@ from psycopg import sql
 from rich.table import Table
 from rich.text import Text
 
-from . import config, output, runner
+from . import config, contract, output, partitions, runner
 
 RUNS_TABLE = "ops.etl_job_runs"
 NODES_TABLE = "ops.etl_job_run_nodes"
@@ -63,6 +73,8 @@ class Status:
         freshness: one dict per source of the last freshness check (status pass|warn|error|empty).
         freshness_checked_at: when that check ran (None: never).
         problems: one-line reasons the warehouse is unhealthy (empty = healthy).
+        partitions: :func:`partition_health` (None: no raw.events_raw).
+        schema_versions: :func:`unregistered_versions` (None: staging or the registry not built).
     """
 
     days: int
@@ -75,6 +87,8 @@ class Status:
     freshness: list[dict] = field(default_factory=list)
     freshness_checked_at: datetime | None = None
     problems: list[str] = field(default_factory=list)
+    partitions: dict | None = None
+    schema_versions: dict | None = None
 
     @property
     def healthy(self) -> bool:
@@ -386,6 +400,87 @@ def unprocessed(conn, marts: list[dict]) -> dict:
     return out
 
 
+#: the registry seed of event schema versions (schema config on the shared targets)
+SCHEMA_REGISTRY = "config.event_schema_versions"
+#: months after the current one whose events_raw partition should exist (seed 004's weekly
+#: maintenance creates CURRENT_DATE + 2 months); ``kpi build`` creates them
+PARTITIONS_AHEAD = 2
+
+
+def partition_health(conn, today: date | None = None, months_ahead: int = PARTITIONS_AHEAD) -> dict | None:
+    """The monthly partitions of ``raw.events_raw``: size, rows, oldest and newest day (seed 004 runbook).
+
+    Rows and days are exact (one ``count(*)`` / ``min`` / ``max`` over each partition); size is
+    ``pg_total_relation_size`` (table, indexes and TOAST).
+
+    Args:
+        conn: psycopg connection.
+        today: the current UTC day (tests); default today.
+        months_ahead: the current month and this many following ones should have a partition.
+    Returns:
+        ``{"partitions": [{"name", "range_start", "range_end", "size_bytes", "rows", "oldest_day",
+        "newest_day"}] (oldest first; days None for an empty partition), "months_missing":
+        ["YYYY-MM", ...] (of the current and next ``months_ahead`` months), "months_ahead":
+        months_ahead, "rows": total, "size_bytes": total}``; None when raw.events_raw does not exist.
+    """
+    if not _exists(conn, f"{contract.RAW_SCHEMA}.{contract.PARTITIONED_TABLE}"):
+        return None
+    today = today or datetime.now(UTC).date()
+    rows = []
+    for part in partitions.list_partitions(conn):
+        rel = sql.Identifier(contract.RAW_SCHEMA, part.name)
+        n, oldest, newest = conn.execute(
+            sql.SQL(
+                "select count(*), cast(min(occurred_at) at time zone 'UTC' as date), "
+                "cast(max(occurred_at) at time zone 'UTC' as date) from {}"
+            ).format(rel)
+        ).fetchone()
+        size = conn.execute(
+            "select pg_total_relation_size(%s::regclass)", (f"{contract.RAW_SCHEMA}.{part.name}",)
+        ).fetchone()[0]
+        rows.append(
+            {
+                "name": part.name,
+                "range_start": part.start.astimezone(UTC).date(),
+                "range_end": part.end.astimezone(UTC).date(),
+                "size_bytes": int(size),
+                "rows": int(n),
+                "oldest_day": oldest,
+                "newest_day": newest,
+            }
+        )
+    covered = {r["range_start"] for r in rows}
+    missing = [f"{m:%Y-%m}" for m in contract.months_ahead(today, months_ahead) if m not in covered]
+    return {
+        "partitions": rows,
+        "months_missing": missing,
+        "months_ahead": months_ahead,
+        "rows": sum(r["rows"] for r in rows),
+        "size_bytes": sum(r["size_bytes"] for r in rows),
+    }
+
+
+def unregistered_versions(conn) -> dict | None:
+    """Staged events whose (event_domain, event_type, schema_version) is not in the registry seed.
+
+    Returns:
+        ``{"events": total, "versions": [{"event_domain", "event_type", "schema_version", "events"}]}``
+        (most events first); None while staging or the registry (``config.event_schema_versions``)
+        is not built.
+    """
+    if not (_exists(conn, STAGING) and _exists(conn, SCHEMA_REGISTRY)):
+        return None
+    versions = _dicts(
+        conn.execute(
+            f"select s.event_domain, s.event_type, s.schema_version, count(*) as events from {STAGING} s "
+            f"where not exists (select 1 from {SCHEMA_REGISTRY} r where r.event_domain = s.event_domain "
+            "and r.event_type = s.event_type and r.schema_version = s.schema_version) "
+            "group by 1, 2, 3 order by 4 desc, 1, 2, 3"
+        )
+    )
+    return {"events": sum(v["events"] for v in versions), "versions": versions}
+
+
 def collect(
     conn, days: int = 7, limit: int = 10, manifest: dict | None = None, max_wait_hours: float = DEFAULT_MAX_WAIT_HOURS
 ) -> Status:
@@ -442,6 +537,8 @@ def collect(
     marts = daily_marts(manifest)
     st.coverage_end, st.coverage = coverage(conn, marts, days, max_wait)
     st.unprocessed = unprocessed(conn, marts)
+    st.partitions = partition_health(conn)
+    st.schema_versions = unregistered_versions(conn)
 
     last_build = next((r for r in st.runs if r["command"] != "freshness"), None)
     if last_build is not None and last_build["status"] != "success":
@@ -500,6 +597,10 @@ def to_jsonable(st: Status) -> dict:
         "coverage": {"end": conv(st.coverage_end), "days": st.days, "marts": st.coverage},
         "unprocessed": {k: conv(v) for k, v in st.unprocessed.items()},
         "freshness": {"checked_at": conv(st.freshness_checked_at), "sources": rows(st.freshness)},
+        "partitions": None
+        if st.partitions is None
+        else {**st.partitions, "partitions": rows(st.partitions["partitions"])},
+        "schema_versions": st.schema_versions,
     }
 
 
@@ -604,5 +705,63 @@ def render_tables(st: Status) -> list:
         out.append(t)
     else:
         out.append("source freshness: never checked (run `kpi status --freshness`)")
+    out.extend(_render_partitions(st.partitions))
+    sv = st.schema_versions
+    if sv is None:
+        out.append(Text("event schema versions: not checked (staging or the event_schema_versions seed not built)"))
+    elif sv["events"]:
+        listed = ", ".join(
+            f"{v['event_domain']}.{v['event_type']} v{v['schema_version']} ({v['events']})" for v in sv["versions"][:10]
+        )
+        out.append(
+            Text(
+                f"event schema versions: {sv['events']} staged event(s) of {len(sv['versions'])} unregistered "
+                f"version(s): {listed} (add them to seeds/event_schema_versions.csv)"
+            )
+        )
+    else:
+        out.append(Text("event schema versions: every staged event's version is registered"))
     out.append("healthy" if st.healthy else "UNHEALTHY: " + "; ".join(st.problems))
     return out
+
+
+def _size(n: int) -> str:
+    """Bytes as pg_size_pretty does (bytes, kB, MB, GB, TB; 1024-based)."""
+    v = float(n)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if v < 10 * 1024 or unit == "GB":
+            return f"{v:.0f} {unit}" if unit == "bytes" else f"{v:.1f} {unit}"
+        v /= 1024
+    return f"{v:.1f} TB"  # pragma: no cover
+
+
+def _render_partitions(ph: dict | None) -> list:
+    """The partition-health table and its line on missing months (see :func:`partition_health`)."""
+    if ph is None:
+        return [Text("partitions: raw.events_raw does not exist (run `kpi init`)")]
+    t = Table(
+        title=f"partition health: raw.events_raw, {len(ph['partitions'])} partition(s), "
+        f"{ph['rows']} rows, {_size(ph['size_bytes'])}"
+    )
+    rows = [
+        [
+            p["name"],
+            f"{p['range_start']} .. {p['range_end']}",
+            _size(p["size_bytes"]),
+            str(p["rows"]),
+            str(p["oldest_day"] or "-"),
+            str(p["newest_day"] or "-"),
+        ]
+        for p in ph["partitions"]
+    ]
+    for i, col in enumerate(("partition", "range [start, end)", "size", "rows", "oldest day", "newest day")):
+        output.id_column(t, col, [r[i] for r in rows], justify="right" if col in ("size", "rows") else "left")
+    for r in rows:
+        t.add_row(*r)
+    missing = ph["months_missing"]
+    line = (
+        f"partitions ahead: missing for {', '.join(missing)} (the next `kpi build` creates them)"
+        if missing
+        else f"partitions ahead: the current month and the next {ph['months_ahead']} exist"
+    )
+    return [t, Text(line)]

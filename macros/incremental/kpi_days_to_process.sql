@@ -7,6 +7,10 @@
       (stg_platform__events.dbt_loaded_at > watermark), both the day an event
       is on now (event_date) and the day a corrected copy moved it from
       (previous_event_date), restricted to the config's `domains` when given;
+    * with `entity_days` true, the days of every staged event of those domains
+      whose entity_id is one of the events' above (the whole history of a
+      touched entity, e.g. a moderation flag whose first decision or appeal
+      review a late event re-classifies; needs `domains`);
     * the days of rows of each `intermediates` pair (model name, day column;
       a column named *_at is a timestamptz, taken as its UTC day)
       recomputed since the watermark (staged_at > watermark), e.g. an order
@@ -21,7 +25,7 @@
       recomputed whole; their kept aggregates stay as they are (a late event
       older than that is staged, removed by the next retention run, and never
       recomputes its day).
-  Config (model): kpi_changed_days = {'domains': [...], 'intermediates': [[name, column], ...], 'days_after': N}.
+  Config (model): kpi_changed_days = {'domains': [...], 'entity_days': bool, 'intermediates': [[name, column], ...], 'days_after': N}.
   Returns a sorted list of ISO date strings; none outside an incremental run
   (first build, --full-refresh, parse/compile): then the model reads everything.
   Called by the model (its filters) and by the strategy (what it deletes): both
@@ -44,6 +48,15 @@
         union
         select cast(previous_event_date as {{ dbt.type_string() }}) from {{ staging }}
         where dbt_loaded_at > {{ watermark }} and previous_event_date is not null{{ domain_filter }}
+        {%- if spec.get('entity_days') and domains %}
+        union
+        -- the other days of the touched entities (index on event_domain, entity_id)
+        select cast(event_date as {{ dbt.type_string() }}) from {{ staging }}
+        where entity_id in (
+            select entity_id from {{ staging }}
+            where dbt_loaded_at > {{ watermark }} and entity_id is not null{{ domain_filter }}
+        ){{ domain_filter }}
+        {%- endif %}
         {%- for name, column in spec.get('intermediates') or [] %}
         {%- set day = utc_date(column) if column.endswith('_at') else column %}
         union

@@ -11,6 +11,9 @@
      a role reads only its own mappings (kpi_admin reads all), so the tenant
      policies of the marts can simply say "tenant_id in (select tenant_id
      from ops.tenant_access)";
+  2b. ops.reader_access(role_name, reader_id): which role reads which reader's
+     rows of the per-reader marts (access own_last_30_days; seed 004 "Reader:
+     self-performance metrics only"), under the same own-mappings policy;
   3. raw source tables (not owned by dbt): usage + select to kpi_admin only,
      also for tables the same user creates later (new monthly partitions).
   Nothing at all when var kpi_security is false.
@@ -48,11 +51,27 @@ create table if not exists ops.tenant_access (
 );
 comment on table ops.tenant_access is 'Which role (a BI login or a group role) sees which tenant''s rows in the tenant-scoped marts (row-level security). kpi_admin sees every row without a mapping. docs/security.md';
 alter table ops.tenant_access enable row level security;
+create table if not exists ops.reader_access (
+    role_name   text not null,
+    reader_id   text not null,
+    granted_at  timestamptz not null default now(),
+    primary key (role_name, reader_id)
+);
+comment on table ops.reader_access is 'Which role (a reader''s BI login or a group role) sees which reader''s rows in the per-reader marts (row-level security, last 30 days). docs/security.md';
+alter table ops.reader_access enable row level security;
 do $kpi$
 begin
     if not exists (select 1 from pg_policies where schemaname = 'ops' and tablename = 'tenant_access'
                    and policyname = 'kpi_own_mappings') then
         create policy kpi_own_mappings on ops.tenant_access for select using (
+            pg_has_role('kpi_admin', 'usage')
+            or exists (select 1 from pg_roles as r
+                       where r.rolname = role_name and pg_has_role(r.oid, 'usage'))
+        );
+    end if;
+    if not exists (select 1 from pg_policies where schemaname = 'ops' and tablename = 'reader_access'
+                   and policyname = 'kpi_own_mappings') then
+        create policy kpi_own_mappings on ops.reader_access for select using (
             pg_has_role('kpi_admin', 'usage')
             or exists (select 1 from pg_roles as r
                        where r.rolname = role_name and pg_has_role(r.oid, 'usage'))
@@ -67,6 +86,7 @@ end
 $kpi$;
 grant usage on schema ops to {{ roles | join(', ') }};
 grant select on ops.tenant_access to {{ roles | join(', ') }};
+grant select on ops.reader_access to {{ roles | join(', ') }};
 {%- endif -%}
 {%- endmacro %}
 

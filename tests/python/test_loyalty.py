@@ -24,7 +24,14 @@ from kpiwh import report
 
 FIX = FIXTURES / "loyalty_small"
 CHROMIUM = Path("/usr/bin/chromium")
-SELECT = ["-s", "+rpt_weekly_merchant_report", "-s", "+rpt_onboarding_funnel_summary"]
+SELECT = [
+    "-s",
+    "+rpt_weekly_merchant_report",
+    "-s",
+    "+rpt_onboarding_funnel_summary",
+    "-s",
+    "+rpt_weekly_success_criteria",
+]
 
 
 def _ok(r):
@@ -145,6 +152,15 @@ def test_weekly_report_rows(db):
     assert b3[7] == "Repeat customers fell 100% (2 to 0). Scan error rate rose 50.0 points (0.0% to 50.0%)."
 
 
+def test_weekly_success_criteria_match_hand_computed_rows(db):
+    # targets (seed loyalty_success_criteria): repeat rate >= 0.30, redemption >= 0.20, error rate <= 0.05,
+    # first scan <= 10 min. mer_a W02: 2/4 repeat, 1/5 redeemed (= 0.20: met), 4/7 errors, first scan
+    # after 180 min; mer_b W03: no issue (redemption n/a: is_met null); mer_b never scanned (null)
+    assert_relation_equals_csv(
+        db, "marts.rpt_weekly_success_criteria", FIX / "expected" / "rpt_weekly_success_criteria.csv"
+    )
+
+
 # --------------------------------------------------------------------------- kpi report weekly
 def test_report_json(built):
     r = _ok(run_kpi("report", "weekly", "--tenant", "mer_a", "--week", "2025-W03", "--format", "json", env=built))
@@ -162,6 +178,12 @@ def test_report_json(built):
     assert rep["what_improved"].startswith("Redemption rate rose 80.0 points")
     assert rep["onboarding"]["merchant"]["minutes_to_first_scan"] == 180.0
     assert [s["merchants_reached"] for s in rep["onboarding"]["pilot_funnel"]] == [2, 2, 1, 1, 1]
+    assert [(c["kpi"], c["value"], c["is_met"]) for c in rep["success_criteria"]] == [
+        ("repeat_customer_rate", 0.4, True),
+        ("redemption_rate", 1.0, True),
+        ("error_rate", 0.0, True),
+        ("minutes_to_first_scan", 180.0, False),
+    ]
 
 
 def test_report_markdown(built, tmp_path):
@@ -173,12 +195,15 @@ def test_report_markdown(built, tmp_path):
     assert "| Scan error rate | 50.0% | 0.0% | +50.0 pts |" in md
     assert "| 1 | rw_b1 | 1 | 100 |" in md
     assert "location created: 30 min; staff invited: not yet" in md
+    assert "| Redemption rate | n/a | >= 20.0% | no data |" in md
+    assert "| Scan error rate | 50.0% | <= 5.0% | not met |" in md
 
 
 def test_report_week_without_activity(built):
     r = _ok(run_kpi("report", "weekly", "--tenant", "mer_a", "--week", "2025-W05", "--format", "json", env=built))
     rep = json.loads(r.stdout)
     assert rep["has_data"] is False and rep["summary"]["transactions_total"] == 0 and rep["daily"] == []
+    assert rep["success_criteria"] == []
 
 
 @pytest.mark.parametrize(

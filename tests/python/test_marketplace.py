@@ -219,3 +219,218 @@ def test_export_deals_bad_input_exits_2(use_built_db, tmp_path, args, message):
     assert r.returncode == 2
     assert message in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+# --------------------------------------------------------------------------- pilot scopes (issue 15)
+SCOPE_ALL = "MN:USED_CAR_PRIVATE"
+
+
+def test_pilot_scope_kpis_all_versions_weekly_against_week_1_and_cumulative(built):
+    # the scope over both versions: W10 (D1 D2 D3 D8) is week 1, W11 (D4 D5) week 2, W13 (D6 D7)
+    # week 4 (calendar weeks: W12 has no deal); README.md's hand computation, baseline = W10
+    assert_relation_equals_csv(
+        built,
+        f"(select * from marts.rpt_pilot_scope_kpis where scope = '{SCOPE_ALL}') as r",
+        FIX / "expected" / "rpt_pilot_scope_kpis_all_versions.csv",
+    )
+
+
+def test_pilot_scope_kpis_of_one_version_equal_the_pilot_kpis(built):
+    # the fixture is one country x category, so a version's scope is rpt_pilot_kpis' version
+    diff = built.execute("""
+        select s.scope, s.period, s.kpi from marts.rpt_pilot_scope_kpis s
+        full join marts.rpt_pilot_kpis k
+          on k.period_type = s.period_type and k.period = s.period and k.kpi = s.kpi
+         and k.template_version = s.template_version
+        where (s.version_scope is null or s.version_scope <> 'all')
+          and (s.scope is null or k.kpi is null
+               or row(s.numerator, s.denominator, s.value, s.target, s.is_met)
+                  is distinct from row(k.numerator, k.denominator, k.value, k.target, k.is_met))""").fetchall()
+    assert diff == []
+    assert built.execute("select distinct scope from marts.rpt_pilot_scope_kpis order by 1").fetchall() == [
+        (SCOPE_ALL,),
+        (SCOPE_ALL + ":1",),
+        (SCOPE_ALL + ":2",),
+    ]
+
+
+def test_pilot_daily_summary_per_scope(built):
+    # end of 03-06: X1 open without evidence (E1 came 03-07); 03-13: D2 D8 stuck (v1), X3 without
+    # evidence and D5 in inspection (v2); 03-29: D2 D8 D6 stuck, X5 without evidence (E4 came 03-30)
+    assert_relation_equals_csv(
+        built,
+        "(select * from marts.rpt_pilot_daily_summary "
+        "where metric_date in ('2025-03-06', '2025-03-13', '2025-03-29')) as r",
+        FIX / "expected" / "rpt_pilot_daily_summary_selected_days.csv",
+    )
+    # the 'all' scope is the sum of its versions, day by day, and reconciles with metrics_daily_deals
+    assert (
+        built.execute("""
+        select count(*) from marts.rpt_pilot_daily_summary a
+        left join (select metric_date, sum(deals_created) c, sum(issues_identified) i
+                   from marts.rpt_pilot_daily_summary where version_scope <> 'all' group by 1) v
+          on v.metric_date = a.metric_date
+        where a.version_scope = 'all' and (v.c is distinct from a.deals_created or v.i is distinct from a.issues_identified)
+        """).fetchone()[0]
+        == 0
+    )
+    assert built.execute(
+        "select sum(deals_created), sum(deals_settled), sum(disputes_opened) from marts.rpt_pilot_daily_summary "
+        "where version_scope = 'all'"
+    ).fetchone() == (8, 3, 5)
+
+
+def test_pilot_version_comparison_v2_against_v1(built):
+    assert_relation_equals_csv(
+        built, "marts.rpt_pilot_version_comparison", FIX / "expected" / "rpt_pilot_version_comparison.csv"
+    )
+
+
+def test_pilot_rollback_history_fires_first_in_w13(built):
+    # running rate at each Sunday: all 2/4, 3/6, 3/6, 3/8 = 0.375 < 0.50 (rpt_rollback_triggers' 0.375 too)
+    assert_relation_equals_csv(
+        built, "marts.rpt_pilot_rollback_history", FIX / "expected" / "rpt_pilot_rollback_history.csv"
+    )
+
+
+def test_pilot_recommendations_from_the_rules_seed(built):
+    assert_relation_equals_csv(
+        built, "marts.rpt_pilot_recommendations", FIX / "expected" / "rpt_pilot_recommendations.csv"
+    )
+
+
+def _with_motorcycle_deal(tmp_path):
+    """The fixture plus D9: a MN MOTORCYCLE_PRIVATE v1 deal settled 240 h after creation."""
+    dst = tmp_path / "moto"
+    shutil.copytree(FIX, dst, ignore=shutil.ignore_patterns("expected", "README.md"))
+    with (dst / "deals.csv").open("a") as fh:
+        fh.write(
+            "D9,MN,MOTORCYCLE_PRIVATE,MN_MOTORCYCLE_PRIVATE,1,usr_b8,usr_s5,100000,MNT,2025-03-03T10:00:00+00:00\n"
+        )
+    with (dst / "deal_state_changes.csv").open("a") as fh:
+        fh.write(
+            "D9,,CREATED,2025-03-03T10:00:00+00:00,buyer\n"
+            "D9,CREATED,FUNDED,2025-03-03T11:00:00+00:00,buyer\n"
+            "D9,FUNDED,INSPECTION,2025-03-04T10:00:00+00:00,seller\n"
+            "D9,INSPECTION,SETTLED,2025-03-13T10:00:00+00:00,buyer\n"
+        )
+    return dst
+
+
+def test_time_to_settle_target_holds_for_used_cars_only(conn, tmp_path):
+    _ok(run_kpi("load", str(_with_motorcycle_deal(tmp_path))))
+    _ok(
+        run_kpi(
+            "build",
+            "--select",
+            "+rpt_pilot_scope_kpis",
+            "--select",
+            "+rpt_pilot_kpis",
+            "--vars",
+            VARS,
+            env={"DBT_INDIRECT_SELECTION": "cautious"},
+        )
+    )
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in conn.execute(
+            "select scope, kpi, value, target, is_met from marts.rpt_pilot_scope_kpis "
+            "where period_type = 'cumulative' and kpi in ('time_to_settle_avg_hours', 'settlement_completion_rate')"
+        ).fetchall()
+    }
+    # motorcycles: no time-to-settle target (seed: "< 7 days for used car"), the '*' rate target still holds
+    assert rows[("MN:MOTORCYCLE_PRIVATE", "time_to_settle_avg_hours")] == (Decimal("240.0000"), None, None)
+    assert rows[("MN:MOTORCYCLE_PRIVATE", "settlement_completion_rate")] == (1, Decimal("0.90"), True)
+    # used cars unchanged: 72 h < 168 h
+    assert rows[(SCOPE_ALL + ":1", "time_to_settle_avg_hours")] == (72, 168, True)
+    # rpt_pilot_kpis' v1 now mixes two categories: no time target; v2 (used cars only) keeps it
+    kpis = dict(
+        ((r[0], r[1]), r[2:])
+        for r in conn.execute(
+            "select template_version, kpi, value, target, is_met from marts.rpt_pilot_kpis "
+            "where period_type = 'cumulative' and kpi = 'time_to_settle_avg_hours'"
+        ).fetchall()
+    )
+    assert kpis[(1, "time_to_settle_avg_hours")] == (128, None, None)  # (48 + 96 + 240) / 3
+    assert kpis[(2, "time_to_settle_avg_hours")] == (84, 168, True)
+
+
+def test_report_pilot_json(use_built_db):
+    r = run_kpi("report", "pilot", "--scope", "mn:used_car_private", "--format", "json")
+    _ok(r)
+    rep = json.loads(r.stdout)
+    assert rep["scope"] == SCOPE_ALL and rep["version_scope"] == "all" and rep["deals"] == 8
+    m = {x["kpi"]: x for x in rep["metrics"]}
+    assert [x["kpi"] for x in rep["metrics"]][0] == "settlement_completion_rate"
+    assert (m["settlement_completion_rate"]["value"], m["settlement_completion_rate"]["is_met"]) == (0.375, False)
+    assert (m["time_to_settle_avg_hours"]["value"], m["time_to_settle_avg_hours"]["target"]) == (76, 168)
+    assert [(w["iso_week"], w["pilot_week"]) for w in rep["weekly"]] == [
+        ("2025-W10", 1),
+        ("2025-W11", 2),
+        ("2025-W13", 4),
+    ]
+    assert rep["weekly"][1]["kpis"]["dispute_frequency"]["change_vs_baseline"] == 0.75
+    assert rep["weekly"][0]["activity"]["deals_created"] == 4
+    assert [(c["kpi"], c["previous_value"], c["value"]) for c in rep["version_comparison"]][0] == (
+        "settlement_completion_rate",
+        0.5,
+        0.25,
+    )
+    reasons = {x["reason_code"]: x for x in rep["dispute_reasons"]}
+    assert len(reasons) == 5 and reasons["DOCUMENTS_MISSING"]["with_evidence"] == 0
+    assert reasons["ODOMETER_MISMATCH"]["still_open"] == 1
+    assert rep["disputes"] == {
+        "disputes": 5,
+        "with_evidence": 4,
+        "evidence_completeness": 0.8,
+        "resolved": 4,
+        "admin_resolved": 3,
+        "admin_intervention_rate": 0.75,
+    }
+    assert rep["rollback_triggered"] is True
+    assert [h["iso_week"] for h in rep["rollback_history"] if h["is_first_trigger"]] == ["2025-W13"]
+    assert [x["rule_id"] for x in rep["recommendations"]] == [
+        "rollback_triggered",
+        "settlement_below_target",
+        "disputes_above_target",
+        "evidence_below_target",
+        "admin_load_untargeted",
+        "version_settlement_worse",
+    ]
+
+
+def test_report_pilot_markdown_and_html(use_built_db, tmp_path):
+    r = run_kpi("report", "pilot", "--scope", "MN:USED_CAR_PRIVATE:2")
+    _ok(r)
+    md = r.stdout
+    assert md.startswith("# Pilot report: MN USED_CAR_PRIVATE, template version 2\n")
+    assert "| Settlement completion rate | 25.0% | > 90.0% | not met | 4 | 50.0% | -25.0 pts |" in md
+    assert "| 2025-W13 | 3 | 2 | 0 | 1 |" in md  # v2's pilot week 3: D6 D7 created, X5 opened
+    assert "The rollback trigger fired first in 2025-W13 (pilot week 3): settlement completion 25.0% < 50.0%." in md
+    assert "- Make evidence upload easier in MN:USED_CAR_PRIVATE:2: 66.7% of issues" in md
+    out = tmp_path / "pilot.html"
+    _ok(run_kpi("report", "pilot", "--scope", SCOPE_ALL, "--format", "html", "--out", str(out)))
+    page = out.read_text()
+    assert (
+        page.startswith("<!DOCTYPE html>")
+        and "<title>Pilot report: MN USED_CAR_PRIVATE, every template version" in page
+    )
+    assert "<td>v1 → v2</td><td>4 → 4</td><td>3 → 2</td><td>48 → 36</td><td>15.0% → 10.0%</td>" in page
+    assert "<li>Pause new deals in MN:USED_CAR_PRIVATE (pilot.enabled = false)" in page
+    assert "http" not in page and "<script" not in page  # self-contained
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--scope", "MN"], "is not <country>:<category>[:<version>]"),
+        (["--scope", "KZ:USED_CAR_PRIVATE"], "unknown scope 'KZ:USED_CAR_PRIVATE'"),
+        (["--scope", "MN:USED_CAR_PRIVATE:7"], "unknown scope"),
+        (["--scope", SCOPE_ALL, "--format", "pdf"], "--format"),
+    ],
+)
+def test_report_pilot_bad_input_exits_2_with_one_line(use_built_db, args, message):
+    r = run_kpi("report", "pilot", *args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -117,6 +117,8 @@ class _Platform:
         self.hours = _HOUR_TABLES["consumer"]
         self.seq = {"ord": 0, "pay": 0, "call": 0, "ntf": 0, "flag": 0}
         self.play_meta: dict[tuple[int, int], str] = {}
+        # appeal reviews: a stream of their own, so adding them changed no other event
+        self.appeal_rng = ctx.rng("appeals", tp.tenant_id)
 
     def write_days(self) -> None:
         """Write every day's events, section by section."""
@@ -881,8 +883,9 @@ class _Platform:
                 and removed
                 and rand() < 0.15
             ):
-                emit(
-                    t + _lognormal_seconds(rng, 8 * HOUR, 1.0, 10 * MINUTE, 5 * DAY),
+                ta = t + _lognormal_seconds(rng, 8 * HOUR, 1.0, 10 * MINUTE, 5 * DAY)
+                if emit(
+                    ta,
                     tid,
                     None,
                     "moderation",
@@ -899,4 +902,40 @@ class _Platform:
                     None,
                     None,
                     None,
-                )
+                ):
+                    self.appeal_review(ta, kind, fid)
+
+    def appeal_review(self, ta: int, kind: str, fid: str) -> None:
+        """The moderator's review of an appeal submitted at ``ta``: a second moderation_decision.
+
+        ``approved`` reinstates the content (the removal is overturned, 30 %), ``removed``
+        upholds it. Drawn from a random stream of its own (``appeals``), bound to the
+        event writer only for this event: every other event of the tenant stays exactly
+        what it was before appeal reviews were generated.
+        """
+        ev, rng = self.ev, self.appeal_rng
+        ev.bind(rng)
+        try:
+            tr = ta + _lognormal_seconds(rng, 6 * HOUR, 1.0, 10 * MINUTE, 4 * DAY)
+            overturned = rng.random() < 0.3
+            ev.emit(
+                tr,
+                self.tid,
+                None,
+                "moderation",
+                "moderation_decision",
+                self.staff[1],
+                None,
+                kind,
+                fid,
+                "approved" if overturned else "removed",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+        finally:
+            ev.bind(self.rng)

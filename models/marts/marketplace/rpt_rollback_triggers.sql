@@ -22,6 +22,7 @@ targets as (
     select kpi, comparator, target
     from {{ ref('pilot_kpi_targets') }}
     where kpi = 'rollback_settlement_completion_rate'
+        and category = '*'
 
 ),
 
