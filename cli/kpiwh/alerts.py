@@ -4,6 +4,13 @@ The lifecycle (open, dedup, auto-resolve, reopen) lives in dbt
 (models/marts/alerts/fct_alerts.sql); this module only runs the alert models at
 an evaluation time, reads the table, and notifies a webhook.
 
+Evaluation options: ``--rule R`` judges one rule of ``seeds/alert_rules.csv``
+(env var ``KPI_ALERTS_RULES`` → macro alerts_selected_rules(); other rules'
+alerts are left as they are); ``--from/--to/--every 1h|1d`` evaluates every
+instant of a past window in order (a backfill of alert history). Re-running a
+window is a no-op: fct_alerts never rewrites a (rule, subject) already seen at
+or after an instant, and fct_alert_events has a unique key per transition.
+
 Webhook protocol: one ``POST`` of ``{"alerts": [...]}`` (JSON, UTF-8) holding
 every alert not yet notified: episodes whose opening was never posted
 (``notified_at`` null) and resolved episodes whose resolution was never posted
@@ -14,20 +21,28 @@ by the next run.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import urllib.error
 import urllib.request
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from . import publish, runner
+from . import config, publish, runner
 from .errors import KpiError, UsageError
 
 SEVERITY_RANK = {"info": 1, "warning": 2, "critical": 3}
 ALERTS_TABLE = "marts.fct_alerts"
 #: what `kpi alerts --evaluate` builds: the rules seed and every model tagged `alerts`
 EVALUATE_SELECT = ["alert_rules", "tag:alerts"]
+#: what a backfill's middle instants skip: the alert models that do not depend on the instant
+LIGHT_EXCLUDE = "int_alert_metric_values"
+#: the steps `--every` accepts (the seed's cron: hourly alert checks, daily metrics)
+EVERY = {"1h": timedelta(hours=1), "1d": timedelta(days=1)}
+#: most instants one backfill evaluates (a year of hourly checks): a typo in --from stays cheap
+MAX_INSTANTS = 24 * 366
 
 COLUMNS = (
     "alert_key",
@@ -73,7 +88,104 @@ def parse_evaluated_at(value: str | None) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
-def evaluate(evaluated_at: str, console=None, manifest=None):
+def _parse_instant(option: str, value: str) -> datetime:
+    try:
+        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option}: '{value}' is not an ISO timestamp") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC).replace(microsecond=0)
+
+
+def known_rules() -> list[str]:
+    """Rule ids of the project's ``seeds/alert_rules.csv``, in file order.
+
+    Raises:
+        UsageError: the project or its rules file cannot be found.
+    """
+    path = config.project_dir() / "seeds" / "alert_rules.csv"
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            return [row["rule_id"].strip() for row in csv.DictReader(fh) if row.get("rule_id")]
+    except (OSError, KeyError) as exc:
+        raise UsageError(f"cannot read the alert rules ({path}): {exc}") from None
+
+
+def check_rule(rule: str) -> str:
+    """Validate ``--rule``: a rule id of ``seeds/alert_rules.csv``.
+
+    Args:
+        rule: the rule id as typed (surrounding blanks ignored).
+    Returns:
+        the rule id.
+    Raises:
+        UsageError: no such rule (the message lists the known ones).
+    """
+    rule = rule.strip()
+    rules = known_rules()
+    if rule not in rules:
+        raise UsageError(f"--rule: unknown rule '{rule}' (known: {', '.join(rules)})")
+    return rule
+
+
+def evaluation_instants(start: str, end: str, every: str) -> list[str]:
+    """The instants of a backfill window: ``start``, ``start + every``, ... up to ``end`` inclusive.
+
+    Args:
+        start: ``--from``, ISO timestamp (naive = UTC; a date = its UTC midnight).
+        end: ``--to``, same format; must not be before ``start``.
+        every: ``1h`` or ``1d`` (the seed's hourly alert cron, or one check a day).
+    Returns:
+        ISO-8601 UTC instants (the format of :func:`parse_evaluated_at`), oldest first.
+    Raises:
+        UsageError: a bad timestamp, ``--from`` after ``--to``, an unknown step, or more
+            than :data:`MAX_INSTANTS` instants.
+    """
+    if every not in EVERY:
+        raise UsageError(f"--every: '{every}' is not one of {', '.join(EVERY)}")
+    lo, hi = _parse_instant("--from", start), _parse_instant("--to", end)
+    if lo > hi:
+        raise UsageError(f"--from {lo.isoformat()} is after --to {hi.isoformat()}")
+    step = EVERY[every]
+    count = int((hi - lo) / step) + 1
+    if count > MAX_INSTANTS:
+        raise UsageError(f"--from/--to/--every: {count} evaluations, more than {MAX_INSTANTS}; use a larger step")
+    return [(lo + i * step).strftime("%Y-%m-%dT%H:%M:%S+00:00") for i in range(count)]
+
+
+def backfill(
+    instants: list[str],
+    rule: str | None = None,
+    console=None,
+    on_instant: Callable[[int, str], None] | None = None,
+) -> int:
+    """Evaluate the alerts at each instant of a past window, oldest first (alert history backfill).
+
+    The project is parsed once; the first and last instants are a full ``dbt build`` of the alert
+    models (seed, models, data tests), the instants between a ``dbt run`` of the models that
+    depend on the instant (``light``): the lifecycle is the same as the hourly cron's, its tests
+    judge the final state. Idempotent: instants already evaluated change nothing.
+
+    Args:
+        instants: from :func:`evaluation_instants`.
+        rule: judge only this rule (validated by :func:`check_rule`); None = every rule.
+        console: Rich console for dbt's messages (stderr by default).
+        on_instant: called with (index from 1, instant) before each evaluation (progress).
+    Returns:
+        the number of evaluations run.
+    Raises:
+        BuildFailed: a model or test failed at some instant (the earlier ones are kept).
+    """
+    manifest = runner.parse()
+    for i, at in enumerate(instants, start=1):
+        if on_instant is not None:
+            on_instant(i, at)
+        evaluate(at, console=console, manifest=manifest, rule=rule, light=1 < i < len(instants))
+    return len(instants)
+
+
+def evaluate(evaluated_at: str, console=None, manifest=None, rule: str | None = None, light: bool = False):
     """Run ``dbt build`` of the alert models at an evaluation instant.
 
     The instant reaches dbt as env var ``KPI_ALERTS_EVALUATED_AT`` (read by the
@@ -84,6 +196,11 @@ def evaluate(evaluated_at: str, console=None, manifest=None):
         console: Rich console for progress (stderr by default).
         manifest: a Manifest from ``runner.parse()`` to reuse (several evaluations in one
             process parse once; the instant is rendered at run time, not at parse time).
+        rule: judge only this rule id (env var ``KPI_ALERTS_RULES``, macro
+            alerts_selected_rules()); None = every rule.
+        light: ``dbt run`` of the models that depend on the instant only — no seed, no
+            int_alert_metric_values (the same at every instant), no data tests: the middle
+            instants of a backfill, whose first and last instants run the full build.
     Returns:
         the runner's RunSummary.
     Raises:
@@ -92,17 +209,25 @@ def evaluate(evaluated_at: str, console=None, manifest=None):
     # the env var, not --vars: a new --vars value forces dbt to re-parse the whole project
     # (macros/alerts_evaluated_at.sql reads var alerts_evaluated_at, then this env var)
     os.environ["KPI_ALERTS_EVALUATED_AT"] = evaluated_at
-    cmd = ["build"]
-    for s in EVALUATE_SELECT:
-        cmd += ["--select", s]
-    # unit tests belong to CI / `kpi build`, not to the hourly evaluation
-    cmd += ["--exclude-resource-type", "unit_test"]
+    if rule:
+        os.environ["KPI_ALERTS_RULES"] = rule
+    else:
+        os.environ.pop("KPI_ALERTS_RULES", None)
+    if light:
+        cmd = ["run", "--select", "tag:alerts", "--exclude", LIGHT_EXCLUDE]
+    else:
+        cmd = ["build"]
+        for s in EVALUATE_SELECT:
+            cmd += ["--select", s]
+        # unit tests belong to CI / `kpi build`, not to the hourly evaluation
+        cmd += ["--exclude-resource-type", "unit_test"]
     try:
         if manifest is not None:
             return runner.invoke(cmd, console=console, manifest=manifest, progress=False)
         return publish.build(cmd, full_refresh=False, vars_json=None, console=console)
     finally:
         os.environ.pop("KPI_ALERTS_EVALUATED_AT", None)
+        os.environ.pop("KPI_ALERTS_RULES", None)
 
 
 def _table_exists(conn) -> bool:

@@ -1112,8 +1112,27 @@ def alerts(
         str | None,
         typer.Option("--webhook", help="POST new and resolved alerts not yet notified to this URL (JSON)."),
     ] = None,
+    rule: Annotated[
+        str | None,
+        typer.Option("--rule", help="With --evaluate: judge only this rule of seeds/alert_rules.csv."),
+    ] = None,
+    window_from: Annotated[
+        str | None,
+        typer.Option("--from", help="With --evaluate: backfill alert history from this instant (ISO, UTC)."),
+    ] = None,
+    window_to: Annotated[
+        str | None,
+        typer.Option("--to", help="With --evaluate --from: the window's last instant (inclusive; ISO, UTC)."),
+    ] = None,
+    every: Annotated[
+        str | None,
+        typer.Option("--every", help="With --from/--to: evaluate every 1h (the seed's hourly cron) or 1d."),
+    ] = None,
 ) -> None:
     """List alerts from marts.fct_alerts (seed 001); optionally evaluate first and notify a webhook.
+
+    `--evaluate --from T1 --to T2 --every 1h` evaluates each instant of a past window in order
+    (backfilling alert history; re-running a window adds nothing); `--rule R` judges one rule.
 
     Exit status: 0 ok; 1 failed build, database or webhook; 2 bad usage; 3 --fail-on matched.
     """
@@ -1128,12 +1147,38 @@ def alerts(
         raise UsageError(f"--format: '{fmt}' is not table or json")
     if evaluated_at is not None and not evaluate:
         raise UsageError("--evaluated-at needs --evaluate")
+    window = (window_from, window_to, every)
+    if not evaluate and (rule is not None or any(x is not None for x in window)):
+        raise UsageError("--rule, --from, --to and --every need --evaluate")
+    if any(x is not None for x in window) and any(x is None for x in window):
+        raise UsageError("--from, --to and --every go together")
+    if window_from is not None and evaluated_at is not None:
+        raise UsageError("--evaluated-at and --from/--to are exclusive (one instant or a window)")
+    if rule is not None:
+        rule = alerts_mod.check_rule(rule)
+    instants = alerts_mod.evaluation_instants(window_from, window_to, every) if window_from is not None else None
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise UsageError(f"--webhook: '{webhook}' is not an http(s) URL")  # before any evaluation or query
-    if evaluate:
+    if instants is not None:
+        n = len(instants)
+        alerts_mod.backfill(
+            instants,
+            rule=rule,
+            console=err,
+            on_instant=lambda i, at: err.print(f"evaluating {i}/{n} at {at}", highlight=False),
+        )
+        err.print(
+            f"alerts evaluated at {n} instant(s) from {instants[0]} to {instants[-1]}"
+            + (f" (rule {rule})" if rule else ""),
+            highlight=False,
+        )
+    elif evaluate:
         at = alerts_mod.parse_evaluated_at(evaluated_at)
-        summary = alerts_mod.evaluate(at, console=err)
-        err.print(f"alerts evaluated at {at}: {len(summary.nodes)} dbt nodes OK", highlight=False)
+        summary = alerts_mod.evaluate(at, console=err, rule=rule)
+        err.print(
+            f"alerts evaluated at {at}" + (f" (rule {rule})" if rule else "") + f": {len(summary.nodes)} dbt nodes OK",
+            highlight=False,
+        )
     with db.connect() as conn:
         rows = alerts_mod.list_alerts(conn, open_only=open_only, severity=severity)
         if fmt == "json":

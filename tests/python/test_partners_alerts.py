@@ -10,6 +10,10 @@ Checks: hand-computed daily metrics; a backfill over a date range equals the
 full build; the alert lifecycle over four evaluation times (open → still open →
 resolved → reopened) with exact expected rows, and a re-run at the same time
 changing nothing; `kpi alerts` exit codes and the webhook.
+Issue 15: KPI targets (rpt_partner_kpis), the per-partner health scorecard by
+day and week, the funnel and its summary, the beta tracker — hand-computed rows;
+the approval backlog judged at the evaluation hour; `--rule`; and backfills of
+alert history over past windows (`--from/--to/--every`), re-run without change.
 """
 
 from __future__ import annotations
@@ -165,7 +169,8 @@ def built(pg_server, tmp_path_factory):
             run_kpi(
                 "build",
                 "--select",
-                "+tag:alerts +fct_partner_metrics_weekly",
+                "+tag:alerts +fct_partner_metrics_weekly +fct_partner_health_weekly "
+                "+rpt_partner_funnel_summary +rpt_partner_beta_program",
                 "--exclude",
                 "tag:alerts",
                 env={"DBT_INDIRECT_SELECTION": "buildable"},
@@ -432,3 +437,292 @@ def test_webhook_refused_then_500_then_delivered_once(built, lifecycle):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --------------------------------------------------------------------------- issue 15: targets, scorecard, funnel
+KPI_COLS = ["period_type", "period", "kpi", "numerator", "denominator", "value", "target", "is_met"]
+KPI_EXPECTED = [
+    # 07-01: 2 of 2 signups completed (> 0.60 met); no decision, invite or email: null value, null met
+    ["day", "2025-07-01", "signup_conversion_rate", 2, 2, 1, 0.6, True],
+    ["day", "2025-07-01", "avg_approval_time_hours", None, 0, None, 24, None],
+    ["day", "2025-07-01", "invite_acceptance_rate", 0, 0, None, 0.7, None],
+    ["day", "2025-07-01", "mail_success_rate", 0, 0, None, 0.98, None],
+    # 07-02: 1 of 2; par_c decided after exactly 24 h (not < 24); the rejection email sent
+    ["day", "2025-07-02", "signup_conversion_rate", 1, 2, 0.5, 0.6, False],
+    ["day", "2025-07-02", "avg_approval_time_hours", None, 1, 24, 24, False],
+    ["day", "2025-07-02", "mail_success_rate", 1, 1, 1, 0.98, True],
+    # 07-03: par_a after 51 h; 2 of 3 emails sent
+    ["day", "2025-07-03", "avg_approval_time_hours", None, 1, 51, 24, False],
+    ["day", "2025-07-03", "mail_success_rate", 2, 3, 0.6667, 0.98, False],
+    ["day", "2025-07-04", "invite_acceptance_rate", 1, 1, 1, 0.7, True],
+    ["day", "2025-07-11", "invite_acceptance_rate", 0, 1, 0, 0.7, False],
+    # ISO week 27 (06-30..07-06): 3 of 4 signups, (24 + 51) / 2 h, 1 of 1 invite, 3 of 4 emails
+    ["iso_week", "2025-W27", "signup_conversion_rate", 3, 4, 0.75, 0.6, True],
+    ["iso_week", "2025-W27", "avg_approval_time_hours", None, 2, 37.5, 24, False],
+    ["iso_week", "2025-W27", "invite_acceptance_rate", 1, 1, 1, 0.7, True],
+    ["iso_week", "2025-W27", "mail_success_rate", 3, 4, 0.75, 0.98, False],
+    ["iso_week", "2025-W28", "invite_acceptance_rate", 0, 1, 0, 0.7, False],
+]
+
+
+def test_partner_kpis_against_the_seed_targets(built, tmp_path):
+    keys = ", ".join(f"('{r[0]}', '{r[1]}', '{r[2]}')" for r in KPI_EXPECTED)
+    rel = f"(select * from marts.rpt_partner_kpis where (period_type, period, kpi) in ({keys})) as k"
+    assert_relation_equals_csv(built, rel, write_csv(tmp_path / "kpis.csv", KPI_COLS, KPI_EXPECTED))
+    # every day of the daily mart and every week of the weekly one, four KPIs each
+    assert built.execute(
+        "select period_type, count(*) from marts.rpt_partner_kpis group by 1 order by 1"
+    ).fetchall() == [("day", 80), ("iso_week", 12)]
+
+
+HEALTH_COLS = [
+    "partner_id",
+    "metric_date",
+    "partner_status",
+    "mechanics_active",
+    "dashboard_logins",
+    "profile_updates",
+    "api_successes",
+    "api_errors",
+    "last_login_date",
+    "days_since_last_login",
+    "health_score",
+]
+# health = 100 x (0.30 active + 0.30 max(0, 1 - days since login / 14) + 0.20 min(1, mechanics / 3)
+#                 + 0.10 API success share over 7 days (1 without calls) + 0.10 profile update in 30 days)
+HEALTH_EXPECTED = [
+    # pending, never logged in, no API call (that component is 1): 10
+    ["par_a", "2025-07-01", "pending", 0, 0, 0, 0, 0, None, None, 10],
+    ["par_a", "2025-07-02", "pending", 0, 0, 0, 0, 0, None, None, 10],
+    # approved 12:00, login 13:00, API 1 of 2: 30 + 30 + 0 + 5 + 0
+    ["par_a", "2025-07-03", "active", 0, 1, 0, 1, 1, "2025-07-03", 0, 65],
+    # mech_1 joins, profile updated: 30 + 30 x 13/14 + 20/3 + 5 + 10 = 79.5238
+    ["par_a", "2025-07-04", "active", 1, 0, 1, 0, 0, "2025-07-03", 1, 79.52],
+    # 7 days after the login; 07-03's API calls left the 7-day window: 30 + 15 + 6.67 + 10 + 10
+    ["par_a", "2025-07-10", "active", 1, 0, 0, 0, 0, "2025-07-03", 7, 71.67],
+    # 14 days: recency 0
+    ["par_a", "2025-07-17", "active", 1, 0, 0, 0, 0, "2025-07-03", 14, 56.67],
+    ["par_a", "2025-07-18", "active", 1, 0, 0, 0, 0, "2025-07-03", 15, 56.67],
+    ["par_a", "2025-07-20", "active", 1, 1, 0, 0, 0, "2025-07-20", 0, 86.67],
+    ["par_b", "2025-07-02", "pending", 0, 0, 0, 0, 0, None, None, 10],
+    ["par_b", "2025-07-20", "pending", 0, 0, 0, 0, 0, None, None, 10],
+    ["par_c", "2025-07-01", "pending", 0, 0, 0, 0, 0, None, None, 10],
+    ["par_c", "2025-07-02", "rejected", 0, 0, 0, 0, 0, None, None, 10],
+]
+
+
+def test_partner_health_daily_hand_computed(built, tmp_path):
+    keys = ", ".join(f"('{r[0]}', date '{r[1]}')" for r in HEALTH_EXPECTED)
+    rel = f"(select * from marts.fct_partner_health_daily where (partner_id, metric_date) in ({keys})) as h"
+    assert_relation_equals_csv(built, rel, write_csv(tmp_path / "health.csv", HEALTH_COLS, HEALTH_EXPECTED))
+    # one row per partner per day from its first day (par_b applied on 07-02) to the log's last day
+    assert built.execute(
+        "select partner_id, min(metric_date)::text, max(metric_date)::text, count(*) "
+        "from marts.fct_partner_health_daily group by 1 order by 1"
+    ).fetchall() == [
+        ("par_a", "2025-07-01", "2025-07-20", 20),
+        ("par_b", "2025-07-02", "2025-07-20", 19),
+        ("par_c", "2025-07-01", "2025-07-20", 20),
+    ]
+
+
+def test_partner_health_weekly_hand_computed(built, tmp_path):
+    cols = [
+        "partner_id",
+        "week_start",
+        "days_in_week",
+        "partner_status",
+        "mechanics_active",
+        "dashboard_logins",
+        "profile_updates",
+        "api_errors",
+        "days_since_last_login",
+        "health_score",
+        "avg_health_score",
+    ]
+    rows = [
+        # week 27 ends on 07-06 (3 days after the login: 30 + 30 x 11/14 + 6.67 + 5 + 10 = 75.24);
+        # mean of 10, 10, 65, 79.52, 77.38, 75.24
+        ["par_a", "2025-06-30", 6, "active", 1, 1, 1, 1, 3, 75.24, 52.86],
+        # week 29: 11..16 days since the login, then 07-20's login: mean of 63.10, 60.95, 58.81,
+        # 56.67, 56.67, 56.67, 86.67
+        ["par_a", "2025-07-14", 7, "active", 1, 1, 0, 0, 0, 86.67, 62.79],
+        ["par_b", "2025-06-30", 5, "pending", 0, 0, 0, 0, None, 10, 10],
+        ["par_c", "2025-07-14", 7, "rejected", 0, 0, 0, 0, None, 10, 10],
+    ]
+    keys = ", ".join(f"('{r[0]}', date '{r[1]}')" for r in rows)
+    rel = f"(select * from marts.fct_partner_health_weekly where (partner_id, week_start) in ({keys})) as w"
+    assert_relation_equals_csv(built, rel, write_csv(tmp_path / "health_weekly.csv", cols, rows))
+    assert built.execute("select count(*) from marts.fct_partner_health_weekly").fetchone()[0] == 9
+
+
+def test_partner_funnel_and_summary_hand_computed(built, tmp_path):
+    cols = [
+        "partner_id",
+        "signed_up_at",
+        "approved_at",
+        "rejected_at",
+        "activated_at",
+        "is_signed_up",
+        "is_approved",
+        "is_active",
+        "hours_to_approval",
+        "hours_to_active",
+    ]
+    rows = [
+        # applied 07-01 09:00, approved 07-03 12:00 (51 h), first login after it 13:00 (52 h)
+        ["par_a", "2025-07-01T09:00Z", "2025-07-03T12:00Z", None, "2025-07-03T13:00Z", True, True, True, 51, 52],
+        ["par_b", "2025-07-02T10:00Z", None, None, None, True, False, False, None, None],
+        ["par_c", "2025-07-01T10:00Z", None, "2025-07-02T10:00Z", None, True, False, False, None, None],
+    ]
+    assert_relation_equals_csv(built, "marts.fct_partner_funnel", write_csv(tmp_path / "funnel.csv", cols, rows))
+    cols = [
+        "step_order",
+        "step_name",
+        "partners_total",
+        "partners_reached",
+        "conversion_from_previous",
+        "conversion_from_signup",
+        "median_hours_from_signup",
+    ]
+    rows = [
+        [1, "signup", 3, 3, 1, 1, 0],
+        [2, "approval", 3, 1, 0.3333, 0.3333, 51],
+        [3, "active", 3, 1, 1, 0.3333, 52],
+    ]
+    assert_relation_equals_csv(
+        built, "marts.rpt_partner_funnel_summary", write_csv(tmp_path / "funnel_summary.csv", cols, rows)
+    )
+
+
+def test_beta_program_tracker_hand_computed(built, tmp_path):
+    cols = [
+        "metric_date",
+        "partners_active",
+        "beta_goal_min_partners",
+        "beta_goal_max_partners",
+        "goal_progress_rate",
+        "beta_status",
+        "goal_first_reached_date",
+        "partners_with_mechanics",
+        "mechanics_active",
+        "kpis_met",
+        "kpis_measured",
+    ]
+    rows = [
+        # KPIs met / measured from rpt_partner_kpis: 07-01 signup met; 07-02 only the email rate met of 3
+        ["2025-07-01", 0, 3, 5, 0, "below_goal", None, 0, 0, 1, 1],
+        ["2025-07-02", 0, 3, 5, 0, "below_goal", None, 0, 0, 1, 3],
+        ["2025-07-03", 1, 3, 5, 0.3333, "below_goal", None, 0, 0, 0, 2],
+        ["2025-07-04", 1, 3, 5, 0.3333, "below_goal", None, 1, 1, 1, 1],
+        ["2025-07-05", 1, 3, 5, 0.3333, "below_goal", None, 1, 1, 0, 0],
+    ]
+    rel = "(select * from marts.rpt_partner_beta_program where metric_date <= '2025-07-05') as b"
+    assert_relation_equals_csv(built, rel, write_csv(tmp_path / "beta.csv", cols, rows))
+    assert built.execute("select count(*) from marts.rpt_partner_beta_program").fetchone()[0] == 20
+
+
+# --------------------------------------------------------------------------- issue 15: alerts
+def _alert_rows(conn, rule):
+    return conn.execute(
+        "select episode, severity, status, last_seen_at is not null, occurrences, "
+        "to_char(first_seen_at at time zone 'UTC', 'MM-DD HH24'), to_char(last_seen_at at time zone 'UTC', 'MM-DD HH24'), "
+        "to_char(resolved_at at time zone 'UTC', 'MM-DD HH24') from marts.fct_alerts where rule_id = %s order by episode",
+        (rule,),
+    ).fetchall()
+
+
+def test_alert_bad_input_is_one_line_exit_2(built):
+    cases = [
+        (("--evaluate", "--rule", "no_such_rule"), "--rule"),
+        (("--evaluate", "--from", "2025-07-05", "--to", "2025-07-04", "--every", "1d"), "after --to"),
+        (("--evaluate", "--from", "2025-07-04", "--to", "2025-07-05", "--every", "2h"), "--every"),
+        (("--evaluate", "--from", "2025-07-04", "--to", "2025-07-05"), "go together"),
+        (("--evaluate", "--from", "yesterday", "--to", "2025-07-05", "--every", "1h"), "--from"),
+        (("--rule", "email_success_low"), "need --evaluate"),
+    ]
+    for args, text in cases:
+        r = run_kpi("alerts", *args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert text in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, (args, r.stderr)
+
+
+def test_approval_backlog_is_judged_at_the_evaluation_hour(built, lifecycle):
+    # at 07-03 13:00 only par_b is pending (par_a approved 12:00, par_c rejected 07-02) although the
+    # previous day ended with 2 pending: the rule reads the instant, not yesterday's count
+    before = built.execute("select count(*) from marts.fct_alert_events").fetchone()[0]
+    r = _ok(run_kpi("alerts", "--evaluate", "--evaluated-at", "2025-07-03T13:00:00Z", "--rule", "approval_backlog"))
+    assert "(rule approval_backlog)" in r.stderr
+    assert built.execute(
+        "select applications_pending from marts.fct_partner_metrics_daily where metric_date = '2025-07-02'"
+    ).fetchone() == (2,)
+    assert built.execute(
+        "select source_model, subject, metric_value, observed_day::text from intermediate.int_alert_observations "
+        "where metric = 'applications_pending' order by source_model"
+    ).fetchall() == [
+        ("fct_partner_metrics_daily", "all", 2, "2025-07-02"),  # yesterday's end-of-day count, no rule reads it
+        ("int_alert_conditions_approval_backlog", "all", 1, None),  # what approval_backlog judges
+    ]
+    # one rule judged: no other rule's observation fired, nothing changed (1 is not above 5)
+    assert built.execute("select distinct rule_id from intermediate.int_alert_firing").fetchall() == []
+    assert built.execute("select count(*) from marts.fct_alert_events").fetchone()[0] == before
+
+
+def test_backfill_raises_the_past_days_alerts_once(built, lifecycle):
+    # 07-03's email success 2/3 is below 0.80: critical. The live evaluations (07-17 on) judged
+    # later days only; a daily backfill over 07-03..07-05 opens it at 07-04 00:00 (judging 07-03)
+    # and resolves it at 07-05 00:00 (07-04 has no email). --rule leaves every other alert alone.
+    others = built.execute("select * from marts.fct_alerts where rule_id <> 'email_success_low' order by alert_key")
+    others = others.fetchall()
+    assert _alert_rows(built, "email_success_low") == []
+    args = ("alerts", "--evaluate", "--rule", "email_success_low", "--from", "2025-07-03T00:00:00Z")
+    r = _ok(run_kpi(*args, "--to", "2025-07-05T00:00:00Z", "--every", "1d"))
+    assert "3 instant(s)" in r.stderr
+    expected = [(1, "critical", "resolved", True, 1, "07-04 00", "07-04 00", "07-05 00")]
+    assert _alert_rows(built, "email_success_low") == expected
+    assert (
+        built.execute(
+            "select * from marts.fct_alerts where rule_id <> 'email_success_low' order by alert_key"
+        ).fetchall()
+        == others
+    )
+    events = (
+        "select event_type, to_char(evaluated_at at time zone 'UTC', 'MM-DD HH24') from marts.fct_alert_events "
+        "where rule_id = %s order by evaluated_at"
+    )
+    assert built.execute(events, ("email_success_low",)).fetchall() == [
+        ("opened", "07-04 00"),
+        ("resolved", "07-05 00"),
+    ]
+    # the same window again: no new episode, no duplicated event
+    n_events = built.execute("select count(*) from marts.fct_alert_events").fetchone()[0]
+    _ok(run_kpi(*args, "--to", "2025-07-05T00:00:00Z", "--every", "1d"))
+    assert _alert_rows(built, "email_success_low") == expected
+    assert built.execute("select count(*) from marts.fct_alert_events").fetchone()[0] == n_events
+
+    # hourly, as the seed's cron: 07-03's average approval time (51 h > 36 h) is judged by every
+    # evaluation on 07-04; at 07-05 00:00 the judged day is 07-04 (no decision) and it resolves
+    r = _ok(
+        run_kpi(
+            "alerts",
+            "--evaluate",
+            "--rule",
+            "approval_time_high",
+            "--from",
+            "2025-07-04T22:00:00Z",
+            "--to",
+            "2025-07-05T01:00:00Z",
+            "--every",
+            "1h",
+        )
+    )
+    assert "4 instant(s)" in r.stderr
+    assert _alert_rows(built, "approval_time_high") == [
+        (1, "warning", "resolved", True, 2, "07-04 22", "07-04 23", "07-05 00")
+    ]
+    assert built.execute(events, ("approval_time_high",)).fetchall() == [
+        ("opened", "07-04 22"),
+        ("still_firing", "07-04 23"),
+        ("resolved", "07-05 00"),
+    ]

@@ -5,6 +5,7 @@
   lt/lte/gt/gte: critical when the value breaks critical_level (if set), else
   warning when it breaks warning_level; between: severity_if_no_levels when
   warning_level <= value <= critical_level. A null value never fires.
+  Only the rules of alerts_selected_rules() (all unless `--rule` names some).
 -#}
 {#- a table, not a view: built once per run, so the tests and the marts that read it
     do not each re-compute every alert source (as a view, three tests re-ran it for 35 s) -#}
@@ -25,6 +26,8 @@ rules as (
         severity_if_no_levels,
         message_template
     from {{ ref('alert_rules') }}
+    -- `kpi alerts --evaluate --rule R` judges one rule (macro alerts_selected_rules)
+    where {{ alerts_rule_predicate('rule_id') }}
 
 ),
 

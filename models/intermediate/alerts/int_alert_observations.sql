@@ -13,6 +13,7 @@
 
 {%- set condition_models = [
     'int_alert_conditions_stuck_applications',
+    'int_alert_conditions_approval_backlog',
     'int_alert_conditions_inactive_partners',
     'int_alert_conditions_expired_invitations',
     'int_alert_conditions_low_invite_acceptance',

@@ -10,6 +10,8 @@
   - firing, no episode yet → opened (episode 1); latest episode resolved before
     T → reopened (a new episode, number + 1);
   - latest episode open, last seen before T, not firing → resolved at T.
+  Only the rules of alerts_selected_rules() are judged (`kpi alerts --evaluate
+  --rule R`): other rules' episodes are left as they are.
   Rows already seen at T (last_seen_at >= T) or resolved at/after T are left
   alone, so re-running the same evaluation time changes nothing, and an
   evaluation older than the state is a no-op. notified_at /
@@ -104,6 +106,8 @@ latest_open as (
     cross join evaluation
     where latest.status = 'open'
         and latest.last_seen_at < evaluation.evaluated_at
+        -- a one-rule evaluation (`--rule R`) neither refreshes nor resolves other rules' alerts
+        and {{ alerts_rule_predicate('latest.rule_id') }}
 
 ),
 
