@@ -180,6 +180,17 @@ CASES: list[tuple[str, list[str], str]] = [
         ["report", "weekly", "--tenant", "mer_001", "--week", "2025-W03", "--out", "{d}"],
         r"--out .*: is a folder \(give a file name\)",
     ),
+    ("report pilot", ["report", "pilot"], r"kpi report pilot: Missing option '--scope'\."),
+    (
+        "report pilot",
+        ["report", "pilot", "--scope", "MN"],
+        r"--scope: 'MN' is not <country>:<category>\[:<version>\] \(e\.g\. MN:USED_CAR_PRIVATE or .*\)",
+    ),
+    (
+        "report pilot",
+        ["report", "pilot", "--scope", "MN:USED_CAR_PRIVATE", "--format", "pdf"],
+        r"--format: 'pdf' is not one of md, json, html",
+    ),
     (
         "export deals",
         ["export", "deals", "--out", "/proc/kpi-nope"],

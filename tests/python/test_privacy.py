@@ -340,8 +340,9 @@ def test_notes_reach_the_marts_scrubbed_and_a_planted_leak_is_found(conn):
     assert run_kpi("pii-check").returncode == 0
 
     # PII planted straight into a mart column is found: exit 1, the column named
+    # (the first note replaced: total_notes must keep matching the array, a constraint)
     conn.execute(
-        "update marts.customer_analytics set booking_notes = '[\"ring 07700 900123\"]'::jsonb "
+        "update marts.customer_analytics set booking_notes = jsonb_set(booking_notes, '{0}', '\"ring 07700 900123\"') "
         "where (organization_id, customer_id) = ('org_a', 'c06')"
     )
     r = run_kpi("pii-check")
