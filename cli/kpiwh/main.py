@@ -916,6 +916,34 @@ def _check_customers(subject: str, fmt: str, docs: Path | None) -> None:
 
 
 # --------------------------------------------------------------------------- report
+def _check_report_out(out_file: Path | None) -> None:
+    """Refuse a report's ``--out`` before any work: a folder, or a place that cannot be written.
+
+    Raises:
+        UsageError: ``out_file`` is a folder or its folder is not writable (exit 2).
+    """
+    if out_file is not None:
+        if out_file.is_dir():
+            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
+        writable_dir(out_file.parent, "--out")
+
+
+def _write_report(text: str, out_file: Path | None) -> None:
+    """Write a rendered report to ``out_file`` (UTF-8), or to stdout when it is None.
+
+    Raises:
+        UsageError: the file cannot be written (exit 2, the OS's reason).
+    """
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
+    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+
+
 @report_app.command("weekly")
 @handled
 def report_weekly(
@@ -930,21 +958,11 @@ def report_weekly(
     if fmt not in report.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(report.FORMATS)}")
     report.parse_week(week)
-    if out_file is not None:
-        if out_file.is_dir():
-            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
-        writable_dir(out_file.parent, "--out")
+    _check_report_out(out_file)
     with db.connect() as conn:
         data = report.build_report(conn, tenant, week)
     text = report.render(data, fmt)
-    if out_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
-    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+    _write_report(text, out_file)
 
 
 @report_app.command("pilot")
@@ -967,21 +985,11 @@ def report_pilot(
     if fmt not in pilot_report.FORMATS:
         raise UsageError(f"--format: '{fmt}' is not one of {', '.join(pilot_report.FORMATS)}")
     pilot_report.parse_scope(scope)
-    if out_file is not None:
-        if out_file.is_dir():
-            raise UsageError(f"--out {out_file}: is a folder (give a file name)")
-        writable_dir(out_file.parent, "--out")
+    _check_report_out(out_file)
     with db.connect() as conn:
         data = pilot_report.build_report(conn, scope)
     text = pilot_report.render(data, fmt)
-    if out_file is None:
-        sys.stdout.write(text)
-        return
-    try:
-        out_file.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"--out {out_file}: {exc.strerror or exc}") from None
-    err.print(f"wrote {out_file} ({len(text.encode()):,} bytes)")
+    _write_report(text, out_file)
 
 
 # --------------------------------------------------------------------------- metrics
