@@ -72,16 +72,42 @@ pii_keys as (
 
 ),
 
+copied_events as (
+
+    -- event ids with more than one raw copy (written by other tools: `kpi load` keeps one)
+    select event_id
+    from source
+    group by event_id
+    having count(*) > 1
+
+),
+
 deduplicated as (
+
+    -- an event with one raw copy passes through in raw's physical order (partition month,
+    -- then load order), so a first build writes staging in about time order and the day
+    -- ranges the daily models read stay contiguous on disk (no sort by event_id)
+    select
+        source.*,
+        cast(1 as {{ dbt.type_bigint() }}) as copy_rank
+    from source
+    where not exists (
+        select 1 from copied_events
+        where copied_events.event_id = source.event_id
+    )
+
+    union all
 
     -- a re-sent or corrected event keeps its event_id: the latest received copy wins
     select
         source.*,
         row_number() over (
-            partition by event_id
-            order by received_at desc nulls last, _loaded_at desc, occurred_at desc
+            partition by source.event_id
+            order by source.received_at desc nulls last, source._loaded_at desc, source.occurred_at desc
         ) as copy_rank
     from source
+    inner join copied_events
+        on source.event_id = copied_events.event_id
 
 ),
 
