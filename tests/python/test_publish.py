@@ -14,6 +14,9 @@ On the hand-made ``platform_small`` fixture, with whole-project builds:
   model's contract (a check constraint);
 * a plain ``dbt build`` (not the CLI) on a fresh database runs no microbatch
   batch and writes no daily row for a day without data.
+
+The published warehouse is built once per module and cloned per test
+(``CREATE DATABASE ... TEMPLATE``): every test starts from the same first build.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from conftest import FIXTURES, ROOT, admin_conn, project_view, run_kpi, write_csv
+from conftest import FIXTURES, FRESH_DB, ROOT, admin_conn, project_view, run_kpi, write_csv
 
 FIX = FIXTURES / "platform_small"
 SAMPLE = (
@@ -136,14 +139,44 @@ def _published_state(conn) -> dict[str, list[str]]:
     }
 
 
-@pytest.fixture
-def published(conn):
-    """platform_small loaded and built by a whole-project first build (published through shadows)."""
-    _ok(run_kpi("load", str(FIX)))
-    r = _ok(run_kpi("build"))
+TEMPLATE_DB = "t_publish_template"
+
+
+@pytest.fixture(scope="module")
+def published_template(pg_server):
+    """platform_small loaded and built by a whole-project first build (published through shadows), once per module.
+
+    Built under the name of ``fresh_db`` (so dbt's partial parse carries over to the tests'
+    builds), then renamed into a template database that each test clones (``published``).
+    """
+    with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
+        c.execute(f'drop database if exists "{FRESH_DB}" with (force)')
+        c.execute(f'create database "{FRESH_DB}"')
+    env = {"KPI_PGDATABASE": FRESH_DB}
+    _ok(run_kpi("load", str(FIX), env=env))
+    r = _ok(run_kpi("build", env=env))
     assert "first or full build" in r.stderr and "published" in r.stderr, r.stderr[-2000:]
-    assert conn.execute("select count(*) from pg_namespace where nspname like '%%\\_\\_wap'").fetchone() == (0,)
-    return conn
+    with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=FRESH_DB, autocommit=True) as c:
+        assert c.execute("select count(*) from pg_namespace where nspname like '%%\\_\\_wap'").fetchone() == (0,)
+    with admin_conn(pg_server) as c:
+        c.execute(f'alter database "{FRESH_DB}" rename to "{TEMPLATE_DB}"')
+    yield TEMPLATE_DB
+    with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{TEMPLATE_DB}" with (force)')
+
+
+@pytest.fixture
+def published(pg_server, published_template, monkeypatch):
+    """A connection to this test's own copy of the built warehouse (``fresh_db``'s name, cloned from the template)."""
+    with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{FRESH_DB}" with (force)')
+        c.execute(f'create database "{FRESH_DB}" template "{published_template}"')
+    monkeypatch.setenv("KPI_PGDATABASE", FRESH_DB)
+    with psycopg.connect(host=str(pg_server.socket_dir), user="postgres", dbname=FRESH_DB, autocommit=True) as c:
+        yield c
+    with admin_conn(pg_server) as c:
+        c.execute(f'drop database if exists "{FRESH_DB}" with (force)')
 
 
 @pytest.mark.slow
