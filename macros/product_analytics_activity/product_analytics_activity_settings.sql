@@ -77,3 +77,8 @@
 {% macro product_analytics_stream_list() -%}
     ('{{ product_analytics_activity_settings()['streams'] | join("', '") }}')
 {%- endmacro %}
+
+{#- sessions.inactivity_minutes, checked (a positive integer; 30 when absent). -#}
+{% macro product_analytics_inactivity_minutes() -%}
+    {{ return(product_analytics_activity_settings()['inactivity_minutes']) }}
+{%- endmacro %}

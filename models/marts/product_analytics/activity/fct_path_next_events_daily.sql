@@ -48,52 +48,14 @@ events as (
 
 anchors as (
 
-    {%- for path in settings['paths'] %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select
-        '{{ path.name }}' as path_name,
-        event_date,
-        tenant_id,
-        event_domain,
-        event_type,
-        lead(event_name) over (
-            partition by event_date, {{ 'events.' ~ path.entity }} order by occurred_at, event_id
-        ) as next_event
-    from events
-    where {{ 'events.' ~ path.entity }} is not null
-    {%- else %}
-    -- no path declared: no rows
-    select
-        cast(null as {{ dbt.type_string() }}) as path_name,
-        cast(null as date) as event_date,
-        cast(null as {{ dbt.type_string() }}) as tenant_id,
-        cast(null as {{ dbt.type_string() }}) as event_domain,
-        cast(null as {{ dbt.type_string() }}) as event_type,
-        cast(null as {{ dbt.type_string() }}) as next_event
-    where 1 = 0
-    {%- endfor %}
+    -- per declared path: each event of a non-null entity and the entity's next event that day
+    {{ product_analytics_path_anchors('events') }}
 
 ),
 
 declared as (
 
-    {%- for path in settings['paths'] %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select
-        '{{ path.name }}' as path_name,
-        '{{ path.domain }}' as event_domain,
-        '{{ path.type }}' as event_type
-    {%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as path_name,
-        cast(null as {{ dbt.type_string() }}) as event_domain,
-        cast(null as {{ dbt.type_string() }}) as event_type
-    where 1 = 0
-    {%- endfor %}
+    {{ product_analytics_paths_declared() }}
 
 ),
 

@@ -74,7 +74,7 @@ gaps as (
         case
             when lag(occurred_at) over (
                 partition by tenant_id, event_domain, event_date, user_id order by occurred_at, event_id
-            ) >= {{ dbt.dateadd('minute', -settings['inactivity_minutes'], 'occurred_at') }} then 0
+            ) >= {{ dbt.dateadd('minute', '-' ~ product_analytics_inactivity_minutes(), 'occurred_at') }} then 0
             else 1
         end as starts_session,
         event_id

@@ -8,7 +8,6 @@
   alphabetically. A table rebuilt whole by every run from the daily fact (its
   rows, not events).
 -#}
-{%- set settings = product_analytics_activity_settings() %}
 {{ config(
     indexes=[{'columns': ['path_name', 'tenant_id', 'next_event_rank'], 'unique': true}],
 ) }}
@@ -35,28 +34,14 @@ ranked as (
         next_event,
         events,
         sum(events) over (partition by path_name, tenant_id) as anchor_events,
-        row_number() over (partition by path_name, tenant_id order by events desc, next_event) as next_event_rank
+        row_number() over (partition by path_name, tenant_id order by events desc, next_event asc) as next_event_rank
     from totals
 
 ),
 
 declared as (
 
-    {%- for path in settings['paths'] %}
-    {%- if not loop.first %}
-    union all
-    {%- endif %}
-    select
-        '{{ path.name }}' as path_name,
-        '{{ path.domain }}.{{ path.type }}' as after_event,
-        {{ path.top_n }} as top_n
-    {%- else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as path_name,
-        cast(null as {{ dbt.type_string() }}) as after_event,
-        0 as top_n
-    where 1 = 0
-    {%- endfor %}
+    {{ product_analytics_paths_declared() }}
 
 )
 
