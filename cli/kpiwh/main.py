@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 import yaml  # PyYAML, installed with dbt-core
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import config, output
@@ -65,7 +66,8 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int) -> None:
     """Print ``error: message`` on one line to stderr and exit with ``code``."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # the message is text, not Rich markup: "paths[after_checkout]" must print as written
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
