@@ -11,6 +11,7 @@ what ``kpi build`` computes, and prints an analysis's rows from those marts.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -154,6 +155,9 @@ def declared(vars_json: str | None = None) -> list[Analysis]:
     """
     from . import runner  # noqa: PLC0415  (dbt: ~2 s import, deferred so kpi --help stays fast)
 
+    # dbt prints a parse error on stdout whatever --quiet says: here the one line below says it
+    # (and `--format json` keeps stdout for the JSON)
+    os.environ.setdefault("DBT_LOG_LEVEL", "none")
     try:
         manifest = runner.parse(vars_json)
     except UsageError as exc:

@@ -69,8 +69,13 @@ err = Console(stderr=True)
 
 
 def fail(message: str, code: int) -> None:
-    """Print ``error: message`` on one line to stderr and exit with ``code``."""
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """Print ``error: message`` on one line to stderr and exit with ``code``.
+
+    The message is escaped: square brackets in it (``product_analytics.funnels[x]``) are text, not Rich markup.
+    """
+    from rich.markup import escape  # noqa: PLC0415  (rich is imported already; the name only here)
+
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
