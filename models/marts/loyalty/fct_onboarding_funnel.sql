@@ -10,7 +10,10 @@
   step. marts.fct_funnel_steps holds the same entry step by step.
 -#}
 {%- set definition = pa_funnel('pilot_onboarding', ['signup', 'location', 'staff', 'device', 'first_scan'], entity='tenant_id') -%}
-{%- set window_days = var('loyalty_onboarding_window_days', definition.window_days) -%}
+{%- set window_days = var('loyalty_onboarding_window_days', none) -%}
+{%- if window_days is none and definition is mapping -%}
+    {%- set window_days = definition.window_days -%}
+{%- endif -%}
 {%- set steps = [] -%}
 {%- for step in definition.steps -%}
     {%- do steps.append({'name': step.name, 'condition': step.condition}) -%}
