@@ -3,7 +3,7 @@
 
 On a private embedded PostgreSQL (``--pgdata``, default ``bench/out/pgdata-pa``):
 
-1. ``kpi init`` and ``kpi build --select stg_platform__events`` on an empty database (the
+1. ``kpi init`` and ``kpi build --select +stg_platform__events`` on an empty database (the
    relation dbt compiles against), then ``dbt compile`` of ``int_funnel_entity_steps`` and
    ``int_retention_entity_periods`` with ``--vars`` declaring one 5-step funnel (user_id,
    bench.step_1 .. step_5, 30-day window) and one 12-period monthly retention (start
@@ -171,7 +171,7 @@ def main() -> None:
     url = fresh_database(env, db)
     e = {**env, "KPI_PGDATABASE": db}
     kpi("init", env=e)
-    kpi("build", "--select", "stg_platform__events", "--exclude", "resource_type:test",
+    kpi("build", "--select", "+stg_platform__events", "--exclude", "resource_type:test",
         "--exclude", "resource_type:unit_test", env=e)  # fmt: skip
     declared = compile_declared(e)
     with psycopg.connect(url, autocommit=True) as c:

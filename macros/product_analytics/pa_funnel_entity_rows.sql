@@ -12,7 +12,8 @@
   flagged with the steps it matches), then one window pass per step over the events
   of each entity (partition by the entity, no order inside it) - step k's time is
   the first step-k event at (same_instant) or after (strict) step k-1's time, and
-  within window_days of step 1 (inclusive) - then one group by. Out-of-order events
+  within window_days of step 1 (inclusive); each pass keeps only the rows that can still
+  matter (the step-1 event, events of later steps inside the window) - then one group by. Out-of-order events
   are ignored, repeats count once, a skipped step ends the funnel. Exclusion: an
   exclusion event at or after step `after_step` and before step `before_step` (or,
   when that step is never reached, within the window) drops the entity (its step-1
@@ -57,7 +58,9 @@
 
     select
         {{ p }}events.*,
-        min(case when is_step_1 = 1 then ts end) over (partition by entity_key) as step_1_at
+        min(case when is_step_1 = 1 then ts end) over (partition by entity_key) as step_1_at,
+        -- the latest load of any of the entity's events (later passes drop rows)
+        max(dbt_loaded_at) over (partition by entity_key) as entity_staged_at
     from {{ p }}events
 
 ),
@@ -79,9 +82,26 @@
             end
         ) over (partition by entity_key) as step_{{ k }}_at
     from {{ p }}pass_{{ k - 1 }}
-    {%- if k == 2 %}
+    -- only the rows that can still matter: the entity's step-1 event (it keeps the entity)
+    -- and events of step {{ k }} or later (or exclusions) from step 1 on, inside the window
     where step_1_at is not null
-    {%- endif %}
+        and (
+            (is_step_1 = 1 and ts = step_1_at)
+            or (
+                (
+                    {%- for j in range(k, n + 1) %}
+                    {{ 'or ' if not loop.first }}is_step_{{ j }} = 1
+                    {%- endfor %}
+                    {%- if funnel.exclude %}
+                    or is_exclusion = 1
+                    {%- endif %}
+                )
+                and ts >= step_1_at
+                {%- if funnel.window_minutes is not none %}
+                and ts <= {{ dbt.dateadd('minute', funnel.window_minutes, 'step_1_at') }}
+                {%- endif %}
+            )
+        )
 
 ),
 {%- endfor %}
@@ -126,7 +146,7 @@
         {%- endfor %}
         max(is_excluded) as is_excluded,
         min(case when is_step_1 = 1 and ts = step_1_at then breakdown_raw end) as breakdown_raw,
-        max(dbt_loaded_at) as staged_at
+        max(entity_staged_at) as staged_at
     from {{ p }}pass_x
     group by entity_key
 

@@ -11,8 +11,8 @@
   period is the number of period_unit boundaries between start_date and its day
   (day: days between; week: ISO weeks; month: calendar months). Exact: a return event
   in period n; unbounded: one in period n or later. Return events in the start period
-  do not count. One window pass (the start per entity) and one group by: linear in
-  the events. Breakdown: the value on the start event ('(none)' when null, '(all)'
+  do not count. One window pass (the start per entity), one group by entity and period
+  (the period's date arithmetic once per event) and one by entity: linear in the events. Breakdown: the value on the start event ('(none)' when null, '(all)'
   without a breakdown).
 -#}
 {% macro pa_retention_entity_rows(retention, i, events, touched=none) -%}
@@ -52,15 +52,26 @@
 
 ),
 
-{{ p }}periods as (
+{{ p }}entity_periods as (
 
+    -- one row per entity and period with a return event (and the start period's row): the
+    -- period is a group key, so its date arithmetic runs once per event
     select
-        {{ p }}started.*,
+        entity_key,
         case
             when is_return = 1 then {{ dbt.datediff(start_trunc, event_trunc, unit) }}
-        end as period_number
+        end as period_number,
+        min(start_date) as start_date,
+        max(event_date) as last_seen_date,
+        min(case when is_start = 1 and ts = start_at then breakdown_raw end) as breakdown_raw,
+        max(dbt_loaded_at) as staged_at
     from {{ p }}started
     where start_at is not null
+    group by
+        entity_key,
+        case
+            when is_return = 1 then {{ dbt.datediff(start_trunc, event_trunc, unit) }}
+        end
 
 ),
 
@@ -69,14 +80,14 @@
     select
         entity_key,
         min(start_date) as start_date,
-        max(event_date) as last_seen_date,
+        max(last_seen_date) as last_seen_date,
         max(period_number) as last_period,
-        min(case when is_start = 1 and ts = start_at then breakdown_raw end) as breakdown_raw,
+        min(breakdown_raw) as breakdown_raw,
         {%- for n in retention.periods %}
         max(case when period_number = {{ n }} then 1 else 0 end) as returned_{{ n }},
         {%- endfor %}
-        max(dbt_loaded_at) as staged_at
-    from {{ p }}periods
+        max(staged_at) as staged_at
+    from {{ p }}entity_periods
     group by entity_key
 
 ),
