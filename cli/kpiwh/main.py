@@ -59,6 +59,11 @@ bi_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(bi_app, name="bi")
+analyses_app = typer.Typer(
+    help="Funnels and retentions declared in dbt_project.yml (vars: product_analytics) and their rows.",
+    no_args_is_help=True,
+)
+app.add_typer(analyses_app, name="analyses")
 
 out = Console()
 err = Console(stderr=True)
@@ -700,7 +705,12 @@ def build(
         cmd.append("--full-refresh")
     if vars_:
         cmd += ["--vars", vars_]
-    summary = publish.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
+    try:
+        summary = publish.build(cmd, full_refresh=full_refresh, vars_json=vars_, raise_on_failure=False)
+    except UsageError as exc:  # a bad product_analytics entry: the entry and what is wrong, without dbt's trace
+        from .analyses import definition_error  # noqa: PLC0415  (kept beside the analyses commands)
+
+        raise UsageError(definition_error(str(exc)) or str(exc)) from None
     _print_run(summary, fmt)
     if select and not summary.nodes:
         raise UsageError(f"--select {' '.join(select)} matched no node")
@@ -1096,6 +1106,69 @@ def metrics_query(
         output.print_table(out, metrics_mod.to_table(result, title=", ".join(names)))
     else:
         sys.stdout.write(metrics_mod.render(result, fmt))
+
+
+# --------------------------------------------------------------------------- analyses
+@analyses_app.command("list")
+@handled
+def analyses_list(
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+) -> None:
+    """Every declared funnel and retention: kind, entity, steps or periods, options.
+
+    The entries are read as dbt checked them (`dbt parse`): a bad entry exits 2 with
+    one line naming it. Exit status: 0 listed (maybe none); 2 a bad entry or option.
+    """
+    from . import analyses as analyses_mod  # noqa: PLC0415  (dbt: slow import, deferred)
+
+    _check_format(fmt)
+    found = analyses_mod.declared()
+    if fmt == "json":
+        print(json.dumps([a.as_json() for a in found], indent=2))
+        return
+    t = Table(title=f"{len(found)} declared analyses (kpi analyses show NAME prints one's rows)")
+    output.id_column(t, "name", [a.name for a in found])
+    t.add_column("kind")
+    t.add_column("entity")
+    output.text_column(t, "steps / periods")
+    output.text_column(t, "options")
+    for a in found:
+        t.add_row(a.name, a.kind, a.entity, a.shape, a.detail)
+    output.print_table(out, t)
+
+
+@analyses_app.command("show")
+@handled
+def analyses_show(
+    name: Annotated[str, typer.Argument(help="The analysis's name (kpi analyses list).")],
+    fmt: Annotated[str, typer.Option("--format", help=FORMAT_HELP)] = "table",
+) -> None:
+    """Print a declared analysis's rows from its mart (marts.fct_funnel_steps or marts.metrics_retention).
+
+    Exit status: 0 rows printed (none before the analysis's events arrive); 1 the mart is
+    not built yet or the database failed; 2 an unknown name or a bad option (one line).
+    """
+    from . import analyses as analyses_mod  # noqa: PLC0415  (dbt: slow import, deferred)
+    from . import db  # noqa: PLC0415  (imports psycopg: deferred so kpi --help stays fast)
+
+    _check_format(fmt)
+    analysis = analyses_mod.find(analyses_mod.declared(), name)
+    with db.connect() as conn:
+        found = analyses_mod.rows(conn, analysis)
+    if fmt == "json":
+        payload = {
+            **analysis.as_json(),
+            "rows": [{k: analyses_mod.jsonable(v) for k, v in r.items()} for r in found],
+        }
+        print(json.dumps(payload, indent=2))
+        return
+    cols = analyses_mod.COLUMNS[analysis.kind]
+    t = Table(title=f"{analysis.kind} {analysis.name}: {len(found)} rows ({analysis.shape}; {analysis.detail})")
+    for c in cols:
+        t.add_column(c)
+    for r in found:
+        t.add_row(*["" if r[c] is None else str(r[c]) for c in cols])
+    output.print_table(out, t)
 
 
 # --------------------------------------------------------------------------- alerts

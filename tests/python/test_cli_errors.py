@@ -222,6 +222,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("lint", ["lint", "--bogus"], r"kpi lint: No such option: --bogus"),
     ("docs", ["docs", "--bogus"], r"kpi docs: No such option: --bogus"),
     ("metrics list", ["metrics", "list", "--format", "xml"], r"--format: 'xml' is not table or json"),
+    ("analyses list", ["analyses", "list", "--format", "xml"], r"--format: 'xml' is not table or json"),
+    ("analyses show", ["analyses", "show"], r"kpi analyses show: Missing argument 'name'\."),
+    ("analyses show", ["analyses", "show", "order_funnel", "--format", "csv"], r"--format: 'csv' is not table or json"),
     ("metrics query", ["metrics", "query"], r"kpi metrics query: Missing option '--metrics'\."),
     ("metrics query", ["metrics", "query", "--metrics", "a,,b"], r"--metrics: an empty name in 'a,,b'"),
     (

@@ -1,19 +1,27 @@
 {#-
   Seed 000's pilot_onboarding_funnel: one row per merchant tenant (tenants of kind
-  merchant). Ordered funnel (macros/funnel.sql) over the tenant's loyalty events:
-  signup -> first location created -> first staff invited -> first device
-  registered -> first successful scan (first points_issued or points_redeemed),
-  each step at or after the previous one, within var loyalty_onboarding_window_days
-  of signup when set (default: no window). Minutes from signup to each step.
+  merchant). The funnel is the entry `pilot_onboarding` of var
+  product_analytics.funnels (dbt_project.yml; its steps, ordering and window), computed
+  per merchant by the ordered-funnel macro (macros/funnel.sql): signup -> first location
+  created -> first staff invited -> first device registered -> first successful scan
+  (first points_issued or points_redeemed), each step at or after the previous one,
+  within the entry's window_days of signup (var loyalty_onboarding_window_days, when
+  set, overrides it for this mart; default: no window). Minutes from signup to each
+  step. marts.fct_funnel_steps holds the same entry step by step.
 -#}
+{%- set definition = pa_funnel('pilot_onboarding', ['signup', 'location', 'staff', 'device', 'first_scan'], entity='tenant_id') -%}
 {%- set window_days = var('loyalty_onboarding_window_days', none) -%}
-{%- set steps = [
-    {'name': 'signup', 'domain': 'loyalty', 'event_type': 'merchant_signed_up'},
-    {'name': 'location', 'domain': 'loyalty', 'event_type': 'location_created'},
-    {'name': 'staff', 'domain': 'loyalty', 'event_type': 'staff_invited'},
-    {'name': 'device', 'domain': 'loyalty', 'event_type': 'device_registered'},
-    {'name': 'first_scan', 'condition': "event_domain = 'loyalty' and event_type in ('points_issued', 'points_redeemed')"},
-] -%}
+{%- if window_days is none and definition is mapping -%}
+    {%- set window_days = definition.window_days -%}
+{%- endif -%}
+{%- set steps = [] -%}
+{%- for step in definition.steps -%}
+    {%- do steps.append({'name': step.name, 'condition': step.condition}) -%}
+{%- endfor -%}
+{%- set event_columns = ['tenant_id', 'occurred_at', 'event_domain', 'event_type'] -%}
+{%- for column in definition.columns -%}
+    {%- if column not in event_columns -%}{%- do event_columns.append(column) -%}{%- endif -%}
+{%- endfor -%}
 
 with
 
@@ -27,18 +35,18 @@ merchants as (
 
 loyalty_events as (
 
-    -- read whole: a merchant's funnel spans its whole history
+    -- read whole: a merchant's funnel spans its whole history (the entry's step events)
     select
-        tenant_id,
-        occurred_at,
-        event_domain,
-        event_type
+        {%- for column in event_columns %}
+        {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ ref('stg_platform__events') }}
-    where event_domain = 'loyalty'
-        and event_type in (
-            'merchant_signed_up', 'location_created', 'staff_invited', 'device_registered',
-            'points_issued', 'points_redeemed'
-        )
+    where
+        {%- for step in steps %}
+        {{ 'or ' if not loop.first }}{{ step.condition }}
+        {%- else %}
+        false
+        {%- endfor %}
 
 ),
 
@@ -47,6 +55,7 @@ funnel as (
     {{ funnel(
         'loyalty_events', 'tenant_id', 'occurred_at', steps,
         window_minutes=(window_days * 1440 if window_days is not none else none),
+        strict=(definition.ordering == 'strict'),
     ) | indent(4) }}
 
 ),
