@@ -308,4 +308,4 @@ def test_a_bad_declaration_fails_the_parse_naming_the_entry(warehouse, settings,
     # bad input: exit 2, one line on stderr naming the entry (dbt's own log goes to stdout)
     assert r.returncode == 2, (r.stdout[-2000:], r.stderr[-2000:])
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: dbt parse failed") and message in lines[0], r.stderr
+    assert lines == [f"error: {message}"], r.stderr
