@@ -4,7 +4,7 @@ read-only login; every dashboard opened in headless Chromium as the admin draws 
 with no error (a screenshot per dashboard); two client logins see only their own tenant's rows;
 `kpi bi down` stops it.
 
-Marked ``superset`` (deselect with ``-m 'not superset'``): the first run downloads ~240 MB
+Marked ``superset``, deselected by default (``addopts``); run with ``-m superset``: the first run downloads ~240 MB
 and installs ~0.8 GB. ``KPI_BI_HOME`` set in the environment reuses that installation
 between runs; otherwise it goes to the session's temporary folder.
 
