@@ -809,8 +809,9 @@ def refresh_customers(
     mode: Annotated[
         str,
         typer.Option(
-            help="recent: the customers whose bookings or payments were loaded since "
-            "the last run; full: every customer."
+            help="recent: the customers whose bookings, payments or profiles were loaded since "
+            "the last run, and those a moved --as-of carries across a window or segment boundary; "
+            "full: every customer."
         ),
     ] = "recent",
     as_of: Annotated[str | None, typer.Option(help="Reference time of the age-based columns (default: now).")] = None,
@@ -832,8 +833,9 @@ def refresh_customers(
     if as_of:
         parse_instant(as_of, "--as-of")  # a malformed instant is bad input, not a failed dbt model
         vars_["as_of"] = as_of
-    # full mode rebuilds int_customer_facts by itself (full_refresh config); cautious: tests
-    # that also read the daily fact (not rebuilt here) wait for the next build
+    # full mode recomputes every customer of int_customer_facts and int_customer_analytics in
+    # place (their pre-hooks); cautious: tests that also read the daily fact (not rebuilt
+    # here) wait for the next build
     cmd = ["build", "--select", "+customer_analytics", "--indirect-selection", "cautious", *_vars_arg(vars_)]
     summary = runner.invoke(cmd)
     _print_run(summary, fmt)

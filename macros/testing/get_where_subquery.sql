@@ -52,8 +52,17 @@
     {%- if not column -%}
         {%- do return('') -%}
     {%- endif -%}
+    {%- do return(kpi_written_this_build(column)) -%}
+{%- endmacro %}
+
+{#- SQL condition: `column` (a row's write time, the database's transaction
+    time) is at or after this dbt invocation's start — the rows this build
+    (re)wrote. '' under `dbt test` alone (it tests every row) and while dbt only
+    parses. Used by the scope above and by singular tests that read what a
+    build wrote (tests/singular/bookings/). -#}
+{% macro kpi_written_this_build(column) -%}
     {#- only a build writes the rows its tests read; `dbt test` alone tests every row -#}
-    {%- if flags.WHICH not in ('build', 'run') -%}
+    {%- if not execute or flags.WHICH not in ('build', 'run') -%}
         {%- do return('') -%}
     {%- endif -%}
     {%- do return(column ~ " >= (select started_at from ops.dbt_invocations where invocation_id = '"

@@ -218,6 +218,25 @@ def run_kpi(*args: str, env: dict | None = None, timeout: int = 600) -> subproce
     )
 
 
+def customer_analytics_rows(conn: psycopg.Connection) -> list[tuple]:
+    """Every ``marts.customer_analytics`` row in key order, every column but ``refreshed_at``.
+
+    ``refreshed_at`` is when a row was last recomputed (a run-time value): two builds that
+    must agree on the profile differ in it.
+    """
+    columns = [
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'customer_analytics' and column_name <> 'refreshed_at' order by ordinal_position"
+        )
+    ]
+    assert len(columns) > 60 and columns[-1] == "as_of", columns
+    return conn.execute(
+        f"select {', '.join(columns)} from marts.customer_analytics order by organization_id, customer_id"
+    ).fetchall()
+
+
 def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
     """Write a CSV file (None → empty unquoted field = NULL)."""
     path.parent.mkdir(parents=True, exist_ok=True)

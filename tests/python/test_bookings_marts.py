@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, assert_relation_equals_csv, run_kpi
+from conftest import FIXTURES, assert_relation_equals_csv, customer_analytics_rows, run_kpi
 from kpiwh.customer_check import STEP_NAMES
 
 FIX = FIXTURES / "bookings_small"
@@ -81,10 +81,6 @@ def test_full_build_matches_hand_computed_marts(conn):
         conn.execute("reset role")
         conn.execute("delete from ops.tenant_access where role_name = 'h15_view_client'")
         conn.execute("drop role h15_view_client")
-
-
-def _customer_rows(conn) -> list[tuple]:
-    return conn.execute("select * from marts.customer_analytics order by organization_id, customer_id").fetchall()
 
 
 def _customer(conn, customer_id: str) -> tuple[int, int]:
@@ -171,9 +167,9 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     assert _customer(conn, "c05")[0] == c05[0] - 1
     assert _customer(conn, "c06")[0] == c06[0] + 1
     assert _customer(conn, "c02")[1] == c02[1] - 3000
-    incremental = _customer_rows(conn)
+    incremental = customer_analytics_rows(conn)
     _ok(run_kpi("build", *SELECT, "--full-refresh", "--vars", f'{{as_of: "{AS_OF}"}}'))
-    assert _customer_rows(conn) == incremental
+    assert customer_analytics_rows(conn) == incremental
 
 
 def test_scheduled_run_tests_the_rows_it_wrote(conn, tmp_path):
@@ -253,10 +249,12 @@ def test_check_customers_runs_the_seeds_eight_steps(conn, tmp_path):
     assert "8/8" in r.stdout and "all 8 steps passed" in r.stderr
 
     conn.execute(
-        "update marts.customer_analytics set first_booking_at = first_booking_at - interval '1 day' "
+        "update intermediate.int_customer_analytics set first_booking_at = first_booking_at - interval '1 day' "
         "where organization_id = 'org_a' and customer_id = 'c05'"
     )
-    conn.execute("delete from marts.customer_analytics where organization_id = 'org_b' and customer_id = 'c99'")
+    conn.execute(
+        "delete from intermediate.int_customer_analytics where organization_id = 'org_b' and customer_id = 'c99'"
+    )
     late = tmp_path / "late"
     late.mkdir()
     (late / "bookings.csv").write_text(

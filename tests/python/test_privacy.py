@@ -339,16 +339,20 @@ def test_notes_reach_the_marts_scrubbed_and_a_planted_leak_is_found(conn):
     assert conn.execute("select count(*) from staging.stg_bookings__bookings").fetchone()[0] == raw_rows
     assert run_kpi("pii-check").returncode == 0
 
-    # PII planted straight into a mart column is found: exit 1, the column named
-    # (the first note replaced: total_notes must keep matching the array, a constraint)
+    # PII planted straight into a stored profile column is found there and in the mart view
+    # over it: exit 1, each column named (the first note replaced: total_notes must keep
+    # matching the array, a constraint)
     conn.execute(
-        "update marts.customer_analytics set booking_notes = jsonb_set(booking_notes, '{0}', '\"ring 07700 900123\"') "
+        "update intermediate.int_customer_analytics "
+        "set booking_notes = jsonb_set(booking_notes, '{0}', '\"ring 07700 900123\"') "
         "where (organization_id, customer_id) = ('org_a', 'c06')"
     )
     r = run_kpi("pii-check")
     assert r.returncode == 1
-    assert "PII marts.customer_analytics.booking_notes (phone): 1 row(s), e.g. 077***23" in r.stderr.splitlines()
-    assert "1 finding(s)" in r.stdout
+    lines = r.stderr.splitlines()
+    for relation in ("intermediate.int_customer_analytics", "marts.customer_analytics"):
+        assert f"PII {relation}.booking_notes (phone): 1 row(s), e.g. 077***23" in lines
+    assert "2 finding(s)" in r.stdout
 
 
 # --------------------------------------------------------------------------- right to erasure

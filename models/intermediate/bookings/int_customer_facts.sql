@@ -14,9 +14,12 @@
             and no payment is deleted (post-hook). The result equals a full
             rebuild: the facts hold no time-relative column, so a customer
             whose rows did not change cannot have changed.
-    full    the table is rebuilt from all bookings and payments (full_refresh
-            forced by config).
-  Time-relative columns (days since, segment) live in customer_analytics.
+    full    every customer is recomputed from all bookings and payments: the
+            pre-hook deletes the stored rows in the same transaction (readers
+            keep the old rows until the commit; the table, and the view
+            int_customer_first_booking over it, stay in place).
+  Time-relative columns (visits, windows, segment) live in
+  int_customer_analytics, the days counted to as_of in the view customer_analytics.
 -#}
 {%- set refresh_mode = customer_refresh_mode() -%}
 
@@ -24,8 +27,9 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['organization_id', 'customer_id'],
-    full_refresh=(true if refresh_mode == 'full' else none),
+    pre_hook=["{% if is_incremental() and customer_refresh_mode() == 'full' %}delete from {{ this }}{% endif %}"],
     on_schema_change='append_new_columns',
+    indexes=[{'columns': ['organization_id', 'customer_id'], 'unique': true}],
     post_hook=[
         "{{ kpi_record_input_watermark([ref('stg_bookings__bookings'), ref('int_payments_attributed')]) }}",
         "{% if is_incremental() %}delete from {{ this }} where source_loaded_at is null{% endif %}",
@@ -33,6 +37,11 @@
 ) }}
 
 {%- set recent_only = is_incremental() and refresh_mode == 'recent' %}
+{#- a table built before the first-booking columns existed: every customer once -#}
+{%- if recent_only and execute
+    and 'first_booking_id' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | list) %}
+{%- set recent_only = false %}
+{%- endif %}
 {%- if recent_only %}
 {%- set watermark = platform_recorded_watermark() %}
 {%- endif %}
@@ -156,6 +165,33 @@ booking_totals as (
         max(_loaded_at) as bookings_loaded_at
     from scoped_bookings
     group by organization_id, customer_id
+
+),
+
+first_accepted as (
+
+    -- seed 002's first booking: the first ACCEPTED booking by start_at, a tie going to
+    -- the smallest booking_id (read by fct_appointments_by_location_daily through the
+    -- view int_customer_first_booking)
+    select
+        organization_id,
+        customer_id,
+        booking_id as first_booking_id,
+        location_id as first_booking_location_id
+    from (
+        select
+            organization_id,
+            customer_id,
+            booking_id,
+            location_id,
+            row_number() over (
+                partition by organization_id, customer_id
+                order by start_at, booking_id
+            ) as booking_rank
+        from scoped_bookings
+        where status = 'ACCEPTED'
+    ) as ranked_accepted
+    where booking_rank = 1
 
 ),
 
@@ -307,6 +343,8 @@ final as (
         customers_in_scope.organization_id,
         customers_in_scope.customer_id,
         booking_totals.first_booking_at,
+        first_accepted.first_booking_id,
+        first_accepted.first_booking_location_id,
         booking_totals.last_booking_at,
         coalesce(booking_totals.total_bookings, 0) as total_bookings,
         coalesce(booking_totals.total_accepted_bookings, 0) as total_accepted_bookings,
@@ -353,6 +391,9 @@ final as (
     left join notes
         on customers_in_scope.organization_id = notes.organization_id
         and customers_in_scope.customer_id = notes.customer_id
+    left join first_accepted
+        on customers_in_scope.organization_id = first_accepted.organization_id
+        and customers_in_scope.customer_id = first_accepted.customer_id
     left join preferred_location
         on customers_in_scope.organization_id = preferred_location.organization_id
         and customers_in_scope.customer_id = preferred_location.customer_id
@@ -398,5 +439,7 @@ select
     largest_ticket_cents,
     first_payment_at,
     last_payment_at,
-    source_loaded_at
+    source_loaded_at,
+    first_booking_id,
+    first_booking_location_id
 from final

@@ -1,61 +1,21 @@
-{{ config(materialized='table') }}
-
 -- The first ACCEPTED booking of each customer (seed 002: first_booking_at =
--- min(start_at) of ACCEPTED bookings). NO_SHOW, cancelled, declined and pending
--- bookings never count; the profile's created_at plays no part. Ties on
--- start_at go to the smallest booking_id. Read whole by the daily fact.
+-- min(start_at) of ACCEPTED bookings; a tie on start_at goes to the smallest
+-- booking_id). NO_SHOW, cancelled, declined and pending bookings never count;
+-- the profile's created_at plays no part. A view over int_customer_facts, which
+-- keeps it incrementally with the rest of each customer's facts; read whole by
+-- the daily fact.
 with
 
-bookings as (
-
-    select
-        booking_id,
-        organization_id,
-        customer_id,
-        location_id,
-        start_at,
-        status
-    from {{ ref('stg_bookings__bookings') }}
-
-),
-
-accepted as (
-
-    select
-        booking_id,
-        organization_id,
-        customer_id,
-        location_id,
-        start_at
-    from bookings
-    where status = 'ACCEPTED'
-        and customer_id is not null
-
-),
-
-ranked as (
-
-    select
-        accepted.*,
-        row_number() over (
-            partition by organization_id, customer_id
-            order by start_at, booking_id
-        ) as booking_rank
-    from accepted
-
-),
-
-first_bookings as (
+customer_facts as (
 
     select
         organization_id,
         customer_id,
-        booking_id as first_booking_id,
-        location_id as first_booking_location_id,
-        start_at as first_booking_at,
-        {{ utc_date('start_at') }} as first_booking_date
-    from ranked
-    where booking_rank = 1
+        first_booking_id,
+        first_booking_location_id,
+        first_booking_at
+    from {{ ref('int_customer_facts') }}
+    where first_booking_id is not null
 
 )
 
@@ -65,5 +25,5 @@ select
     first_booking_id,
     first_booking_location_id,
     first_booking_at,
-    first_booking_date
-from first_bookings
+    {{ utc_date('first_booking_at') }} as first_booking_date
+from customer_facts

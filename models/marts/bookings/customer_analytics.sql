@@ -1,421 +1,106 @@
 {#-
-  customer_analytics (seed 002): one row per (organization_id, customer_id).
-  Customers = every profile in stg_bookings__customers, plus every customer id
-  seen only in bookings or payments. Time-relative columns are computed here,
-  against kpi_as_of(), over the incremental int_customer_facts: this table is
-  rebuilt on every run, so it is the same whatever refresh mode kept the facts.
-  Segment rule: docs/DECISIONLOG.md ("customer_segment"); first match wins.
-  The visit columns (an ACCEPTED booking whose start_at is at or before as_of),
-  the upcoming booking and the 30/90/365-day windows depend on as_of: they are
-  aggregated here from the staged ACCEPTED and NO_SHOW bookings and the
-  attributed COMPLETED payments of the last 365 days (one scan each per run).
+  customer_analytics (seed 002): one row per (organization_id, customer_id) —
+  every customer profile, plus every customer id seen only in bookings or
+  payments. A view over int_customer_analytics, which stores every column kept
+  incrementally; the whole days counted to as_of (since the first / last
+  booking, the last visit, the profile's creation; until the next booking) are
+  computed here, against the as_of its newest write was computed for, so that
+  each row reads as of one instant without a daily rewrite of every customer.
+  Lookups go through the table's indexes (the seed's five). Readers' rights
+  and row-level security apply through the view (security_invoker).
   DECISIONLOG "Customer profile (seed 002)".
 -#}
-{%- set segment_rule = {
-    'new_max_days_since_first_booking': 30,
-    'loyal_min_accepted_bookings': 5,
-    'at_risk_min_days_since_last_booking': 91,
-    'lapsed_min_days_since_last_booking': 181,
-} -%}
+{{ config(materialized='view') }}
 
 with
 
-customers as (
+stored as (
 
-    select
-        organization_id,
-        customer_id,
-        created_at
-    from {{ ref('stg_bookings__customers') }}
+    select * from {{ ref('int_customer_analytics') }}
 
 ),
 
-customer_facts as (
+current_as_of as (
 
-    select
-        organization_id,
-        customer_id,
-        first_booking_at,
-        last_booking_at,
-        total_bookings,
-        total_accepted_bookings,
-        total_no_shows,
-        total_cancellations,
-        total_revenue_cents,
-        total_completed_payments,
-        booking_notes,
-        preferred_location_id,
-        total_cancelled_by_customer,
-        total_cancelled_by_seller,
-        total_declined,
-        total_pending,
-        first_booked_at,
-        last_booked_at,
-        last_no_show_at,
-        last_cancellation_at,
-        total_notes,
-        accepted_locations,
-        preferred_weekday,
-        preferred_hour_utc,
-        total_payments,
-        total_failed_payments,
-        total_canceled_payments,
-        total_refunded_payments,
-        total_refunded_cents,
-        largest_ticket_cents,
-        first_payment_at,
-        last_payment_at
-    from {{ ref('int_customer_facts') }}
-
-),
-
-referrers as (
-
-    select
-        organization_id,
-        customer_id,
-        enrolled_at
-    from {{ ref('stg_bookings__referral_profiles') }}
-
-),
-
-first_bookings as (
-
-    select
-        organization_id,
-        customer_id,
-        first_booking_location_id
-    from {{ ref('int_customer_first_booking') }}
-
-),
-
-customer_keys as (
-
-    select organization_id, customer_id from customers
-    union
-    select organization_id, customer_id from customer_facts
-
-),
-
-as_of as (
-
-    select {{ kpi_as_of() }} as as_of
-
-),
-
-visit_bookings as (
-
-    -- the bookings the as_of-relative columns count: ACCEPTED (visits, upcoming), NO_SHOW, cancelled
-    select
-        bookings.organization_id,
-        bookings.customer_id,
-        bookings.start_at,
-        bookings.status,
-        as_of.as_of
-    from {{ ref('stg_bookings__bookings') }} as bookings
-    cross join as_of
-    where bookings.customer_id is not null
-        and bookings.status in ('ACCEPTED', 'NO_SHOW', 'CANCELLED_BY_CUSTOMER', 'CANCELLED_BY_SELLER')
-
-),
-
-visit_facts as (
-
-    -- a visit = an ACCEPTED booking with start_at <= as_of; windows are (as_of - N days, as_of]
-    select
-        organization_id,
-        customer_id,
-        sum(case when status = 'ACCEPTED' and start_at <= as_of then 1 else 0 end) as total_visits,
-        min(case when status = 'ACCEPTED' and start_at <= as_of then start_at end) as first_visit_at,
-        max(case when status = 'ACCEPTED' and start_at <= as_of then start_at end) as last_visit_at,
-        sum(
-            case
-                when status = 'ACCEPTED' and start_at <= as_of
-                    and start_at > {{ dbt.dateadd('day', -30, 'as_of') }} then 1
-                else 0
-            end
-        ) as visits_last_30_days,
-        sum(
-            case
-                when status = 'ACCEPTED' and start_at <= as_of
-                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
-                else 0
-            end
-        ) as visits_last_90_days,
-        sum(
-            case
-                when status = 'ACCEPTED' and start_at <= as_of
-                    and start_at > {{ dbt.dateadd('day', -365, 'as_of') }} then 1
-                else 0
-            end
-        ) as visits_last_365_days,
-        sum(
-            case
-                when status = 'NO_SHOW' and start_at <= as_of
-                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
-                else 0
-            end
-        ) as no_shows_last_90_days,
-        sum(
-            case
-                when {{ bookings_is_cancelled('status') }} and start_at <= as_of
-                    and start_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1
-                else 0
-            end
-        ) as cancellations_last_90_days,
-        sum(case when status = 'ACCEPTED' and start_at > as_of then 1 else 0 end) as upcoming_bookings,
-        min(case when status = 'ACCEPTED' and start_at > as_of then start_at end) as next_booking_at
-    from visit_bookings
-    group by organization_id, customer_id
-
-),
-
-recent_payments as (
-
-    -- COMPLETED payments attributed (booking start, else payment time) to the year up to as_of
-    select
-        payments.organization_id,
-        payments.customer_id,
-        payments.amount_cents,
-        payments.attributed_at,
-        as_of.as_of
-    from {{ ref('int_payments_attributed') }} as payments
-    cross join as_of
-    where payments.customer_id is not null
-        and payments.is_completed
-        and payments.attributed_at <= as_of.as_of
-        and payments.attributed_at > {{ dbt.dateadd('day', -365, 'as_of.as_of') }}
-
-),
-
-recent_revenue as (
-
-    select
-        organization_id,
-        customer_id,
-        cast(
-            sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then amount_cents else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as revenue_last_90_days_cents,
-        cast(
-            sum(case when attributed_at > {{ dbt.dateadd('day', -30, 'as_of') }} then amount_cents else 0 end)
-            as {{ dbt.type_bigint() }}
-        ) as revenue_last_30_days_cents,
-        cast(sum(amount_cents) as {{ dbt.type_bigint() }}) as revenue_last_365_days_cents,
-        sum(case when attributed_at > {{ dbt.dateadd('day', -90, 'as_of') }} then 1 else 0 end)
-            as completed_payments_last_90_days
-    from recent_payments
-    group by organization_id, customer_id
-
-),
-
-joined as (
-
-    select
-        customer_keys.organization_id,
-        customer_keys.customer_id,
-        customers.customer_id is not null as has_profile,
-        customers.created_at as customer_created_at,
-        customer_facts.first_booking_at,
-        customer_facts.last_booking_at,
-        coalesce(customer_facts.total_bookings, 0) as total_bookings,
-        coalesce(customer_facts.total_accepted_bookings, 0) as total_accepted_bookings,
-        coalesce(customer_facts.total_no_shows, 0) as total_no_shows,
-        coalesce(customer_facts.total_cancellations, 0) as total_cancellations,
-        coalesce(customer_facts.total_revenue_cents, 0) as total_revenue_cents,
-        coalesce(customer_facts.total_completed_payments, 0) as total_completed_payments,
-        coalesce(customer_facts.booking_notes, {{ json_empty_array() }}) as booking_notes,
-        customer_facts.preferred_location_id,
-        referrers.customer_id is not null as is_referrer,
-        coalesce(customer_facts.total_cancelled_by_customer, 0) as total_cancelled_by_customer,
-        coalesce(customer_facts.total_cancelled_by_seller, 0) as total_cancelled_by_seller,
-        coalesce(customer_facts.total_declined, 0) as total_declined,
-        coalesce(customer_facts.total_pending, 0) as total_pending,
-        customer_facts.first_booked_at,
-        customer_facts.last_booked_at,
-        first_bookings.first_booking_location_id,
-        customer_facts.last_no_show_at,
-        customer_facts.last_cancellation_at,
-        coalesce(visit_facts.total_visits, 0) as total_visits,
-        visit_facts.first_visit_at,
-        visit_facts.last_visit_at,
-        coalesce(visit_facts.visits_last_30_days, 0) as visits_last_30_days,
-        coalesce(visit_facts.visits_last_90_days, 0) as visits_last_90_days,
-        coalesce(visit_facts.visits_last_365_days, 0) as visits_last_365_days,
-        coalesce(visit_facts.no_shows_last_90_days, 0) as no_shows_last_90_days,
-        coalesce(visit_facts.cancellations_last_90_days, 0) as cancellations_last_90_days,
-        coalesce(visit_facts.upcoming_bookings, 0) as upcoming_bookings,
-        visit_facts.next_booking_at,
-        coalesce(customer_facts.total_payments, 0) as total_payments,
-        coalesce(customer_facts.total_failed_payments, 0) as total_failed_payments,
-        coalesce(customer_facts.total_canceled_payments, 0) as total_canceled_payments,
-        coalesce(customer_facts.total_refunded_payments, 0) as total_refunded_payments,
-        coalesce(customer_facts.total_refunded_cents, 0) as total_refunded_cents,
-        customer_facts.largest_ticket_cents,
-        customer_facts.first_payment_at,
-        customer_facts.last_payment_at,
-        coalesce(recent_revenue.revenue_last_90_days_cents, 0) as revenue_last_90_days_cents,
-        coalesce(recent_revenue.revenue_last_30_days_cents, 0) as revenue_last_30_days_cents,
-        coalesce(recent_revenue.revenue_last_365_days_cents, 0) as revenue_last_365_days_cents,
-        coalesce(recent_revenue.completed_payments_last_90_days, 0) as completed_payments_last_90_days,
-        coalesce(customer_facts.total_notes, 0) as total_notes,
-        coalesce(customer_facts.accepted_locations, 0) as accepted_locations,
-        customer_facts.preferred_weekday,
-        customer_facts.preferred_hour_utc,
-        referrers.enrolled_at as referrer_enrolled_at,
-        as_of.as_of
-    from customer_keys
-    cross join as_of
-    left join customers
-        on customer_keys.organization_id = customers.organization_id
-        and customer_keys.customer_id = customers.customer_id
-    left join customer_facts
-        on customer_keys.organization_id = customer_facts.organization_id
-        and customer_keys.customer_id = customer_facts.customer_id
-    left join referrers
-        on customer_keys.organization_id = referrers.organization_id
-        and customer_keys.customer_id = referrers.customer_id
-    left join first_bookings
-        on customer_keys.organization_id = first_bookings.organization_id
-        and customer_keys.customer_id = first_bookings.customer_id
-    left join visit_facts
-        on customer_keys.organization_id = visit_facts.organization_id
-        and customer_keys.customer_id = visit_facts.customer_id
-    left join recent_revenue
-        on customer_keys.organization_id = recent_revenue.organization_id
-        and customer_keys.customer_id = recent_revenue.customer_id
-
-),
-
-metrics as (
-
-    select
-        joined.*,
-        -- no-shows among the bookings that were due to happen; null when none
-        {{ rounded_rate('total_no_shows', 'total_accepted_bookings + total_no_shows') }} as no_show_rate,
-        -- whole cents, half away from zero; null without a completed payment
-        case
-            when total_completed_payments > 0
-                then cast(
-                    round(cast(total_revenue_cents as {{ dbt.type_numeric() }}) / total_completed_payments, 0)
-                    as {{ dbt.type_bigint() }}
-                )
-        end as avg_ticket_cents,
-        {{ dbt.datediff(utc_date('first_booking_at'), utc_date('as_of'), 'day') }} as days_since_first_booking,
-        {{ dbt.datediff(utc_date('last_booking_at'), utc_date('as_of'), 'day') }} as days_since_last_booking,
-        {{ dbt.datediff(utc_date('last_visit_at'), utc_date('as_of'), 'day') }} as days_since_last_visit,
-        {{ dbt.datediff(utc_date('first_visit_at'), utc_date('last_visit_at'), 'day') }} as lifetime_span_days,
-        -- whole days from the first to the last visit over the gaps between visits, 1 decimal
-        case
-            when total_visits > 1
-                then round(
-                    cast({{ dbt.datediff(utc_date('first_visit_at'), utc_date('last_visit_at'), 'day') }}
-                        as {{ dbt.type_numeric() }}) / (total_visits - 1),
-                    1
-                )
-        end as avg_days_between_visits,
-        {{ dbt.datediff(utc_date('as_of'), utc_date('next_booking_at'), 'day') }} as days_until_next_booking,
-        {{ dbt.datediff(utc_date('customer_created_at'), utc_date('as_of'), 'day') }} as days_since_profile_created,
-        -- cancelled (by customer or seller) among all bookings; null without bookings
-        {{ rounded_rate('total_cancellations', 'total_bookings') }} as cancellation_rate,
-        {{ rounded_rate('total_cancelled_by_customer', 'total_bookings') }} as customer_cancellation_rate,
-        -- whole cents, half away from zero, as avg_ticket_cents; null without a visit
-        case
-            when total_visits > 0
-                then cast(
-                    round(cast(total_revenue_cents as {{ dbt.type_numeric() }}) / total_visits, 0)
-                    as {{ dbt.type_bigint() }}
-                )
-        end as avg_revenue_per_visit_cents
-    from joined
-
-),
-
-segmented as (
-
-    select
-        metrics.*,
-        case
-            when total_accepted_bookings = 0
-                then 'prospect'
-            when days_since_last_booking >= {{ segment_rule.lapsed_min_days_since_last_booking }}
-                then 'lapsed'
-            when days_since_last_booking >= {{ segment_rule.at_risk_min_days_since_last_booking }}
-                then 'at_risk'
-            when days_since_first_booking <= {{ segment_rule.new_max_days_since_first_booking }}
-                then 'new'
-            when total_accepted_bookings >= {{ segment_rule.loyal_min_accepted_bookings }}
-                then 'loyal'
-            else 'active'
-        end as customer_segment
-    from metrics
+    -- the as_of of the newest write: every stored row is valid for it (dbt_loaded_at index)
+    select as_of
+    from {{ ref('int_customer_analytics') }}
+    order by dbt_loaded_at desc
+    limit 1
 
 )
 
 select
-    organization_id,
-    customer_id,
-    has_profile,
-    customer_created_at,
-    first_booking_at,
-    last_booking_at,
-    total_bookings,
-    total_accepted_bookings,
-    total_no_shows,
-    total_cancellations,
-    no_show_rate,
-    total_revenue_cents,
-    total_completed_payments,
-    avg_ticket_cents,
-    is_referrer,
-    preferred_location_id,
-    booking_notes,
-    days_since_first_booking,
-    days_since_last_booking,
-    customer_segment,
-    total_cancelled_by_customer,
-    total_cancelled_by_seller,
-    total_declined,
-    total_pending,
-    cancellation_rate,
-    customer_cancellation_rate,
-    first_booked_at,
-    last_booked_at,
-    first_booking_location_id,
-    last_no_show_at,
-    last_cancellation_at,
-    total_visits,
-    first_visit_at,
-    last_visit_at,
-    days_since_last_visit,
-    lifetime_span_days,
-    avg_days_between_visits,
-    visits_last_30_days,
-    visits_last_90_days,
-    visits_last_365_days,
-    no_shows_last_90_days,
-    cancellations_last_90_days,
-    upcoming_bookings,
-    next_booking_at,
-    days_until_next_booking,
-    total_payments,
-    total_failed_payments,
-    total_canceled_payments,
-    total_refunded_payments,
-    total_refunded_cents,
-    largest_ticket_cents,
-    first_payment_at,
-    last_payment_at,
-    revenue_last_30_days_cents,
-    revenue_last_90_days_cents,
-    revenue_last_365_days_cents,
-    completed_payments_last_90_days,
-    avg_revenue_per_visit_cents,
-    total_notes,
-    accepted_locations,
-    preferred_weekday,
-    preferred_hour_utc,
-    referrer_enrolled_at,
-    days_since_profile_created,
-    as_of
-from segmented
+    stored.organization_id,
+    stored.customer_id,
+    stored.has_profile,
+    stored.customer_created_at,
+    stored.first_booking_at,
+    stored.last_booking_at,
+    stored.total_bookings,
+    stored.total_accepted_bookings,
+    stored.total_no_shows,
+    stored.total_cancellations,
+    stored.no_show_rate,
+    stored.total_revenue_cents,
+    stored.total_completed_payments,
+    stored.avg_ticket_cents,
+    stored.is_referrer,
+    stored.preferred_location_id,
+    stored.booking_notes,
+    {{ dbt.datediff(utc_date('stored.first_booking_at'), utc_date('current_as_of.as_of'), 'day') }}
+        as days_since_first_booking,
+    {{ dbt.datediff(utc_date('stored.last_booking_at'), utc_date('current_as_of.as_of'), 'day') }}
+        as days_since_last_booking,
+    stored.customer_segment,
+    stored.total_cancelled_by_customer,
+    stored.total_cancelled_by_seller,
+    stored.total_declined,
+    stored.total_pending,
+    stored.cancellation_rate,
+    stored.customer_cancellation_rate,
+    stored.first_booked_at,
+    stored.last_booked_at,
+    stored.first_booking_location_id,
+    stored.last_no_show_at,
+    stored.last_cancellation_at,
+    stored.total_visits,
+    stored.first_visit_at,
+    stored.last_visit_at,
+    {{ dbt.datediff(utc_date('stored.last_visit_at'), utc_date('current_as_of.as_of'), 'day') }}
+        as days_since_last_visit,
+    stored.lifetime_span_days,
+    stored.avg_days_between_visits,
+    stored.visits_last_30_days,
+    stored.visits_last_90_days,
+    stored.visits_last_365_days,
+    stored.no_shows_last_90_days,
+    stored.cancellations_last_90_days,
+    stored.upcoming_bookings,
+    stored.next_booking_at,
+    {{ dbt.datediff(utc_date('current_as_of.as_of'), utc_date('stored.next_booking_at'), 'day') }}
+        as days_until_next_booking,
+    stored.total_payments,
+    stored.total_failed_payments,
+    stored.total_canceled_payments,
+    stored.total_refunded_payments,
+    stored.total_refunded_cents,
+    stored.largest_ticket_cents,
+    stored.first_payment_at,
+    stored.last_payment_at,
+    stored.revenue_last_30_days_cents,
+    stored.revenue_last_90_days_cents,
+    stored.revenue_last_365_days_cents,
+    stored.completed_payments_last_90_days,
+    stored.avg_revenue_per_visit_cents,
+    stored.total_notes,
+    stored.accepted_locations,
+    stored.preferred_weekday,
+    stored.preferred_hour_utc,
+    stored.referrer_enrolled_at,
+    {{ dbt.datediff(utc_date('stored.customer_created_at'), utc_date('current_as_of.as_of'), 'day') }}
+        as days_since_profile_created,
+    current_as_of.as_of,
+    stored.dbt_loaded_at as refreshed_at
+from stored
+cross join current_as_of

@@ -13,7 +13,8 @@ renamed as (
     select
         organization_id,
         customer_id,
-        created_at
+        created_at,
+        _loaded_at
     from source
 
 )
@@ -21,5 +22,6 @@ renamed as (
 select
     organization_id,
     customer_id,
-    created_at
+    created_at,
+    _loaded_at
 from renamed

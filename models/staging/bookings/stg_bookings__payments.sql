@@ -13,6 +13,7 @@
     indexes=[
         {'columns': ['payment_id'], 'unique': true},
         {'columns': ['booking_id']},
+        {'columns': ['organization_id', 'customer_id']},
         {'columns': ['dbt_loaded_at']},
     ],
 ) }}

@@ -11,7 +11,8 @@ renamed as (
     select
         organization_id,
         customer_id,
-        created_at as enrolled_at
+        created_at as enrolled_at,
+        _loaded_at
     from source
 
 )
@@ -19,5 +20,6 @@ renamed as (
 select
     organization_id,
     customer_id,
-    enrolled_at
+    enrolled_at,
+    _loaded_at
 from renamed
