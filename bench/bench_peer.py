@@ -66,10 +66,11 @@ MARTS = [
 ]
 SELECT = [a for m in MARTS for a in ("--select", f"+{m}")]
 NO_TESTS = ["--exclude", "resource_type:test", "--exclude", "resource_type:unit_test"]
-# Columns left out of the comparison (run-time-only values). None: these marts carry no
-# load/run timestamp (staged_at and dbt_loaded_at live in staging and the intermediates),
-# and as_of / observation_end are pinned through var as_of (project) and peer.as_of (peer).
-EXCLUDED_COLUMNS: dict[str, list[str]] = {m: [] for m in MARTS}
+# Columns left out of the comparison (run-time-only values): customer_analytics.refreshed_at
+# (when the row was last recomputed); the other marts carry no load/run timestamp
+# (staged_at and dbt_loaded_at live in staging and the intermediates), and as_of /
+# observation_end are pinned through var as_of (project) and peer.as_of (peer).
+EXCLUDED_COLUMNS: dict[str, list[str]] = {m: [] for m in MARTS} | {"customer_analytics": ["refreshed_at"]}
 # The marked COPY RULE line of every peer statement (latest received copy wins) and the
 # first-received rule of the current staging model, for --copy-rule first.
 COPY_ORDER = {
