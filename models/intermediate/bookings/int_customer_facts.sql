@@ -82,33 +82,11 @@ payments as (
 ),
 
 {% if recent_only -%}
-changed_customers as (
-
-    -- customers of the bookings and payments (re)written since the last run, and
-    -- the customers those rows no longer count for (dbt_loaded_at indexes)
-    select organization_id, customer_id, previous_customer_id
-    from {{ ref('stg_bookings__bookings') }}
-    where dbt_loaded_at > {{ watermark }}
-
-    union all
-
-    select organization_id, customer_id, previous_customer_id
-    from {{ ref('int_payments_attributed') }}
-    where dbt_loaded_at > {{ watermark }}
-
-),
-
 customers_in_scope as (
 
-    select organization_id, customer_id
-    from changed_customers
-    where customer_id is not null
-
-    union
-
-    select organization_id, previous_customer_id as customer_id
-    from changed_customers
-    where previous_customer_id is not null
+    -- customers of the bookings and payments (re)written since the last run, and
+    -- the customers those rows no longer count for
+    {{ bookings_changed_customers(watermark) }}
 
 ),
 {%- else -%}
