@@ -201,6 +201,53 @@ def test_corrected_copy_leaves_one_raw_row_and_moves_the_event_between_days(conn
     assert conn.execute(q).fetchall() == [("2025-03-03", 1), ("2025-03-04", 2)]
 
 
+# staging and the seeds it reads, without the unit tests (their fixtures need every seed)
+STAGING = ["--select", "+stg_platform__events", "--exclude", "resource_type:unit_test"]
+
+
+def test_copies_written_by_another_tool_are_ranked_against_the_staged_row(conn):
+    """Raw copies written by another EL tool (several raw rows of one event, loaded after the build).
+
+    Event 10 (staged: occurred and received 03-03 10:00) gets two new copies: one
+    received later on another day (wins: the event moves to 03-04) and one received before the
+    staged copy (loses). Event 11 gets only a copy received earlier (stale: its staged row is not
+    even rewritten). The incremental result equals a full refresh over all raw copies.
+    """
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *STAGING))
+    ten, eleven = "00000000-0000-4000-8000-000000000010", "00000000-0000-4000-8000-000000000011"
+    staged_11 = conn.execute(
+        "select occurred_at, received_at, dbt_loaded_at from staging.stg_platform__events where event_id = %s",
+        (eleven,),
+    ).fetchone()
+    copy = (
+        "insert into raw.events_raw select event_id, %s::timestamptz, %s::timestamptz, tenant_id, location_id,"
+        " event_domain, event_type, user_id, session_id, entity_type, entity_id, status, provider, service_code,"
+        " country_code, amount_cents, currency, duration_seconds, metadata, schema_version, clock_timestamp()"
+        " from raw.events_raw where event_id = %s order by _loaded_at limit 1"  # the fixture's copy
+    )
+    conn.execute(copy, ("2025-03-04 10:00:00+00", "2025-03-06 08:00:00+00", ten))
+    conn.execute(copy, ("2025-03-05 10:00:00+00", "2025-03-02 08:00:00+00", ten))
+    conn.execute(copy, ("2025-03-04 11:00:00+00", "2025-03-01 00:00:00+00", eleven))
+    _ok(run_kpi("build", *STAGING))
+    staged = "select event_id::text, occurred_at::text, received_at::text from staging.stg_platform__events order by 1"
+    assert conn.execute(
+        "select occurred_at::text, event_date::text, previous_event_date::text"
+        " from staging.stg_platform__events where event_id = %s",
+        (ten,),
+    ).fetchall() == [("2025-03-04 10:00:00+00", "2025-03-04", "2025-03-03")]
+    assert (
+        conn.execute(
+            "select occurred_at, received_at, dbt_loaded_at from staging.stg_platform__events where event_id = %s",
+            (eleven,),
+        ).fetchone()
+        == staged_11
+    )
+    incremental = conn.execute(staged).fetchall()
+    _ok(run_kpi("build", *STAGING, "--full-refresh"))
+    assert conn.execute(staged).fetchall() == incremental
+
+
 # --- incremental intermediates: an incremental run == a full rebuild ---------------------------------
 
 INTERMEDIATES = [

@@ -1,16 +1,20 @@
 {#-
   The event log, cleaned (seeds 000, 001, 004): one row per event_id.
-  Incremental (delete+insert on event_id): a run re-stages every event_id with
-  a raw copy loaded since the last run (raw._loaded_at > the newest _loaded_at
-  staged so far, kept in ops.model_watermarks), from ALL its raw copies,
-  however late the event is; a first
-  build or --full-refresh stages the whole raw table in one statement, indexes
-  after. `kpi backfill` also re-stages the raw events of its window.
+  Incremental (delete+insert on event_id): a run stages the raw copies loaded
+  since the last run (raw._loaded_at > the newest _loaded_at staged so far,
+  kept in ops.model_watermarks), however late the event is, read through raw's
+  _loaded_at index; a first build or --full-refresh stages the whole raw table
+  in one statement, indexes after. `kpi backfill` also re-stages the raw events
+  of its window, from all their raw copies.
   Copies of one event_id (re-sends, corrections): the latest received copy wins
   (received_at, a null counting as oldest; then the later load) —
-  DECISIONLOG "One row per event". When the winner lies on another UTC day than
-  the row it replaces, previous_event_date keeps the day it moved from: the
-  daily models recompute both days (macros/incremental/kpi_days_to_process.sql).
+  DECISIONLOG "One row per event". The staged row is the winner among the
+  copies staged so far, so a run ranks the new copies against it instead of
+  reading the event's older raw copies (a look-up by event_id in every monthly
+  partition of raw): a new copy that loses to it changes nothing. When the
+  winner lies on another UTC day than the row it replaces,
+  previous_event_date keeps the day it moved from: the daily models recompute
+  both days (macros/incremental/kpi_days_to_process.sql).
   metadata loses the top-level keys of seed pii_metadata_keys and has e-mail
   addresses and phone numbers in its values replaced (macro scrub_pii_json).
 -#}
@@ -28,9 +32,11 @@
     ],
 ) }}
 
+{%- set restage_window = var('kpi_backfill_start', none) and var('kpi_backfill_end', none) %}
+
 with
 
-{%- if is_incremental() %}
+{%- if is_incremental() and restage_window %}
 
 changed as (
 
@@ -38,14 +44,12 @@ changed as (
     select event_id
     from {{ source('platform', 'events_raw') }}
     where _loaded_at > {{ staging_load_watermark() }}
-    {%- if var('kpi_backfill_start', none) and var('kpi_backfill_end', none) %}
     union
     -- kpi backfill: the window's raw events are re-staged as well
     select event_id
     from {{ source('platform', 'events_raw') }}
     where occurred_at >= cast('{{ var("kpi_backfill_start") }}' as {{ type_timestamp_tz() }})
         and occurred_at < cast('{{ var("kpi_backfill_end") }}' as {{ type_timestamp_tz() }})
-    {%- endif %}
 
 ),
 
@@ -54,8 +58,13 @@ changed as (
 source as (
 
     select * from {{ source('platform', 'events_raw') }}
-    {%- if is_incremental() %}
+    {%- if is_incremental() and restage_window %}
+    -- kpi backfill: every raw copy of the events loaded since the last run or in the window
     where event_id in (select event_id from changed)
+    {%- elif is_incremental() %}
+    -- the copies loaded since the last run (index on raw _loaded_at); their events' older
+    -- copies are represented by the staged row they rank against below
+    where _loaded_at > {{ staging_load_watermark() }}
     {%- endif %}
 
 ),
@@ -182,4 +191,11 @@ left join countries
 {%- if is_incremental() %}
 left join {{ this }} as held
     on cleaned.event_id = held.event_id
+{%- if not restage_window %}
+-- a new copy replaces the staged row unless that row was received later (the rule above:
+-- on equal received_at the later load wins, and every new copy was loaded later)
+where held.event_id is null
+    or held.received_at is null
+    or cleaned.received_at >= held.received_at
+{%- endif %}
 {%- endif %}
