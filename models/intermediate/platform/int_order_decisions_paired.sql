@@ -28,69 +28,48 @@ order_events as (
 
 ),
 
-decisions as (
+walked as (
 
+    -- each order's events in time order, a submission before the decisions at its own
+    -- instant: the running max of submission times is the latest submission at or before
+    -- each decision, the running count of rejections (ordered by occurred_at, event_id) its
+    -- rejections so far. One sort, no self-join: the cost does not hang on the planner's
+    -- estimate of the events read
     select
         event_id,
         entity_id,
         event_type,
         occurred_at,
-        service_code
+        service_code,
+        max(case when event_type = 'order_submitted' then occurred_at end) over (
+            partition by entity_id
+            order by occurred_at, case when event_type = 'order_submitted' then 0 else 1 end, event_id
+            rows between unbounded preceding and current row
+        ) as submitted_at,
+        sum(case when event_type = 'order_rejected' then 1 else 0 end) over (
+            partition by entity_id
+            order by occurred_at, event_id
+            rows between unbounded preceding and current row
+        ) as rejections_so_far,
+        max(dbt_loaded_at) over (partition by entity_id) as staged_at
     from order_events
-    where event_type in ('order_approved', 'order_rejected')
-
-),
-
-order_staged as (
-
-    select entity_id, max(dbt_loaded_at) as staged_at
-    from order_events
-    group by entity_id
-
-),
-
-submissions as (
-
-    select entity_id, occurred_at
-    from order_events
-    where event_type = 'order_submitted'
-
-),
-
-paired as (
-
-    select
-        decisions.event_id,
-        max(submissions.occurred_at) as submitted_at
-    from decisions
-    left join submissions
-        on decisions.entity_id = submissions.entity_id
-        and submissions.occurred_at <= decisions.occurred_at
-    group by decisions.event_id
 
 ),
 
 ranked as (
 
     select
-        decisions.event_id as decision_event_id,
-        decisions.entity_id as order_id,
-        decisions.service_code,
-        decisions.occurred_at as decided_at,
-        {{ utc_date('decisions.occurred_at') }} as decided_date,
-        case when decisions.event_type = 'order_approved' then 'approved' else 'rejected' end as decision,
-        paired.submitted_at,
-        sum(case when decisions.event_type = 'order_rejected' then 1 else 0 end) over (
-            partition by decisions.entity_id
-            order by decisions.occurred_at, decisions.event_id
-            rows between unbounded preceding and current row
-        ) as rejections_so_far,
-        order_staged.staged_at
-    from decisions
-    inner join paired
-        on decisions.event_id = paired.event_id
-    inner join order_staged
-        on decisions.entity_id = order_staged.entity_id
+        event_id as decision_event_id,
+        entity_id as order_id,
+        service_code,
+        occurred_at as decided_at,
+        {{ utc_date('occurred_at') }} as decided_date,
+        case when event_type = 'order_approved' then 'approved' else 'rejected' end as decision,
+        submitted_at,
+        rejections_so_far,
+        staged_at
+    from walked
+    where event_type in ('order_approved', 'order_rejected')
 
 )
 

@@ -37,64 +37,59 @@ payment_events as (
 
 ),
 
-attempts as (
+walked as (
 
-    select * from payment_events where event_type = 'payment_attempted'
-
-),
-
-payment_staged as (
-
-    select entity_id, max(dbt_loaded_at) as staged_at
+    -- each payment's events (per is_fallback flag) walked from the latest: at one instant the
+    -- outcomes come before the attempts, so an attempt has seen every outcome at or after it.
+    -- outcome_group counts the outcomes seen so far: an attempt shares its group with the first
+    -- outcome at or after it (by occurred_at, then event_id), the group's first row. One sort,
+    -- no self-join: the cost does not hang on the planner's estimate of the events read
+    select
+        payment_events.*,
+        sum(case when event_type = 'payment_attempted' then 0 else 1 end) over (
+            partition by entity_id, is_fallback
+            order by occurred_at desc, case when event_type = 'payment_attempted' then 1 else 0 end, event_id desc
+            rows between unbounded preceding and current row
+        ) as outcome_group,
+        max(dbt_loaded_at) over (partition by entity_id) as payment_staged_at
     from payment_events
-    where entity_id is not null
-    group by entity_id
-
-),
-
-outcomes as (
-
-    select * from payment_events where event_type in ('payment_succeeded', 'payment_failed')
 
 ),
 
 paired as (
 
     select
-        attempts.event_id as attempt_event_id,
-        outcomes.event_type as outcome_type,
-        outcomes.amount_cents as outcome_amount_cents,
-        row_number() over (
-            partition by attempts.event_id
-            order by outcomes.occurred_at, outcomes.event_id
-        ) as outcome_rank
-    from attempts
-    inner join outcomes
-        on attempts.entity_id = outcomes.entity_id
-        and attempts.is_fallback = outcomes.is_fallback
-        and outcomes.occurred_at >= attempts.occurred_at
+        walked.*,
+        first_value(case when event_type <> 'payment_attempted' then event_type end) over outcome_walk
+            as outcome_type,
+        first_value(case when event_type <> 'payment_attempted' then amount_cents end) over outcome_walk
+            as outcome_amount_cents
+    from walked
+    window outcome_walk as (
+        partition by entity_id, is_fallback, outcome_group
+        order by occurred_at desc, case when event_type = 'payment_attempted' then 1 else 0 end, event_id desc
+    )
 
 )
 
 select
-    attempts.event_id as attempt_event_id,
-    attempts.entity_id as payment_id,
-    attempts.occurred_at as attempted_at,
-    {{ utc_date('attempts.occurred_at') }} as attempted_date,
-    attempts.country_code,
-    attempts.provider,
-    attempts.is_fallback,
-    case paired.outcome_type
-        when 'payment_succeeded' then 'succeeded'
-        when 'payment_failed' then 'failed'
+    event_id as attempt_event_id,
+    entity_id as payment_id,
+    occurred_at as attempted_at,
+    {{ utc_date('occurred_at') }} as attempted_date,
+    country_code,
+    provider,
+    is_fallback,
+    -- an attempt without a payment id never pairs
+    case when entity_id is not null then
+        case outcome_type
+            when 'payment_succeeded' then 'succeeded'
+            when 'payment_failed' then 'failed'
+        end
     end as outcome,
-    case when paired.outcome_type = 'payment_succeeded'
-        then coalesce(paired.outcome_amount_cents, attempts.amount_cents)
+    case when entity_id is not null and outcome_type = 'payment_succeeded'
+        then coalesce(outcome_amount_cents, amount_cents)
     end as captured_cents,
-    coalesce(payment_staged.staged_at, attempts.dbt_loaded_at) as staged_at
-from attempts
-left join paired
-    on attempts.event_id = paired.attempt_event_id
-    and paired.outcome_rank = 1
-left join payment_staged
-    on attempts.entity_id = payment_staged.entity_id
+    case when entity_id is not null then payment_staged_at else dbt_loaded_at end as staged_at
+from paired
+where event_type = 'payment_attempted'

@@ -6,8 +6,9 @@
   is after the observation end), never 0. Observation end = the last day with
   an event, capped at the day before var as_of (null as_of = run time).
   A table aggregating int_user_activity_summary (one row per user, maintained
-  incrementally), so a run costs the number of users, not the event log
-  (DECISIONLOG "Incremental platform intermediates").
+  incrementally) in one pass into day cohorts, the weeks summed from the days,
+  so a run costs one scan of the users, not the event log (DECISIONLOG
+  "Incremental platform intermediates").
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['cohort_grain', 'cohort_start'], 'unique': true}]) }}
 
@@ -15,14 +16,22 @@
 
 with
 
-users as (
+day_cohorts as (
 
+    -- one pass over the users: every count is a sum, so a week's cohort is the sum of its
+    -- days' cohorts (no per-user row is materialised or read twice)
     select
-        user_id,
-        first_date,
-        last_date,
-        {% for n in days %}active_d{{ n }}{{ ',' if not loop.last }}{% endfor %}  -- noqa: LT05
+        first_date as cohort_start,
+        max(last_date) as last_date,
+        count(*) as cohort_size,
+        {% for n in days %}
+        sum(case when active_d{{ n }} then 1 else 0 end) as retained_d{{ n }},
+        sum(
+            case when last_date >= {{ dbt.dateadd('day', n, 'first_date') }} then 1 else 0 end
+        ) as retained_d{{ n }}_plus{{ ',' if not loop.last }}
+        {% endfor %}
     from {{ ref('int_user_activity_summary') }}
+    group by first_date
 
 ),
 
@@ -33,56 +42,31 @@ observation as (
             max(last_date),
             cast({{ dbt.dateadd('day', -1, utc_date(kpi_as_of())) }} as date)
         ) as observation_end
-    from users
-
-),
-
-user_flags as (
-
-    select
-        user_id,
-        first_date,
-        {% for n in days %}
-        case when active_d{{ n }} then 1 else 0 end as active_d{{ n }},
-        case
-            when last_date >= {{ dbt.dateadd('day', n, 'first_date') }} then 1 else 0
-        end as active_d{{ n }}_plus{{ ',' if not loop.last }}
-        {% endfor %}
-    from users
-
-),
-
-cohort_members as (
-
-    select
-        'day' as cohort_grain,
-        first_date as cohort_start,
-        first_date as cohort_last_day,
-        {% for n in days %}active_d{{ n }}, active_d{{ n }}_plus{{ ',' if not loop.last }}{% endfor %}  -- noqa: LT05 (one source line, rendered long)
-    from user_flags
-    union all
-    select
-        'week' as cohort_grain,
-        cast({{ dbt.date_trunc('week', 'first_date') }} as date) as cohort_start,
-        cast({{ dbt.dateadd('day', 6, dbt.date_trunc('week', 'first_date')) }} as date) as cohort_last_day,
-        {% for n in days %}active_d{{ n }}, active_d{{ n }}_plus{{ ',' if not loop.last }}{% endfor %}  -- noqa: LT05 (one source line, rendered long)
-    from user_flags
+    from day_cohorts
 
 ),
 
 cohorts as (
 
     select
-        cohort_grain,
+        'day' as cohort_grain,
         cohort_start,
-        max(cohort_last_day) as cohort_last_day,
-        count(*) as cohort_size,
+        cohort_start as cohort_last_day,
+        cohort_size,
+        {% for n in days %}retained_d{{ n }}, retained_d{{ n }}_plus{{ ',' if not loop.last }}{% endfor %}  -- noqa: LT05 (one source line, rendered long)
+    from day_cohorts
+    union all
+    select
+        'week' as cohort_grain,
+        cast({{ dbt.date_trunc('week', 'cohort_start') }} as date) as cohort_start,
+        cast({{ dbt.dateadd('day', 6, dbt.date_trunc('week', 'cohort_start')) }} as date) as cohort_last_day,
+        cast(sum(cohort_size) as {{ dbt.type_bigint() }}) as cohort_size,
         {% for n in days %}
-        sum(active_d{{ n }}) as retained_d{{ n }},
-        sum(active_d{{ n }}_plus) as retained_d{{ n }}_plus{{ ',' if not loop.last }}
+        cast(sum(retained_d{{ n }}) as {{ dbt.type_bigint() }}) as retained_d{{ n }},
+        cast(sum(retained_d{{ n }}_plus) as {{ dbt.type_bigint() }}) as retained_d{{ n }}_plus{{ ',' if not loop.last }}
         {% endfor %}
-    from cohort_members
-    group by cohort_grain, cohort_start
+    from day_cohorts
+    group by {{ dbt.date_trunc('week', 'cohort_start') }}
 
 )
 

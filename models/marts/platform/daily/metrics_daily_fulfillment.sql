@@ -4,9 +4,9 @@
   Step counts are events on their own day. A duration counts on the day its
   ENDING event occurs (TTF response: the order's first order_assigned; TTF
   delivery: its first order_completed; TTF approval: each decision), with the
-  start read from int_orders_lifecycle WHOLE (it may lie before the recomputed
-  days) and int_order_decisions_paired read for the recomputed days by
-  decided_at. Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
+  start read from int_orders_lifecycle for the orders of the recomputed days'
+  events and decisions (it may lie before those days) and
+  int_order_decisions_paired read for the recomputed days by decided_at. Seconds; avg and p95 (percentile macro). DECISIONLOG entry.
   Incremental (replace_days on metric_date): a run recomputes the days
   kpi_days_to_process() names, including the created/cancelled days of every
   order recomputed in int_orders_lifecycle (a late event may name the order's
@@ -22,9 +22,40 @@
 
 with
 
+order_events_in_days as (
+
+    -- the days this run recomputes, by occurred_at (all of them on a first build)
+    select
+        event_date,
+        event_type,
+        entity_id,
+        occurred_at,
+        service_code
+    from {{ ref('stg_platform__events') }}
+    where event_domain = 'orders'
+        and {{ kpi_in_days('occurred_at', timestamp=true) }}
+
+),
+
+decisions_in_days as (
+
+    -- the days this run recomputes, by decided_at (all of them on a first build)
+    select
+        order_id,
+        decided_date,
+        service_code,
+        decision,
+        approval_seconds,
+        rejections_so_far
+    from {{ ref('int_order_decisions_paired') }}
+    where {{ kpi_in_days('decided_at', timestamp=true) }}
+
+),
+
 lifecycle as (
 
-    -- read whole on purpose: created_at may precede the recomputed days
+    -- the orders of those events and decisions, whatever day they were created on (a
+    -- duration's start may precede the recomputed days); every order on a first build
     select
         order_id,
         service_code,
@@ -32,31 +63,34 @@ lifecycle as (
         assigned_at,
         completed_at
     from {{ ref('int_orders_lifecycle') }}
+    {%- if is_incremental() %}
+    where order_id in (
+        select entity_id from order_events_in_days
+        union
+        select order_id from decisions_in_days
+    )
+    {%- endif %}
 
 ),
 
 order_events as (
 
-    -- the days this run recomputes, by occurred_at (all of them on a first build); an event
-    -- counts under its order's service code (an event that lacks one takes its order's),
-    -- 'unknown' when neither is known
+    -- an event counts under its order's service code (an event that lacks one takes its
+    -- order's), 'unknown' when neither is known
     select
         events.event_date,
         events.event_type,
         events.entity_id,
         events.occurred_at,
         {{ unknown_member('coalesce(lifecycle.service_code, events.service_code)') }} as service_code
-    from {{ ref('stg_platform__events') }} as events
+    from order_events_in_days as events
     left join lifecycle
         on events.entity_id = lifecycle.order_id
-    where events.event_domain = 'orders'
-        and {{ kpi_in_days('events.occurred_at', timestamp=true) }}
 
 ),
 
 decisions as (
 
-    -- the days this run recomputes, by decided_at (all of them on a first build)
     select
         decisions.order_id,
         decisions.decided_date,
@@ -64,10 +98,9 @@ decisions as (
         decisions.decision,
         decisions.approval_seconds,
         decisions.rejections_so_far
-    from {{ ref('int_order_decisions_paired') }} as decisions
+    from decisions_in_days as decisions
     left join lifecycle
         on decisions.order_id = lifecycle.order_id
-    where {{ kpi_in_days('decisions.decided_at', timestamp=true) }}
 
 ),
 
