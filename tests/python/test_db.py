@@ -45,6 +45,40 @@ def test_start_outlives_the_cli_call_and_stop_always_works(own_pgdata):
     assert run_kpi("db", "status", env=env).returncode == 1
 
 
+def test_a_new_data_folder_sorts_text_byte_wise_whatever_the_machine_locale(own_pgdata):
+    """initdb gets collation C (byte order = code-point order), LC_ALL or not; ctype stays the machine's."""
+    env = {"KPI_PGDATA": str(own_pgdata), "LC_ALL": "C.UTF-8"}
+    assert run_kpi("db", "start", env=env).returncode == 0
+    url = run_kpi("db", "url", env=env).stdout.strip()
+    with psycopg.connect(url) as c:
+        assert c.execute(
+            "select datcollate, datctype from pg_database where datname = current_database()"
+        ).fetchone() == ("C", "C.UTF-8")
+        # byte order: upper case before lower case, an accented letter after both
+        assert [r[0] for r in c.execute("select x from unnest(array['b', 'é', 'a', 'B']) as t(x) order by x")] == [
+            "B",
+            "a",
+            "b",
+            "é",
+        ]
+        assert c.execute("select upper('é')").fetchone() == ("É",)
+
+
+def test_initdb_locale_environment_is_restored(monkeypatch):
+    from kpiwh import db  # noqa: PLC0415  (the module under test, imported where used)
+
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.delenv("LC_COLLATE", raising=False)
+    monkeypatch.setenv("LC_CTYPE", "POSIX")
+    with db._initdb_collation_c():
+        assert "LC_ALL" not in os.environ
+        assert os.environ["LC_COLLATE"] == "C"
+        assert os.environ["LC_CTYPE"] == "C.UTF-8"  # LC_ALL's value, which overrode LC_CTYPE
+    assert os.environ["LC_ALL"] == "C.UTF-8"
+    assert "LC_COLLATE" not in os.environ
+    assert os.environ["LC_CTYPE"] == "POSIX"
+
+
 def test_sigkilled_server_is_detected_and_restarted(own_pgdata):
     env = {"KPI_PGDATA": str(own_pgdata)}
     assert run_kpi("db", "start", env=env).returncode == 0

@@ -13,7 +13,12 @@
 {{ config(
     unique_key='order_id',
     event_time='decided_at',
-    indexes=[{'columns': ['order_id']}, {'columns': ['staged_at']}, {'columns': ['decided_at']}],
+    indexes=[
+        {'columns': ['decision_event_id'], 'unique': true},
+        {'columns': ['order_id']},
+        {'columns': ['staged_at']},
+        {'columns': ['decided_at']},
+    ],
 ) }}
 
 with
