@@ -548,7 +548,10 @@ def _upsert_events(
     deleted and the winner inserted into its month's partition (created if
     missing), in the caller's transaction. Columns absent from the file keep the
     held row's values (a move carries them over). Concurrent ``kpi load`` runs
-    serialise on a transaction-level advisory lock.
+    serialise on a transaction-level advisory lock, and the rows written get
+    ``_loaded_at`` = the time this load obtained it (not its transaction's start,
+    which may precede a load that commits first): load stamps rise in commit order,
+    so a build's load watermark never passes rows committed after it.
 
     Args:
         conn: open connection, inside the file's transaction.
@@ -563,6 +566,10 @@ def _upsert_events(
     names = [c.name for c in cols]
     win, held, plan = sql.Identifier("kpi_win"), sql.Identifier("kpi_held"), sql.Identifier("kpi_plan")
     conn.execute("select pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK_KEY)
+    # the rows' _loaded_at: the time this load got the lock, not its transaction's start. Loads
+    # commit in lock order, so their stamps rise in commit order and a build that staged a later
+    # load's rows (its watermark) can never leave an earlier-committing load's rows below it
+    loaded_at = conn.execute("select clock_timestamp()").fetchone()[0]
 
     # 1. the winning copy of each event_id inside the file
     order = sql.SQL("received_at desc nulls last, ord desc" if "received_at" in names else "ord desc")
@@ -648,13 +655,14 @@ def _upsert_events(
     conn.execute(
         sql.SQL(
             "insert into {tgt} as t ({c}, _loaded_at) "
-            "select {v}, now() from {p} p join {w} w on w.ord = p.ord left join {h} h on h.event_id = p.event_id "
+            "select {v}, {stamp} from {p} p join {w} w on w.ord = p.ord left join {h} h on h.event_id = p.event_id "
             "where p.action in ('insert', 'write') "
             "on conflict (event_id, occurred_at) do update set {s}, _loaded_at = excluded._loaded_at "
             "where ({tc}) is distinct from ({ec})"
         ).format(
             tgt=target,
             c=all_ids,
+            stamp=sql.Literal(loaded_at),
             v=sql.SQL(", ").join(value(c) for c in table.columns),
             p=plan,
             w=win,

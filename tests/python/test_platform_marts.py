@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -246,6 +247,68 @@ def test_copies_written_by_another_tool_are_ranked_against_the_staged_row(conn):
     incremental = conn.execute(staged).fetchall()
     _ok(run_kpi("build", *STAGING, "--full-refresh"))
     assert conn.execute(staged).fetchall() == incremental
+
+
+def test_a_load_that_commits_after_a_later_staged_write_is_still_staged(conn, pg_server, fresh_db, tmp_path):
+    """A load's rows carry the time it got the events lock, not its transaction's start.
+
+    Load A starts and waits for the events lock (held here); meanwhile another writer's row
+    (B, inserted directly, committed) is staged by a build, which moves staging's watermark past
+    A's transaction start. A then commits: the next build must still stage A's event.
+    """
+    import subprocess  # noqa: PLC0415  (only this test runs a load in the background)
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    from kpiwh.load import EVENTS_LOCK_KEY  # noqa: PLC0415  (the lock the load waits on)
+
+    _ok(run_kpi("load", str(FIX)))
+    _ok(run_kpi("build", *STAGING))
+    with (FIX / "events_raw.csv").open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    a_id, b_id = "00000000-0000-4000-8000-000000000951", "00000000-0000-4000-8000-000000000952"
+    write_csv(
+        tmp_path / "a" / "events_raw.csv",
+        header,
+        [_event(951, "2025-03-04T09:00:00+00:00", "payments", "payment_attempted", "u1", "p951")],
+    )
+    dsn = {"host": str(pg_server.socket_dir), "user": "postgres", "dbname": fresh_db}
+    with psycopg.connect(**dsn) as holder:
+        holder.execute("select pg_advisory_xact_lock(%s, %s)", EVENTS_LOCK_KEY)
+        load_a = subprocess.Popen(
+            [sys.executable, "-m", "kpiwh.main", "load", str(tmp_path / "a")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=os.environ["KPI_PROJECT_DIR"],
+        )
+        try:
+            for _ in range(600):  # until load A waits for the lock
+                if conn.execute("select count(*) from pg_locks where locktype = 'advisory' and not granted").fetchone()[
+                    0
+                ]:
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError("load A never waited for the events lock")
+            conn.execute(
+                "insert into raw.events_raw (event_id, occurred_at, received_at, tenant_id, event_domain,"
+                " event_type, user_id, entity_type, entity_id) values (%s, '2025-03-04 09:30+00',"
+                " '2025-03-04 09:30+00', 'plt_001', 'payments', 'payment_attempted', 'u2', 'payment', 'p952')",
+                (b_id,),
+            )
+            _ok(run_kpi("build", *STAGING))
+            assert conn.execute(
+                "select count(*) from staging.stg_platform__events where event_id = %s", (b_id,)
+            ).fetchone() == (1,)
+        finally:
+            holder.rollback()  # releases the lock: load A goes on
+            out, err = load_a.communicate(timeout=300)
+    assert load_a.returncode == 0, out[-2000:] + err[-2000:]
+    _ok(run_kpi("build", *STAGING))
+    assert conn.execute(
+        "select count(*) from staging.stg_platform__events where event_id = %s", (a_id,)
+    ).fetchone() == (1,)
 
 
 # --- incremental intermediates: an incremental run == a full rebuild ---------------------------------
