@@ -487,7 +487,14 @@ def _upsert(
     cols: list[contract.Column],
     result: FileResult,
 ) -> None:
-    """Plain primary-key upsert of the typed rows into ``raw.<table>`` (every table but events_raw)."""
+    """Plain primary-key upsert of the typed rows into ``raw.<table>`` (every table but events_raw).
+
+    Concurrent loads of these tables serialise on a transaction-level advisory lock
+    (:data:`RAW_LOCK_KEY`), and the rows written get ``_loaded_at`` = the time this load
+    obtained it, so load stamps rise in commit order (see :func:`_upsert_events`).
+    """
+    conn.execute("select pg_advisory_xact_lock(%s, %s)", RAW_LOCK_KEY)
+    loaded_at = conn.execute("select clock_timestamp()").fetchone()[0]
     col_ids = sql.SQL(", ").join(sql.Identifier(c.name) for c in cols)
     table_name = table.name
     target = sql.Identifier(contract.RAW_SCHEMA, table_name)
@@ -515,8 +522,8 @@ def _upsert(
         )
     ).fetchone()[0]
     cur = conn.execute(
-        sql.SQL("insert into {tgt} as t ({c}, _loaded_at) select {c}, now() from {typed} {conflict} {action}").format(
-            tgt=target, c=col_ids, typed=typed, conflict=conflict, action=action
+        sql.SQL("insert into {tgt} as t ({c}, _loaded_at) select {c}, {stamp} from {typed} {conflict} {action}").format(
+            tgt=target, c=col_ids, stamp=sql.Literal(loaded_at), typed=typed, conflict=conflict, action=action
         )
     )
     inserted = result.rows - existing
@@ -526,6 +533,9 @@ def _upsert(
 
 # pg_advisory_xact_lock key of the events_raw one-row-per-event write ('kpi', 2; 1 is the build lock)
 EVENTS_LOCK_KEY = (0x6B7069, 2)
+# pg_advisory_xact_lock key of the writes to every other raw table ('kpi', 3): their _loaded_at
+# stamps are taken under it, as events_raw's are under EVENTS_LOCK_KEY
+RAW_LOCK_KEY = (0x6B7069, 3)
 
 
 def _upsert_events(
