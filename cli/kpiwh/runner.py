@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import hashlib
+import json
 import os
 import re
 import sys
@@ -32,6 +34,9 @@ from . import config, db, lock, output
 from .errors import BuildFailed, DatabaseError, UsageError
 
 FAIL_STATUSES = {"error", "fail", "runtime error", "partial success"}
+#: partial-parse files kept per target folder for --vars other than the current ones
+#: (:func:`use_partial_parse_for`); ~4 MB each
+PARTIAL_PARSE_KEPT = 6
 # dbt commands that write the warehouse: they run under the build lock (kpiwh.lock)
 LOCKED_COMMANDS = {"build", "run", "seed", "snapshot", "retry"}
 
@@ -134,6 +139,7 @@ def parse(vars_json: str | None = None, target_path: str | None = None):
     args = ["--quiet", "--no-use-colors", "--no-write-json", "parse", *base_args(), *_parse_args(target_path)]
     if vars_json:
         args += ["--vars", vars_json]
+    use_partial_parse_for(Path(target_path) if target_path else config.project_dir() / "target", vars_json)
     res = dbtRunner().invoke(args)
     if not res.success or res.result is None:
         raise UsageError(f"dbt parse failed: {_one_line(res.exception)}")
@@ -234,6 +240,8 @@ def _invoke(command: list[str], *, console, progress, raise_on_failure, manifest
 
     args = ["--quiet", "--no-use-colors", *command, *base_args()]
     target_path = _target_path(command)
+    if manifest is None:  # dbt parses: with this command's --vars
+        use_partial_parse_for(target_path, _vars_of(command))
     reuse_manifest_json = manifest is not None and _manifest_json_current(target_path)
     if reuse_manifest_json:
         # the parse changed nothing since manifest.json was written: skip dbt's ~1 s re-serialisation
@@ -296,6 +304,85 @@ def _target_path(command: list[str]) -> Path:
         if a.startswith("--target-path="):
             return Path(a.split("=", 1)[1])
     return config.project_dir() / "target"
+
+
+def _vars_of(command: list[str]) -> str | None:
+    """The ``--vars`` value in a dbt command line, else None."""
+    for i, a in enumerate(command):
+        if a == "--vars" and i + 1 < len(command):
+            return command[i + 1]
+        if a.startswith("--vars="):
+            return a.split("=", 1)[1]
+    return None
+
+
+def partial_parse_key(vars_json: str | None) -> str:
+    """A short key for a ``--vars`` value: ``default`` for none (or an empty mapping), else a hash.
+
+    Args:
+        vars_json (str | None): the ``--vars`` text (YAML or JSON, as dbt reads it).
+    Returns:
+        str: ``default``, or 16 hex digits of the SHA-256 of the mapping as canonical JSON
+        (so ``{a: 1, b: 2}`` and ``{"b": 2, "a": 1}`` share a key); text that is not YAML
+        is hashed as it is.
+    """
+    import yaml  # noqa: PLC0415  (PyYAML, with dbt-core; only needed here)
+
+    if not vars_json:
+        return "default"
+    try:
+        value = yaml.safe_load(vars_json)
+    except yaml.YAMLError:
+        value = vars_json
+    if not value:
+        return "default"
+    canonical = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def use_partial_parse_for(target_path: Path, vars_json: str | None) -> None:
+    """Put the partial-parse file last written with these ``--vars`` where dbt reads it.
+
+    dbt keeps one ``partial_parse.msgpack`` per target folder and re-parses the whole
+    project (~15 s) whenever ``--vars`` differ from the ones it was written with, so
+    alternating vars (a build pinned to ``as_of``, then a plain one, then the pinned one
+    again) re-parsed every time. This keeps the file of each of the last
+    :data:`PARTIAL_PARSE_KEPT` other vars in ``<target>/partial_parse_by_vars/<key>.msgpack``
+    (:func:`partial_parse_key`; ``<target>/partial_parse.key`` names the current file's):
+    on a change of vars the current file is moved there and the new vars' file, if kept,
+    moved back. dbt still checks a restored file (vars, profile, dbt's version, every
+    file's hash) and re-parses what changed, as for its own file. Its modification time
+    is set to now, so ``manifest.json`` written with other vars is not taken as current
+    (:func:`_manifest_json_current`). Nothing is done when ``DBT_PARTIAL_PARSE_FILE_PATH``
+    is set (the caller chose the file dbt reads).
+
+    Args:
+        target_path (Path): dbt's target folder of the coming parse.
+        vars_json (str | None): the ``--vars`` of the coming parse.
+    """
+    if os.environ.get("DBT_PARTIAL_PARSE_FILE_PATH"):
+        return
+    key = partial_parse_key(vars_json)
+    key_file = target_path / "partial_parse.key"
+    current = target_path / "partial_parse.msgpack"
+    try:
+        previous = key_file.read_text().strip() or "default"
+    except OSError:
+        previous = "default"  # dbt's own file, or none yet: written by a run without --vars
+    if previous == key:
+        return
+    kept = target_path / "partial_parse_by_vars"
+    kept.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(current, kept / f"{previous}.msgpack")
+    with contextlib.suppress(FileNotFoundError):
+        os.replace(kept / f"{key}.msgpack", current)
+        os.utime(current)
+    key_file.write_text(key + "\n")
+    others = sorted(kept.glob("*.msgpack"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for old in others[PARTIAL_PARSE_KEPT:]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
 
 
 def _manifest_json_current(target_path: Path) -> bool:
