@@ -220,6 +220,22 @@ def test_analyses_bad_input_is_one_line_exit_2(built, args):
             {"retentions": [{"name": "r", "start": "any", "return": "any", "cohort_grain": "day", "periods": [0]}]},
             "product_analytics.retentions[r].periods: must be a non-empty list of positive whole numbers",
         ),
+        # an entry a mart is an instance of keeps what the mart's columns need
+        (
+            {
+                "retentions": [
+                    {
+                        "name": "platform_first_activity",
+                        "start": "any",
+                        "return": "any",
+                        "cohort_grain": ["day", "week"],
+                        "periods": [1, 7, 30],
+                    }
+                ]
+            },
+            "product_analytics.retentions[platform_first_activity].periods: "
+            "metrics_cohort_retention needs the periods 1, 7, 30, 90",
+        ),
     ],
 )
 def test_a_bad_definition_fails_kpi_build_with_one_line_naming_it(built, block, message):

@@ -5,14 +5,18 @@
   day + N). A rate is NULL while the cohort is too young (some member's day N
   is after the observation end), never 0. Observation end = the last day with
   an event, capped at the day before var as_of (null as_of = run time).
-  A table aggregating int_user_activity_summary (one row per user, maintained
-  incrementally) in one pass into day cohorts, the weeks summed from the days,
-  so a run costs one scan of the users, not the event log (DECISIONLOG
-  "Incremental platform intermediates").
+  The declared retention `platform_first_activity` (var product_analytics.retentions:
+  start and return any event, day periods 1, 7, 30, 90, day and week cohorts; checked
+  by pa_retention), wide; marts.metrics_retention holds the same numbers long. Computed
+  from int_user_activity_summary (one row per user, maintained incrementally) in one
+  pass into day cohorts, the weeks summed from the days, so a run costs one scan of the
+  users, not the event log (DECISIONLOG "Incremental platform intermediates").
 -#}
 {{ config(materialized='table', indexes=[{'columns': ['cohort_grain', 'cohort_start'], 'unique': true}]) }}
 
-{% set days = [1, 7, 30, 90] %}
+{#- the declared retention this mart is an instance of: its periods and cohort grains -#}
+{%- set definition = pa_retention('platform_first_activity', periods=[1, 7, 30, 90], cohort_grains=['day', 'week']) -%}
+{%- set days = definition.periods %}
 
 with
 
