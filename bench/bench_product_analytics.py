@@ -10,10 +10,12 @@ On a private embedded PostgreSQL (``--pgdata``, default ``bench/out/pgdata-pa``)
    bench.step_1, return any event): the SQL ``kpi build`` runs on a first build;
 2. synthetic events in ``bench.events`` (``--users`` users, ~``--events-per-user`` events
    each over ~13 months; deterministic: ``setseed``), the compiled SQL pointed at it;
-3. ``--runs`` rounds, alternating, of the declared SQL and of the peers
-   (``bench/peer/product_analytics_funnel.sql``, ``..._retention.sql``), each as
-   ``create table ... as``; medians and the ratio declared / peer;
-4. the rows must be equal (``EXCEPT ALL`` both ways on the peer's columns), else exit 1;
+3. ``--runs`` rounds, alternating which goes first, of the declared SQL and of two
+   hand-written peers per kind (:data:`PEERS`: ``bench/peer/product_analytics_<kind>_single_pass.sql``,
+   one sort and window minimums like the declared SQL; ``bench/peer/product_analytics_<kind>.sql``,
+   group-bys hash-joined on the entity), each as ``create table ... as``; medians and the
+   ratios declared / peer;
+4. the rows must equal each peer's (``EXCEPT ALL`` both ways on the peer's columns), else exit 1;
    ``EXPLAIN`` of both is written to ``bench/out/product_analytics_plans.txt``.
 
 Prints JSON and writes ``bench/out/product_analytics.json``; CLI output goes to
@@ -41,9 +43,15 @@ from bench_platform import fresh_database  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
 LOG = OUT / "bench_product_analytics.log"
+#: per kind, two hand-written peers of the same definition: ``single_pass`` (the issue's yardstick:
+#: the events read and sorted once, window minimums, one group-by per entity, no join) and
+#: ``hash_join`` (one group-by per step or per start, hash-joined back on the entity)
 PEERS = {
-    "funnel": ROOT / "bench" / "peer" / "product_analytics_funnel.sql",
-    "retention": ROOT / "bench" / "peer" / "product_analytics_retention.sql",
+    kind: {
+        "single_pass": ROOT / "bench" / "peer" / f"product_analytics_{kind}_single_pass.sql",
+        "hash_join": ROOT / "bench" / "peer" / f"product_analytics_{kind}.sql",
+    }
+    for kind in ("funnel", "retention")
 }
 COMPILED = ROOT / "target" / "compiled" / "kpi_warehouse" / "models" / "intermediate" / "product_analytics" / "declared"
 MODELS = {"funnel": "int_funnel_entity_steps", "retention": "int_retention_entity_periods"}
@@ -190,24 +198,31 @@ def main() -> None:
         ours = declared[kind].replace(relation, "bench.events")
         if "bench.events" not in ours:
             raise SystemExit(f"{MODELS[kind]}: the compiled SQL does not read {relation}")
-        peer = PEERS[kind].read_text().replace("{events}", "bench.events")
-        runs: dict[str, list] = {"declared": [], "peer": []}
-        for _ in range(ns.runs):
-            la = [round(x, 2) for x in os.getloadavg()]
-            runs["declared"].append({"seconds": round(timed(url, f"bench.{kind}_declared", ours), 3), "loadavg": la})
-            runs["peer"].append({"seconds": round(timed(url, f"bench.{kind}_peer", peer), 3), "loadavg": la})
+        peers = {name: path.read_text().replace("{events}", "bench.events") for name, path in PEERS[kind].items()}
+        sqls = {"declared": ours, **peers}
+        runs: dict[str, list] = {name: [] for name in sqls}
+        for i in range(ns.runs):
+            # alternating: each round starts with the next of declared / single pass / hash join
+            names = list(sqls)
+            for name in names[i % len(names) :] + names[: i % len(names)]:
+                la = [round(x, 2) for x in os.getloadavg()]
+                seconds = timed(url, f"bench.{kind}_{name}", sqls[name])
+                runs[name].append({"seconds": round(seconds, 3), "loadavg": la})
         cols = COMPARE[kind]
+        differ: dict[str, list[int]] = {}
         with psycopg.connect(url, autocommit=True) as c:
-            only_ours = c.execute(
-                f"select count(*) from (select {cols} from bench.{kind}_declared "
-                f"except all select {cols} from bench.{kind}_peer) d"
-            ).fetchone()[0]
-            only_peer = c.execute(
-                f"select count(*) from (select {cols} from bench.{kind}_peer "
-                f"except all select {cols} from bench.{kind}_declared) d"
-            ).fetchone()[0]
+            for name in peers:
+                only_ours = c.execute(
+                    f"select count(*) from (select {cols} from bench.{kind}_declared "
+                    f"except all select {cols} from bench.{kind}_{name}) d"
+                ).fetchone()[0]
+                only_peer = c.execute(
+                    f"select count(*) from (select {cols} from bench.{kind}_{name} "
+                    f"except all select {cols} from bench.{kind}_declared) d"
+                ).fetchone()[0]
+                differ[name] = [only_ours, only_peer]
             rows = c.execute(f"select count(*) from bench.{kind}_declared").fetchone()[0]
-            for name, sql in (("declared", ours), ("peer", peer)):
+            for name, sql in sqls.items():
                 plan = c.execute(f"explain {sql}").fetchall()
                 plans.append(f"==== {kind} {name}\n" + "\n".join(r[0] for r in plan))
         med = {k: statistics.median(r["seconds"] for r in v) for k, v in runs.items()}
@@ -215,10 +230,9 @@ def main() -> None:
             "rows": rows,
             "runs": runs,
             "median_seconds": med,
-            "declared_over_peer": round(med["declared"] / med["peer"], 2) if med["peer"] else None,
-            "equal": only_ours == 0 and only_peer == 0,
-            "only_in_declared": only_ours,
-            "only_in_peer": only_peer,
+            "declared_over": {name: round(med["declared"] / med[name], 2) if med[name] else None for name in peers},
+            "equal": all(d == [0, 0] for d in differ.values()),
+            "rows_only_in_declared_and_only_in_peer": differ,
         }
         (OUT / "product_analytics.json").write_text(json.dumps(result, indent=2))
     (OUT / "product_analytics_plans.txt").write_text("\n\n".join(plans) + "\n")
