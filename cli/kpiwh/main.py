@@ -837,7 +837,10 @@ def refresh_customers(
     # place (their pre-hooks); cautious: tests that also read the daily fact (not rebuilt
     # here) wait for the next build
     cmd = ["build", "--select", "+customer_analytics", "--indirect-selection", "cautious", *_vars_arg(vars_)]
-    summary = runner.invoke(cmd)
+    # parsed without these vars (as kpi backfill): the mode and as_of are read only when the
+    # models run, so an hourly refresh at a new --as-of reuses dbt's partial parse instead of
+    # re-parsing the whole project (~6 s at every new instant)
+    summary = runner.invoke(cmd, manifest=runner.parse())
     _print_run(summary, fmt)
 
 

@@ -157,6 +157,13 @@ def test_late_and_corrected_data_reach_the_marts_through_a_plain_build(conn, tmp
     _check_marts(conn)
     _ok(run_kpi("refresh", "customers", "--mode", "full", "--as-of", AS_OF))
     _check_marts(conn)
+    # the refresh's --as-of reaches the models (it is parsed without its vars, read at run time)
+    since = "select max(days_since_first_booking) from marts.customer_analytics"
+    days = conn.execute(since).fetchone()[0]
+    _ok(run_kpi("refresh", "customers", "--mode", "recent", "--as-of", "2025-04-10T00:00:00+00:00"))
+    assert conn.execute(since).fetchone()[0] == days + 10
+    _ok(run_kpi("refresh", "customers", "--mode", "recent", "--as-of", AS_OF))
+    _check_marts(conn)
 
     # corrections: the old and the new customer of a moved booking, and a refund
     c05, c06, c02 = _customer(conn, "c05"), _customer(conn, "c06"), _customer(conn, "c02")
