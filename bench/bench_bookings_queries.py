@@ -21,10 +21,11 @@ hourly (recent) refresh 5-10 s. This measures ours:
    customers, as a login in ``kpi_admin`` (the mart is admin only) — p50 / p95;
    both are wall times in the client (round trip, execution and fetch), warm cache,
    each after one untimed pass;
-5. **recent refresh**: loads the held-back last day, then times
-   ``kpi refresh customers --mode recent`` (the seed's hourly job: the customers
-   loaded since the last run, customer_analytics rebuilt, with its tests), then
-   once more with nothing new.
+5. **recent refresh**: runs ``kpi refresh customers --mode recent`` once (the
+   previous hour of the seed's hourly job: nothing new), loads the held-back last
+   day, then times the same command (the customers loaded since the last run,
+   customer_analytics recomputed for them, with its tests), then once more with
+   nothing new.
 
 Usage: ``PYTHONPATH=cli .venv/bin/python bench/bench_bookings_queries.py [--scale 4.6] [--queries 500]``.
 Results: printed and written to ``bench/out/bookings_queries.json``.
@@ -246,8 +247,11 @@ def main() -> None:
         )
         (OUT / "explain_profile_lookup.txt").write_text(plan)
 
-    kpi("load", str(new_day), env=env)
     refresh = ["refresh", "customers", "--mode", "recent", "--as-of", as_of]
+    # the previous hour's run of the hourly job (nothing new yet): as on a schedule, the timed
+    # run then finds dbt's partial parse of the same command
+    previous_hour_s = kpi(*refresh, env=env)
+    kpi("load", str(new_day), env=env)
     recent_s = kpi(*refresh, env=env)
     recent_nothing_new_s = kpi(*refresh, env=env)
     with psycopg.connect(url, autocommit=True) as conn:
@@ -267,6 +271,7 @@ def main() -> None:
         "full_build_seconds": round(build_s, 1),
         "view_one_org_month": {**stats(view_ms), "median_rows": rows_per_month, "as": "kpi_client login (RLS)"},
         "profile_lookup": {**stats(profile_ms), "as": "kpi_admin login"},
+        "recent_refresh_previous_hour_seconds": round(previous_hour_s, 1),
         "recent_refresh_seconds": round(recent_s, 1),
         "recent_refresh_new_day_bookings": new_day_bookings,
         "recent_refresh_nothing_new_seconds": round(recent_nothing_new_s, 1),
