@@ -20,7 +20,16 @@ warehouse) stay here, on the manifest and the files:
   The DDL is the one source of the raw columns; the yml keeps only their
   descriptions, which dbt reads from there.
 
-Exceptions to those three live in ``tests/lint/hygiene.yml`` at the project root, one
+A fourth keeps the models portable (DuckDB, Spark; issue "Beyond one PostgreSQL"):
+
+- ``portable-sql``: PostgreSQL-only SQL in a model's own code (outside Jinja, comments
+  and string literals): ``::`` casts, ``distinct on``, ``jsonb``, the JSON and regex
+  operators (``->``, ``->>``, ``#>``, ``~``), ``generate_series``, ``extract(isoyear |
+  epoch ...)``, ``to_char``, ``ilike``, ``interval '...'``, ``date_part``, ``string_agg``,
+  PostgreSQL's JSON functions and ``at time zone``. Engine-specific SQL belongs in a
+  dispatched macro under ``macros/`` (``adapter.dispatch``), which the check does not read.
+
+Exceptions to those four live in ``tests/lint/hygiene.yml`` at the project root, one
 per (model, check) with a reason; an exception that no longer matches a finding is
 itself reported (``stale-exception``) so the file cannot rot.
 """
@@ -104,13 +113,62 @@ def _code_words(code: str) -> set[str]:
     return set(re.findall(r"[a-z_][a-z0-9_]*", code.lower()))
 
 
+#: PostgreSQL-only constructs the ``portable-sql`` check looks for in a model's own SQL:
+#: (name shown, pattern on the code with Jinja, comments and string contents blanked)
+PG_ONLY_SQL: tuple[tuple[str, str], ...] = (
+    ("'::' cast", r"::"),
+    ("distinct on", r"\bdistinct\s+on\b"),
+    ("jsonb", r"\bjsonb\b"),
+    ("JSON operator ->, ->> or #>", r"->>?|#>>?"),
+    ("regex operator ~", r"!?~\*?"),
+    ("generate_series", r"\bgenerate_series\s*\("),
+    ("extract(isoyear|epoch)", r"\bextract\s*\(\s*(?:isoyear|epoch)\b"),
+    ("to_char", r"\bto_char\s*\("),
+    ("ilike", r"\bilike\b"),
+    ("interval '...'", r"\binterval\s+''"),
+    ("date_part", r"\bdate_part\s*\("),
+    ("string_agg", r"\bstring_agg\s*\("),
+    (
+        "PostgreSQL JSON function",
+        r"\bjsonb?_(?:build_\w+|agg|object\w*|array\w*|value|extract_path\w*|each\w*|populate\w*)\s*\(",
+    ),
+    ("at time zone", r"\bat\s+time\s+zone\b"),
+)
+
+
+def _blank(match: re.Match) -> str:
+    return re.sub(r"[^\n]", " ", match.group())
+
+
+def _sql_only(code: str) -> str:
+    """The model's own SQL: Jinja comments, expressions and statements, SQL comments and the
+    contents of string literals blanked (newlines kept, so line numbers still hold)."""
+    code = re.sub(r"\{#.*?#\}|\{\{.*?\}\}|\{%.*?%\}", _blank, code, flags=re.DOTALL)
+    code = re.sub(r"/\*.*?\*/|--[^\n]*", _blank, code, flags=re.DOTALL)
+    return re.sub(r"'(?:[^']|'')*'", lambda m: "''" + " " * (len(m.group()) - 2), code)
+
+
+def _check_portable(name: str, code: str) -> list[Finding]:
+    sql = _sql_only(code)
+    hits = []
+    for label, pattern in PG_ONLY_SQL:
+        for m in re.finditer(pattern, sql, flags=re.IGNORECASE):
+            hits.append((sql.count("\n", 0, m.start()) + 1, label))
+    if not hits:
+        return []
+    listed = ", ".join(f"{label} (line {line})" for line, label in sorted(set(hits)))
+    return [Finding("portable-sql", name, f"PostgreSQL-only SQL outside macros/: {listed}; use a dispatched macro")]
+
+
 def _check_model(node: dict) -> list[Finding]:
     name = node["name"]
-    words = _code_words(node.get("raw_code") or "")
+    code = node.get("raw_code") or ""
+    found = _check_portable(name, code)
+    words = _code_words(code)
     missing = [c for c in (node.get("columns") or {}) if c.lower() not in words] if words else []
     if missing:
-        return [Finding("column-exists", name, "yml column(s) not in the SQL: " + ", ".join(missing))]
-    return []
+        found.append(Finding("column-exists", name, "yml column(s) not in the SQL: " + ", ".join(missing)))
+    return found
 
 
 def _check_seed(node: dict, project_dir: Path | None) -> list[Finding]:
@@ -149,7 +207,7 @@ def check_manifest(
     project_dir: Path | None = None,
     ddl_columns: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Finding]:
-    """Return the ``column-exists``, ``seed-docs`` and ``source-columns`` findings of the project.
+    """Return the ``portable-sql``, ``column-exists``, ``seed-docs`` and ``source-columns`` findings.
 
     Args:
         manifest (dict): dbt's ``manifest.json`` as a dict (``dbt parse`` output).
@@ -293,7 +351,7 @@ def run_bouncer(project_dir: Path, target_path: Path) -> list[Finding]:
 
 
 def run(project_dir: Path, target_path: Path) -> list[Finding]:
-    """Parse the project; return dbt-bouncer's failures and this module's three checks' findings.
+    """Parse the project; return dbt-bouncer's failures and this module's four checks' findings.
 
     Args:
         project_dir (Path): the dbt project root (holds ``dbt-bouncer.yml`` and

@@ -1,4 +1,4 @@
-"""`kpi lint`: sqlfluff over the project's SQL, dbt-bouncer and the three manifest hygiene checks.
+"""`kpi lint`: sqlfluff over the project's SQL, dbt-bouncer and the four manifest hygiene checks.
 
 The project itself must be clean (a new violation fails CI); each check also has a
 failing case: a bad SQL file in a temporary copy of the lint setup, the project's own
@@ -231,6 +231,31 @@ def test_hygiene_flags_a_yml_column_missing_from_the_sql():
         ("fct_renamed", "column-exists", "yml column(s) not in the SQL: old_name"),
         ("fct_commented", "column-exists", "yml column(s) not in the SQL: old_name"),  # a comment does not count
     }
+
+
+def test_hygiene_flags_postgresql_only_sql_outside_jinja_comments_and_strings():
+    code = (
+        "{# a::b #}\nselect\n    x::int as y,  -- z::text\n"
+        "    {{ json_get_text('m', 'k') ~ ' as k' }},\n"
+        "    case when name ~ '^a' then 1 end as a,\n"
+        "    'it''s ::fine ~ here' as s,\n"
+        "    extract(epoch from t) as e\n"
+        "from {{ ref('t') }} /* distinct on (x) */"
+    )
+    clean = "select {{ json_get_text('m', 'k') }} as k, cast(x as int) as y, 'a::b ~ c' as s from {{ ref('t') }}"
+    models = [
+        _model("fct_pg", columns={}, code=code),
+        _model("fct_portable", columns={}, code=clean),
+    ]
+    found = [(f.node, f.check, f.message) for f in hygiene.check_manifest(_manifest(models), NO_EXCEPTIONS)]
+    assert found == [
+        (
+            "fct_pg",
+            "portable-sql",
+            "PostgreSQL-only SQL outside macros/: '::' cast (line 3), regex operator ~ (line 5), "
+            "extract(isoyear|epoch) (line 7); use a dispatched macro",
+        )
+    ]
 
 
 def test_hygiene_exceptions_need_a_reason_and_go_stale(tmp_path):
