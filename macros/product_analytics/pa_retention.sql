@@ -5,8 +5,8 @@
   `platform_first_activity`: first activity of a user, back on day N). The entry must
   be an activity retention (start and return `any`, period_unit day, no breakdown) on
   `entity`, with exactly these periods and cohort grains (the mart's columns and rows
-  are named after them): else one line naming the entry. A missing entry fails when
-  the model runs, not while dbt parses.
+  are named after them): else one line naming the entry. Returns the entry (none while
+  dbt parses a block without it; a missing entry fails when the model runs).
 -#}
 {% macro pa_retention(name, periods, cohort_grains, entity='user_id') -%}
     {%- set label = 'product_analytics.retentions[' ~ name ~ ']' -%}
@@ -27,10 +27,9 @@
             {{ return(r) }}
         {%- endif -%}
     {%- endfor -%}
+    {#- a block without the entry still parses; only building this model fails -#}
     {%- if execute -%}
         {{ pa_fail(label, 'missing: ' ~ model.name ~ ' is an instance of it') }}
     {%- endif -%}
-    {{ return({'name': name, 'kind': 'retention', 'entity': entity, 'periods': periods,
-        'cohort_grains': cohort_grains, 'period_unit': 'day', 'breakdown': none,
-        'start': {'any': true}, 'return': {'any': true}, 'columns': []}) }}
+    {{ return(none) }}
 {%- endmacro %}
